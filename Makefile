@@ -1,0 +1,59 @@
+# keycard: PGXS build, plus the two set-up commands `make demo` and `make test`.
+
+EXTENSION = keycard
+EXTVERSION = $(shell grep default_version $(EXTENSION).control | sed -e "s/default_version[[:space:]]*=[[:space:]]*'\([^']*\)'/\1/")
+
+MODULE_big = keycard
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/cedar/*.c)))
+HEADERS = $(wildcard src/*.h src/cedar/*.h)
+
+# One install source, copied to the versioned name; every upgrade step is its own file.
+DATA = $(wildcard sql/$(EXTENSION)--*--*.sql)
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+# pg_regress inputs: every sql/<feature>.sql that is not an install or upgrade script.
+REGRESS = $(sort $(notdir $(basename $(filter-out sql/$(EXTENSION)%.sql,$(wildcard sql/*.sql)))))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
+SHLIB_LINK += -lcrypto
+
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+# Debian keeps one pg_config per major version; prefer 15's over the wrapper.
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+ifneq ($(PGXS),)
+include $(PGXS)
+else
+# Not set up yet: only the set-up targets below can run.
+all:
+	@echo "PostgreSQL server headers are missing: run 'make test' or 'make demo' (they install them)." >&2; exit 1
+endif
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
+	cp $< $@
+
+.PHONY: deps demo test bench fuzz
+
+# Installs what a fresh Debian 12 machine lacks (apt-get, npm ci for test-only packages).
+deps:
+	test/deps.sh
+
+# Each set-up target re-enters make, so PGXS is read after deps installed it.
+test: deps
+	$(MAKE) all
+	$(MAKE) install
+	test/run
+
+demo: deps
+	$(MAKE) all
+	$(MAKE) install
+	test/demo.sh
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) install
+	bench/run

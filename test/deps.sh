@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what building and testing keycard needs on Debian 12, and nothing
+# that is already there: Debian packages with apt-get, test-only Node packages
+# with npm ci from test/package-lock.json.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(
+	postgresql-15              # the server the tests start
+	postgresql-server-dev-15   # PGXS and server headers
+	libssl-dev                 # OpenSSL 3: SHA-256, RSA, Ed25519, AES-GCM
+	libipc-run-perl            # PostgreSQL's TAP framework
+	nginx                      # the shipped site config, tested for real
+	nodejs npm                 # differential tests against the Cedar reference
+	openssl                    # the demo's key-encryption key, benchmark baselines
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# node and npm may come from elsewhere than Debian (a newer npm is fine).
+if command -v node >/dev/null && command -v npm >/dev/null; then
+	missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+fi
+read -r -a missing <<<"${missing[*]}"
+
+if ((${#missing[@]})); then
+	echo "deps: installing ${missing[*]}"
+	if [[ $(id -u) != 0 ]]; then
+		echo "deps: missing packages and not root; install them with: apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Test-only Node packages, pinned by the lockfile; reinstalled only when it changes.
+if [[ -f package-lock.json ]] && ! cmp -s package-lock.json node_modules/.keycard-lock 2>/dev/null; then
+	npm ci --no-audit --no-fund --loglevel=error
+	cp package-lock.json node_modules/.keycard-lock
+fi
