@@ -22,6 +22,45 @@ COMMENT ON FUNCTION keycard.base64url_decode(text) IS
 	'Decodes RFC 7515 base64url (no padding, canonical form only)';
 
 ------------------------------------------------------------------------------
+-- Canonical JSON and digests (src/canon.c, src/jcs.c, src/sha.c)
+--
+-- RFC 8785 (JCS).  The json variants parse the original text and enforce
+-- I-JSON (no duplicate member names, no lone surrogates, numbers within the
+-- double range); jsonb has already dropped duplicates, so only the range is
+-- checked there.  Numbers that underflow round to 0 like any inexact literal.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION keycard.jcs(doc json) RETURNS text
+	AS 'MODULE_PATHNAME', 'keycard_jcs_json'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.jcs(json) IS
+	'RFC 8785 canonical form of a json document; rejects what I-JSON forbids';
+
+CREATE FUNCTION keycard.jcs(doc jsonb) RETURNS text
+	AS 'MODULE_PATHNAME', 'keycard_jcs_jsonb'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.jcs(jsonb) IS
+	'RFC 8785 canonical form of a jsonb document';
+
+CREATE FUNCTION keycard.jcs_sha256(doc json) RETURNS text
+	AS 'MODULE_PATHNAME', 'keycard_jcs_sha256_json'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.jcs_sha256(json) IS
+	'Lowercase hex SHA-256 of the RFC 8785 canonical form of a json document';
+
+CREATE FUNCTION keycard.jcs_sha256(doc jsonb) RETURNS text
+	AS 'MODULE_PATHNAME', 'keycard_jcs_sha256_jsonb'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.jcs_sha256(jsonb) IS
+	'Lowercase hex SHA-256 of the RFC 8785 canonical form of a jsonb document';
+
+CREATE FUNCTION keycard.sha256_hex(data bytea) RETURNS text
+	AS 'MODULE_PATHNAME', 'keycard_sha256_hex'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.sha256_hex(bytea) IS
+	'Lowercase hex SHA-256 of the bytes';
+
+------------------------------------------------------------------------------
 -- Cedar policies (src/cedar_policy.c, src/cedar/{lexer,parser,ast,est_out,
 -- est_in,printer}.c)
 --

@@ -21,4 +21,16 @@ extern void jcs_append_jsonb(StringInfo out, Jsonb *jb);
  */
 extern void jcs_append_json_text(StringInfo out, const char *json, int len);
 
+/*
+ * As jcs_append_json_text, for text already verified as UTF-8 (any text or
+ * json datum of a UTF8 database): skips the encoding check.
+ */
+extern void jcs_append_json_text_verified(StringInfo out, const char *json, int len);
+
+/* Appends s (len bytes of UTF-8, NUL allowed) as a JCS string literal. */
+extern void jcs_append_string(StringInfo out, const char *s, int len);
+
+/* Appends a finite double in the JCS (ECMAScript Number::toString) form. */
+extern void jcs_append_double(StringInfo out, double d);
+
 #endif							/* KEYCARD_CANON_H */

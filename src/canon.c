@@ -1,0 +1,1264 @@
+/*-------------------------------------------------------------------------
+ *
+ * canon.c
+ *	  RFC 8785 JSON Canonicalization Scheme (JCS) for json text and jsonb.
+ *
+ * Output rules (RFC 8785 section 3.2): no whitespace; object members sorted
+ * by the UTF-16 code units of their names; strings escaped minimally (only
+ * \b \t \n \f \r \" \\ and \u00xx for other controls, everything else raw
+ * UTF-8); numbers as ECMAScript Number::toString of the IEEE 754 double.
+ *
+ * json text is parsed with PostgreSQL's own parser (common/jsonapi.h) with
+ * de-escaping switched off: the lexer validates the syntax, and this file
+ * reads the validated lexemes itself.  That keeps \u0000 (which the json type
+ * accepts but the lexer's de-escaper refuses) and lets the I-JSON checks
+ * (RFC 7493: unique member names, no lone surrogates, numbers that fit a
+ * double) report the JSON path of the offending value.  Members are written
+ * to the output as they arrive and permuted in place when their object ends,
+ * so a document is built in one buffer without a tree.
+ *
+ * jsonb is walked with its iterator without recursion (nested containers are
+ * visited through an explicit stack), so depth is bounded by memory only.
+ *
+ * Numbers that overflow a double are errors.  Numbers that underflow round
+ * to the nearest double like any other decimal literal (1e-400 gives 0, as
+ * ECMAScript's JSON.parse does): RFC 8785 leaves underflow open, and
+ * rounding is what it already requires for every inexact literal.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/jsonapi.h"
+#include "common/shortest_dec.h"
+#include "port/pg_bitutils.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+#include "canon.h"
+
+/* Longest member name shown in an error path before it is cut. */
+#define JCS_PATH_KEY_MAX	64
+/* Longest JSON path shown in an error message. */
+#define JCS_PATH_MAX		400
+/* Longest number lexeme quoted in an error message. */
+#define JCS_NUMBER_SHOWN	40
+/* Integers up to this many digits are exact doubles and print unchanged. */
+#define JCS_EXACT_INT_DIGITS 15
+
+/* One step of a JSON path, for error messages. */
+typedef struct JcsPathStep
+{
+	bool		is_key;
+	const char *key;
+	int			keylen;
+	int			index;
+} JcsPathStep;
+
+/* A member of the object being built from json text. */
+typedef struct JcsMember
+{
+	const char *key;			/* de-escaped UTF-8 name */
+	int			keylen;
+	int			start;			/* offset of "name":value in the output */
+	int			end;
+} JcsMember;
+
+/* An open container while parsing json text. */
+typedef struct JcsFrame
+{
+	bool		is_object;
+	int			count;			/* members or elements seen so far */
+	int			first_member;	/* objects: index into members[] */
+	int			content_start;	/* output offset just after '{' */
+} JcsFrame;
+
+typedef struct JcsTextState
+{
+	JsonLexContext *lex;
+	StringInfo	out;
+	char	   *key_from;		/* where the next member name may start */
+	JcsFrame   *frames;
+	int			nframes;
+	int			maxframes;
+	JcsMember  *members;
+	int			nmembers;
+	int			maxmembers;
+	StringInfoData tmp;			/* de-escaped string scratch */
+	char	   *permute;		/* copy of an object's members while sorting */
+	Size		permute_size;
+} JcsTextState;
+
+/* A member of a jsonb object, sorted before output. */
+typedef struct JcsPair
+{
+	const char *key;
+	int			keylen;
+	JsonbValue	val;
+} JcsPair;
+
+typedef struct JcsJsonbFrame
+{
+	bool		is_object;
+	JsonbIterator *it;			/* arrays */
+	int			first_pair;		/* objects: index into pairs[] */
+	int			npairs;
+	int			next;			/* members or elements emitted so far */
+} JcsJsonbFrame;
+
+/*
+ * Byte classes for string output: 0 = copy, otherwise the character after
+ * the backslash ('u' means \u00xx).
+ */
+static const char jcs_escape[256] = {
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+	0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\\', 0, 0, 0,
+};
+
+static const char hexdigits[] = "0123456789abcdef";
+
+/* ---------------------------------------------------------------------
+ * Strings, numbers, member order
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Appends s (UTF-8, may contain NUL) as a JCS string literal.
+ */
+void
+jcs_append_string(StringInfo out, const char *s, int len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *end = p + len;
+	char	   *dst;
+
+	/* Room for every byte copied plus both quotes; escapes enlarge below. */
+	enlargeStringInfo(out, add_size(len, 2));
+	dst = out->data + out->len;
+	*dst++ = '"';
+	while (p < end)
+	{
+		const unsigned char *run = p;
+		char		e;
+
+		while (p < end && jcs_escape[*p] == 0)
+			p++;
+		if (p > run)
+		{
+			memcpy(dst, run, p - run);
+			dst += p - run;
+		}
+		if (p == end)
+			break;
+
+		/* An escape takes up to 6 bytes for 1: make room for the rest. */
+		out->len = dst - out->data;
+		enlargeStringInfo(out, add_size(mul_size(end - p, 6), 2));
+		dst = out->data + out->len;
+
+		e = jcs_escape[*p];
+		*dst++ = '\\';
+		if (e == 'u')
+		{
+			*dst++ = 'u';
+			*dst++ = '0';
+			*dst++ = '0';
+			*dst++ = hexdigits[*p >> 4];
+			*dst++ = hexdigits[*p & 0xf];
+		}
+		else
+			*dst++ = e;
+		p++;
+	}
+	*dst++ = '"';
+	out->len = dst - out->data;
+	out->data[out->len] = '\0';
+}
+
+/*
+ * PostgreSQL's Ryu never picks a value lying exactly on the boundary of a
+ * double's rounding interval (it is built without STRICTLY_SHORTEST, for
+ * strtod implementations that do not round half to even).  ECMAScript
+ * Number::toString does take such a value when it is shorter: 1e23 reads
+ * back (half to even) as the double nearest to it, so it prints "1e+23"
+ * where Ryu says 9.999999999999999e+22.  A boundary can be a short decimal
+ * only when it is an integer with trailing zeros, i.e. for |d| >= 2^54 with
+ * an even significand.  Given Ryu's digit count k, this returns the digits
+ * W and power t (boundary = W * 10^t) of a boundary with fewer than k
+ * significant digits, or 0 if there is none.
+ */
+static uint64
+shorter_boundary(double d, int k, int *t_out)
+{
+	uint64		bits;
+	int			ieee_exp;
+	uint64		m2;
+	int			e2;
+	uint64		bounds[2];
+	uint64		best = 0;
+	int			best_digits = k;
+
+	memcpy(&bits, &d, sizeof(bits));
+	ieee_exp = (int) ((bits >> 52) & 0x7ff);
+	if (ieee_exp < 1023 + 54)
+		return 0;
+	m2 = (UINT64CONST(1) << 52) | (bits & ((UINT64CONST(1) << 52) - 1));
+	if (m2 & 1)
+		return 0;				/* the boundaries read back as the neighbours */
+	e2 = ieee_exp - 1023 - 52 - 2;	/* d = 4 * m2 * 2^e2, e2 >= 0 here */
+
+	/* Interval ends, as in Ryu: the lower gap halves at a power of two. */
+	bounds[0] = 4 * m2 - 1 - ((bits & ((UINT64CONST(1) << 52) - 1)) != 0 ? 1 : 0);
+	bounds[1] = 4 * m2 + 2;
+
+	for (int i = 0; i < 2; i++)
+	{
+		uint64		x = bounds[i];
+		int			twos = e2 + pg_rightmost_one_pos64(x);
+		int			t = 0;
+		int			shift;
+		uint64		w;
+		int			digits = 0;
+
+		/* boundary = x * 2^e2; strip factors of 10 = common 5s and 2s */
+		while (t < twos && x % 5 == 0)
+		{
+			x /= 5;
+			t++;
+		}
+		shift = e2 - t;
+		if (shift >= 0)
+		{
+			if (shift >= 64 || x >= (UINT64CONST(1) << (63 - Min(shift, 63))))
+				continue;		/* far more than 17 digits */
+			w = x << shift;
+		}
+		else
+			w = x >> -shift;
+		for (uint64 v = w; v > 0; v /= 10)
+			digits++;
+		/* (the two ends differ by a power of two: at most one is short) */
+		if (digits < best_digits)
+		{
+			best = w;
+			best_digits = digits;
+			*t_out = t;
+		}
+	}
+	return best;
+}
+
+/*
+ * Appends a finite double as ECMAScript Number::toString (ECMA-262
+ * section 6.1.6.1.20), which is the JCS number form.  Ryu gives the
+ * shortest round-tripping digits; only their layout is ECMAScript's.
+ */
+void
+jcs_append_double(StringInfo out, double d)
+{
+	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN + 1];
+	char		digits[DOUBLE_SHORTEST_DECIMAL_LEN];
+	char		res[DOUBLE_SHORTEST_DECIMAL_LEN + 16];
+	int			len;
+	int			k = 0;			/* significant digits */
+	int			n = 0;			/* value = 0.digits * 10^n */
+	bool		neg;
+	bool		point = false;
+	char	   *p;
+	char	   *r = res;
+	uint64		boundary;
+	int			t;
+
+	if (d == 0)
+	{
+		/* both zeros print as "0" */
+		appendStringInfoChar(out, '0');
+		return;
+	}
+	if (isnan(d) || isinf(d))
+		elog(ERROR, "non-finite double in canonical JSON output");
+
+	len = double_to_shortest_decimal_bufn(d, buf);
+	buf[len] = '\0';
+	p = buf;
+	neg = (*p == '-');
+	if (neg)
+		p++;
+	for (; *p && *p != 'e' && *p != 'E'; p++)
+	{
+		if (*p == '.')
+			point = true;
+		else if (k == 0 && *p == '0')
+		{
+			if (point)
+				n--;
+		}
+		else
+		{
+			digits[k++] = *p;
+			if (!point)
+				n++;
+		}
+	}
+	if (*p)
+		n += atoi(p + 1);
+	while (k > 1 && digits[k - 1] == '0')
+		k--;
+
+	boundary = shorter_boundary(d, k, &t);
+	if (boundary != 0)
+	{
+		k = snprintf(digits, sizeof(digits), UINT64_FORMAT, boundary);
+		n = k + t;
+	}
+
+	if (neg)
+		*r++ = '-';
+	if (k <= n && n <= 21)
+	{
+		memcpy(r, digits, k);
+		r += k;
+		for (int i = k; i < n; i++)
+			*r++ = '0';
+	}
+	else if (0 < n && n <= 21)
+	{
+		memcpy(r, digits, n);
+		r += n;
+		*r++ = '.';
+		memcpy(r, digits + n, k - n);
+		r += k - n;
+	}
+	else if (-6 < n && n <= 0)
+	{
+		*r++ = '0';
+		*r++ = '.';
+		for (int i = n; i < 0; i++)
+			*r++ = '0';
+		memcpy(r, digits, k);
+		r += k;
+	}
+	else
+	{
+		int			e = n - 1;
+
+		*r++ = digits[0];
+		if (k > 1)
+		{
+			*r++ = '.';
+			memcpy(r, digits + 1, k - 1);
+			r += k - 1;
+		}
+		r += sprintf(r, "e%c%d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+	}
+	appendBinaryStringInfo(out, res, r - res);
+}
+
+/*
+ * Appends the JCS form of a JSON number lexeme (already validated as JSON
+ * number syntax).  Returns false if it lies outside the double range.
+ */
+static bool
+jcs_append_number_text(StringInfo out, const char *s, int len)
+{
+	char		local[64];
+	char	   *copy;
+	int			ndigits = len - (s[0] == '-');
+	bool		plain = ndigits <= JCS_EXACT_INT_DIGITS;
+	double		d;
+
+	/* Short integers are exact doubles already in ECMAScript form. */
+	for (int i = (s[0] == '-'); plain && i < len; i++)
+		plain = (s[i] >= '0' && s[i] <= '9');
+	if (plain)
+	{
+		if (len == 2 && s[0] == '-' && s[1] == '0')
+			appendStringInfoChar(out, '0');
+		else
+			appendBinaryStringInfo(out, s, len);
+		return true;
+	}
+
+	/* strtod needs a terminator; the lexeme is not terminated in place. */
+	copy = len < (int) sizeof(local) ? local : palloc(len + 1);
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	d = strtod(copy, NULL);
+	if (copy != local)
+		pfree(copy);
+	if (isinf(d) || isnan(d))
+		return false;
+	jcs_append_double(out, d);
+	return true;
+}
+
+/*
+ * Compares member names by UTF-16 code units.  UTF-8 byte order is code
+ * point order, which equals UTF-16 order except that supplementary
+ * characters (lead byte F0..F4, surrogate pairs in UTF-16) sort before
+ * U+E000..U+FFFF (lead bytes EE, EF).  So compare bytes, and fix up only
+ * when the first difference is between such two code points.
+ */
+static inline int
+jcs_name_cmp(const char *a, int alen, const char *b, int blen)
+{
+	const unsigned char *ua = (const unsigned char *) a;
+	const unsigned char *ub = (const unsigned char *) b;
+	int			n = Min(alen, blen);
+	int			i = 0;
+
+	while (i < n && ua[i] == ub[i])
+		i++;
+	if (i == n)
+		return (alen > blen) - (alen < blen);
+
+	/* A difference at a lead byte means the code points themselves differ. */
+	if ((ua[i] & 0xC0) != 0x80)
+	{
+		if (ua[i] >= 0xF0 && (ub[i] == 0xEE || ub[i] == 0xEF))
+			return -1;
+		if (ub[i] >= 0xF0 && (ua[i] == 0xEE || ua[i] == 0xEF))
+			return 1;
+	}
+	return (int) ua[i] - (int) ub[i];
+}
+
+#define ST_SORT sort_members
+#define ST_ELEMENT_TYPE JcsMember
+#define ST_COMPARE(a, b) jcs_name_cmp((a)->key, (a)->keylen, (b)->key, (b)->keylen)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+#define ST_SORT sort_pairs
+#define ST_ELEMENT_TYPE JcsPair
+#define ST_COMPARE(a, b) jcs_name_cmp((a)->key, (a)->keylen, (b)->key, (b)->keylen)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/* ---------------------------------------------------------------------
+ * Error reporting
+ * ---------------------------------------------------------------------
+ */
+
+/* Appends one member name as a path step: .name or ."quoted name". */
+static void
+append_path_key(StringInfo buf, const char *key, int keylen)
+{
+	bool		ident = keylen > 0;
+	int			shown;
+
+	for (int i = 0; ident && i < keylen; i++)
+	{
+		char		c = key[i];
+
+		ident = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+			c == '$' || (i > 0 && c >= '0' && c <= '9');
+	}
+	appendStringInfoChar(buf, '.');
+	shown = keylen <= JCS_PATH_KEY_MAX ? keylen :
+		pg_mbcliplen(key, keylen, JCS_PATH_KEY_MAX);
+	if (ident && shown == keylen)
+		appendBinaryStringInfo(buf, key, keylen);
+	else
+	{
+		jcs_append_string(buf, key, shown);
+		if (shown < keylen)
+		{
+			/* mark the cut inside the quotes */
+			buf->len--;
+			appendStringInfoString(buf, "...\"");
+		}
+	}
+}
+
+/*
+ * Renders a JSON path such as $.a.b[2] (jsonpath syntax).  Very deep paths
+ * keep their innermost steps.
+ */
+static char *
+render_path(const JcsPathStep *steps, int nsteps)
+{
+	StringInfoData buf;
+	int			first = 0;
+	int			total = 0;
+
+	/* Find the outermost step that still fits in the budget. */
+	for (int i = nsteps - 1; i >= 0; i--)
+	{
+		total += steps[i].is_key ? Min(steps[i].keylen, JCS_PATH_KEY_MAX) + 4 : 12;
+		if (total > JCS_PATH_MAX)
+		{
+			first = i + 1;
+			break;
+		}
+	}
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '$');
+	if (first > 0)
+		appendStringInfoString(&buf, "...");
+	for (int i = first; i < nsteps; i++)
+	{
+		if (steps[i].is_key)
+			append_path_key(&buf, steps[i].key, steps[i].keylen);
+		else
+			appendStringInfo(&buf, "[%d]", steps[i].index);
+	}
+	return buf.data;
+}
+
+static void
+report_number_out_of_range(const char *num, int len, const char *path)
+{
+	int			shown = Min(len, JCS_NUMBER_SHOWN);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("JSON number \"%.*s%s\" is out of range for canonical JSON",
+					shown, num, shown < len ? "..." : ""),
+			 errdetail("The number at %s does not fit in an IEEE 754 double.", path),
+			 errhint("RFC 8785 and I-JSON (RFC 7493) allow only numbers within the double range; send larger values as strings.")));
+}
+
+static void
+check_database_encoding(void)
+{
+	if (GetDatabaseEncoding() != PG_UTF8)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("canonical JSON requires a UTF8 database"),
+				 errdetail("The database encoding is %s.", GetDatabaseEncodingName()),
+				 errhint("RFC 8785 output is UTF-8; use a database created with ENCODING 'UTF8'.")));
+}
+
+/* ---------------------------------------------------------------------
+ * json text
+ * ---------------------------------------------------------------------
+ */
+
+/* Path of the value being parsed, from the open frames. */
+static char *
+text_state_path(JcsTextState *st, int nframes, const char *lastkey, int lastkeylen)
+{
+	JcsPathStep *steps = palloc(sizeof(JcsPathStep) * (nframes + 1));
+	int			n = 0;
+
+	for (int i = 0; i < nframes; i++)
+	{
+		JcsFrame   *f = &st->frames[i];
+
+		if (f->count == 0)
+			continue;
+		steps[n].is_key = f->is_object;
+		if (f->is_object)
+		{
+			JcsMember  *m = &st->members[f->first_member + f->count - 1];
+
+			steps[n].key = m->key;
+			steps[n].keylen = m->keylen;
+		}
+		else
+			steps[n].index = f->count - 1;
+		n++;
+	}
+	if (lastkey)
+	{
+		steps[n].is_key = true;
+		steps[n].key = lastkey;
+		steps[n].keylen = lastkeylen;
+		n++;
+	}
+	return render_path(steps, n);
+}
+
+/* Value of the 4 hex digits of a validated \uXXXX escape. */
+static inline unsigned int
+hex4(const char *s)
+{
+	unsigned int v = 0;
+
+	for (int i = 0; i < 4; i++)
+	{
+		char		c = s[i];
+
+		v = (v << 4) | (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	return v;
+}
+
+/*
+ * De-escapes the body of a validated JSON string lexeme into dst as UTF-8.
+ * Returns -1, or the code unit of an unpaired surrogate.
+ */
+static int
+unescape_json_string(StringInfo dst, const char *s, const char *end)
+{
+	while (s < end)
+	{
+		const char *run = s;
+		unsigned int cp;
+
+		while (s < end && *s != '\\')
+			s++;
+		if (s > run)
+			appendBinaryStringInfo(dst, run, s - run);
+		if (s >= end)
+			break;
+		s++;					/* backslash */
+		switch (*s++)
+		{
+			case '"':
+				appendStringInfoChar(dst, '"');
+				continue;
+			case '\\':
+				appendStringInfoChar(dst, '\\');
+				continue;
+			case '/':
+				appendStringInfoChar(dst, '/');
+				continue;
+			case 'b':
+				appendStringInfoChar(dst, '\b');
+				continue;
+			case 'f':
+				appendStringInfoChar(dst, '\f');
+				continue;
+			case 'n':
+				appendStringInfoChar(dst, '\n');
+				continue;
+			case 'r':
+				appendStringInfoChar(dst, '\r');
+				continue;
+			case 't':
+				appendStringInfoChar(dst, '\t');
+				continue;
+			case 'u':
+				break;
+			default:
+				elog(ERROR, "unexpected escape in validated JSON string");
+		}
+
+		cp = hex4(s);
+		s += 4;
+		if (cp >= 0xDC00 && cp <= 0xDFFF)
+			return (int) cp;
+		if (cp >= 0xD800 && cp <= 0xDBFF)
+		{
+			unsigned int lo;
+
+			if (end - s < 6 || s[0] != '\\' || s[1] != 'u')
+				return (int) cp;
+			lo = hex4(s + 2);
+			if (lo < 0xDC00 || lo > 0xDFFF)
+				return (int) cp;
+			s += 6;
+			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+		}
+		{
+			unsigned char utf8[4];
+
+			unicode_to_utf8(cp, utf8);
+			appendBinaryStringInfo(dst, (char *) utf8, pg_utf_mblen(utf8));
+		}
+	}
+	return -1;
+}
+
+static void
+report_lone_surrogate(JcsTextState *st, int cu, bool in_key)
+{
+	char	   *path = text_state_path(st, st->nframes, NULL, 0);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+			 errmsg("unpaired Unicode surrogate \\u%04x in JSON %s", cu,
+					in_key ? "member name" : "string"),
+			 in_key ?
+			 errdetail("A member name of the object at %s contains a surrogate code unit that is not part of a pair.", path) :
+			 errdetail("The string at %s contains a surrogate code unit that is not part of a pair.", path),
+			 errhint("I-JSON (RFC 7493) requires valid Unicode: a high surrogate \\ud800-\\udbff must be directly followed by a low surrogate \\udc00-\\udfff.")));
+}
+
+/* Appends the JCS form of a validated string lexeme (with its quotes). */
+static void
+emit_string_lexeme(JcsTextState *st, const char *s, int len)
+{
+	int			bad;
+
+	/*
+	 * Without a backslash the lexeme is already canonical: the lexer refuses
+	 * raw controls, and a raw quote would have ended the string.
+	 */
+	if (memchr(s, '\\', len) == NULL)
+	{
+		appendBinaryStringInfo(st->out, s, len);
+		return;
+	}
+	resetStringInfo(&st->tmp);
+	bad = unescape_json_string(&st->tmp, s + 1, s + len - 1);
+	if (bad >= 0)
+		report_lone_surrogate(st, bad, false);
+	jcs_append_string(st->out, st->tmp.data, st->tmp.len);
+}
+
+/* Emits a scalar whose lexeme is the lexer's current token. */
+static void
+emit_scalar_token(JcsTextState *st, JsonTokenType type, const char *s, int len)
+{
+	switch (type)
+	{
+		case JSON_TOKEN_STRING:
+			emit_string_lexeme(st, s, len);
+			break;
+		case JSON_TOKEN_NUMBER:
+			if (!jcs_append_number_text(st->out, s, len))
+				report_number_out_of_range(s, len,
+										   text_state_path(st, st->nframes, NULL, 0));
+			break;
+		case JSON_TOKEN_TRUE:
+		case JSON_TOKEN_FALSE:
+		case JSON_TOKEN_NULL:
+			appendBinaryStringInfo(st->out, s, len);
+			break;
+		default:
+			/* a container (its callbacks follow) or a syntax error */
+			break;
+	}
+}
+
+static void
+push_frame(JcsTextState *st, bool is_object)
+{
+	JcsFrame   *f;
+
+	if (st->nframes == st->maxframes)
+	{
+		st->maxframes *= 2;
+		st->frames = repalloc_huge(st->frames, mul_size(st->maxframes, sizeof(JcsFrame)));
+	}
+	f = &st->frames[st->nframes++];
+	f->is_object = is_object;
+	f->count = 0;
+	f->first_member = st->nmembers;
+	f->content_start = st->out->len + 1;
+}
+
+static void
+text_object_start(void *state)
+{
+	JcsTextState *st = state;
+
+	CHECK_FOR_INTERRUPTS();
+	push_frame(st, true);
+	appendStringInfoChar(st->out, '{');
+	/* the current token is the '{' */
+	st->key_from = st->lex->token_terminator;
+}
+
+static void
+text_object_field_start(void *state, char *fname, bool isnull)
+{
+	JcsTextState *st = state;
+	JcsFrame   *f = &st->frames[st->nframes - 1];
+	char	   *end = st->lex->input + st->lex->input_length;
+	char	   *ks = st->key_from;
+	char	   *ke;
+	bool		escaped = false;
+	JcsMember  *m;
+
+	/* The name lexeme follows the '{' or ',' after optional whitespace. */
+	while (ks < end && (*ks == ' ' || *ks == '\t' || *ks == '\n' || *ks == '\r'))
+		ks++;
+	if (ks >= end || *ks != '"')
+		elog(ERROR, "could not locate JSON member name");
+	for (ke = ks + 1; ke < end && *ke != '"'; ke++)
+	{
+		if (*ke == '\\')
+		{
+			escaped = true;
+			ke++;
+		}
+	}
+	if (ke >= end)
+		elog(ERROR, "could not locate end of JSON member name");
+	ke++;						/* closing quote */
+
+	if (f->count > 0)
+		appendStringInfoChar(st->out, ',');
+	if (st->nmembers == st->maxmembers)
+	{
+		st->maxmembers *= 2;
+		st->members = repalloc_huge(st->members, mul_size(st->maxmembers, sizeof(JcsMember)));
+	}
+	m = &st->members[st->nmembers++];
+	m->start = st->out->len;
+	m->end = -1;
+	f->count++;
+
+	if (!escaped)
+	{
+		m->key = ks + 1;
+		m->keylen = ke - ks - 2;
+		appendBinaryStringInfo(st->out, ks, ke - ks);
+	}
+	else
+	{
+		int			bad;
+		char	   *copy;
+
+		resetStringInfo(&st->tmp);
+		m->key = "";
+		m->keylen = 0;
+		bad = unescape_json_string(&st->tmp, ks + 1, ke - 1);
+		if (bad >= 0)
+		{
+			/* the path names the object, not the undecodable member */
+			f->count--;
+			report_lone_surrogate(st, bad, true);
+		}
+		copy = palloc(st->tmp.len + 1);
+		memcpy(copy, st->tmp.data, st->tmp.len + 1);
+		m->key = copy;
+		m->keylen = st->tmp.len;
+		jcs_append_string(st->out, copy, m->keylen);
+	}
+	appendStringInfoChar(st->out, ':');
+
+	/* the current token is the value's first token */
+	emit_scalar_token(st, st->lex->token_type, st->lex->token_start,
+					  st->lex->token_terminator - st->lex->token_start);
+}
+
+static void
+text_object_field_end(void *state, char *fname, bool isnull)
+{
+	JcsTextState *st = state;
+
+	st->members[st->nmembers - 1].end = st->out->len;
+	/* the current token is the ',' or '}' after the value */
+	st->key_from = st->lex->token_terminator;
+}
+
+static void
+text_object_end(void *state)
+{
+	JcsTextState *st = state;
+	JcsFrame   *f = &st->frames[st->nframes - 1];
+	JcsMember  *m = &st->members[f->first_member];
+	int			n = f->count;
+	bool		moved = false;
+
+	if (n > 1)
+	{
+		sort_members(m, n);
+		for (int i = 0; i < n - 1; i++)
+		{
+			if (m[i].keylen == m[i + 1].keylen &&
+				memcmp(m[i].key, m[i + 1].key, m[i].keylen) == 0)
+			{
+				char	   *path;
+
+				st->nframes--;
+				path = text_state_path(st, st->nframes, m[i].key, m[i].keylen);
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE),
+						 errmsg("duplicate JSON object member name"),
+						 errdetail("The member %s occurs more than once.", path),
+						 errhint("I-JSON (RFC 7493) and RFC 8785 require the member names of an object to be unique.")));
+			}
+			if (m[i].start > m[i + 1].start)
+				moved = true;
+		}
+	}
+
+	if (moved)
+	{
+		/* Rewrite the members in sorted order over the same bytes. */
+		Size		size = st->out->len - f->content_start;
+		char	   *dst = st->out->data + f->content_start;
+
+		if (size > st->permute_size)
+		{
+			if (st->permute)
+				pfree(st->permute);
+			st->permute_size = Max(size, st->permute_size * 2);
+			st->permute = MemoryContextAllocHuge(CurrentMemoryContext, st->permute_size);
+		}
+		memcpy(st->permute, dst, size);
+		for (int i = 0; i < n; i++)
+		{
+			int			mlen = m[i].end - m[i].start;
+
+			if (i > 0)
+				*dst++ = ',';
+			memcpy(dst, st->permute + (m[i].start - f->content_start), mlen);
+			dst += mlen;
+		}
+		Assert(dst == st->out->data + st->out->len);
+	}
+
+	appendStringInfoChar(st->out, '}');
+	st->nmembers = f->first_member;
+	st->nframes--;
+}
+
+static void
+text_array_start(void *state)
+{
+	JcsTextState *st = state;
+
+	CHECK_FOR_INTERRUPTS();
+	push_frame(st, false);
+	appendStringInfoChar(st->out, '[');
+}
+
+static void
+text_array_element_start(void *state, bool isnull)
+{
+	JcsTextState *st = state;
+	JcsFrame   *f = &st->frames[st->nframes - 1];
+
+	if (f->count++ > 0)
+		appendStringInfoChar(st->out, ',');
+	emit_scalar_token(st, st->lex->token_type, st->lex->token_start,
+					  st->lex->token_terminator - st->lex->token_start);
+}
+
+static void
+text_array_end(void *state)
+{
+	JcsTextState *st = state;
+
+	st->nframes--;
+	appendStringInfoChar(st->out, ']');
+}
+
+static void
+report_syntax_error(JcsTextState *st, JsonParseErrorType error)
+{
+	char	   *path = text_state_path(st, st->nframes, NULL, 0);
+	const char *token = st->lex->token_start;
+	int			toklen = st->lex->token_terminator - st->lex->token_start;
+	bool		nonfinite = false;
+
+	if (token && toklen > 0)
+	{
+		if (*token == '-')
+		{
+			token++;
+			toklen--;
+		}
+		nonfinite = (toklen == 3 && memcmp(token, "NaN", 3) == 0) ||
+			(toklen == 8 && memcmp(token, "Infinity", 8) == 0);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid input syntax for type json"),
+			 errdetail("%s The error is at %s, line %d.",
+					   json_errdetail(error, st->lex), path, st->lex->line_number),
+			 nonfinite ?
+			 errhint("JSON has no NaN or Infinity; send such values as strings.") :
+			 errhint("Canonical JSON input must be strict RFC 8259 JSON text.")));
+}
+
+/* Canonicalizes json text into out; temporary memory in the current context. */
+static void
+jcs_text_internal(StringInfo out, const char *json, int len)
+{
+	JcsTextState st;
+	JsonSemAction sem;
+	JsonParseErrorType error;
+	const char *s = json;
+	const char *e = json + len;
+
+	memset(&st, 0, sizeof(st));
+	st.out = out;
+	st.lex = makeJsonLexContextCstringLen(unconstify(char *, json), len, PG_UTF8, false);
+	initStringInfo(&st.tmp);
+
+	while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		e--;
+
+	if (s < e && (*s == '{' || *s == '['))
+	{
+		st.maxframes = 16;
+		st.frames = palloc(sizeof(JcsFrame) * st.maxframes);
+		st.maxmembers = 64;
+		st.members = palloc(sizeof(JcsMember) * st.maxmembers);
+
+		memset(&sem, 0, sizeof(sem));
+		sem.semstate = &st;
+		sem.object_start = text_object_start;
+		sem.object_end = text_object_end;
+		sem.object_field_start = text_object_field_start;
+		sem.object_field_end = text_object_field_end;
+		sem.array_start = text_array_start;
+		sem.array_end = text_array_end;
+		sem.array_element_start = text_array_element_start;
+		error = pg_parse_json(st.lex, &sem);
+		if (error != JSON_SUCCESS)
+			report_syntax_error(&st, error);
+	}
+	else
+	{
+		/* A lone scalar: validate, then the trimmed input is its lexeme. */
+		error = pg_parse_json(st.lex, &nullSemAction);
+		if (error != JSON_SUCCESS)
+			report_syntax_error(&st, error);
+		if (*s == '"')
+			emit_scalar_token(&st, JSON_TOKEN_STRING, s, e - s);
+		else if (*s == '-' || (*s >= '0' && *s <= '9'))
+			emit_scalar_token(&st, JSON_TOKEN_NUMBER, s, e - s);
+		else
+			emit_scalar_token(&st, JSON_TOKEN_NULL, s, e - s);
+	}
+}
+
+void
+jcs_append_json_text(StringInfo out, const char *json, int len)
+{
+	check_database_encoding();
+	/* C callers may pass unchecked bytes; SQL text is verified on input. */
+	pg_verify_mbstr(PG_UTF8, json, len, false);
+	jcs_append_json_text_verified(out, json, len);
+}
+
+void
+jcs_append_json_text_verified(StringInfo out, const char *json, int len)
+{
+	MemoryContext scratch;
+	MemoryContext old;
+
+	check_database_encoding();
+	scratch = AllocSetContextCreate(CurrentMemoryContext, "jcs", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(scratch);
+	jcs_text_internal(out, json, len);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(scratch);
+}
+
+/* ---------------------------------------------------------------------
+ * jsonb
+ * ---------------------------------------------------------------------
+ */
+
+static void
+jsonb_report_number(JcsJsonbFrame *frames, int nframes, JcsPair *pairs,
+					const char *num, int len)
+{
+	JcsPathStep *steps = palloc(sizeof(JcsPathStep) * (nframes + 1));
+	int			n = 0;
+
+	for (int i = 0; i < nframes; i++)
+	{
+		JcsJsonbFrame *f = &frames[i];
+
+		if (f->next == 0)
+			continue;
+		steps[n].is_key = f->is_object;
+		if (f->is_object)
+		{
+			steps[n].key = pairs[f->first_pair + f->next - 1].key;
+			steps[n].keylen = pairs[f->first_pair + f->next - 1].keylen;
+		}
+		else
+			steps[n].index = f->next - 1;
+		n++;
+	}
+	report_number_out_of_range(num, len, render_path(steps, n));
+}
+
+/* Appends a jsonb scalar; returns false for a number outside double range. */
+static bool
+emit_jsonb_scalar(StringInfo out, JsonbValue *v, char **badnum)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			appendBinaryStringInfo(out, "null", 4);
+			break;
+		case jbvBool:
+			if (v->val.boolean)
+				appendBinaryStringInfo(out, "true", 4);
+			else
+				appendBinaryStringInfo(out, "false", 5);
+			break;
+		case jbvString:
+			jcs_append_string(out, v->val.string.val, v->val.string.len);
+			break;
+		case jbvNumeric:
+			{
+				char	   *num = DatumGetCString(DirectFunctionCall1(numeric_out,
+																	  NumericGetDatum(v->val.numeric)));
+
+				if (!jcs_append_number_text(out, num, strlen(num)))
+				{
+					*badnum = num;
+					return false;
+				}
+				pfree(num);
+			}
+			break;
+		default:
+			elog(ERROR, "unexpected jsonb value type %d", (int) v->type);
+	}
+	return true;
+}
+
+/* Canonicalizes jsonb into out; temporary memory in the current context. */
+static void
+jcs_jsonb_internal(StringInfo out, Jsonb *jb)
+{
+	JcsJsonbFrame *frames;
+	int			nframes = 0;
+	int			maxframes = 16;
+	JcsPair    *pairs;
+	int			npairs = 0;
+	int			maxpairs = 64;
+	JsonbValue	v;
+	char	   *badnum = NULL;
+
+	if (JB_ROOT_IS_SCALAR(jb))
+	{
+		if (!JsonbExtractScalar(&jb->root, &v))
+			elog(ERROR, "could not extract jsonb scalar");
+		if (!emit_jsonb_scalar(out, &v, &badnum))
+			report_number_out_of_range(badnum, strlen(badnum), "$");
+		return;
+	}
+
+	frames = palloc(sizeof(JcsJsonbFrame) * maxframes);
+	pairs = palloc(sizeof(JcsPair) * maxpairs);
+	v.type = jbvBinary;
+	v.val.binary.data = &jb->root;
+	v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+
+	for (;;)
+	{
+		JcsJsonbFrame *f;
+
+		CHECK_FOR_INTERRUPTS();
+
+		if (v.type == jbvBinary)
+		{
+			/* Open a container: objects collect and sort their members. */
+			JsonbContainer *c = v.val.binary.data;
+			JsonbIterator *it = JsonbIteratorInit(c);
+			JsonbIteratorToken r;
+
+			if (nframes == maxframes)
+			{
+				maxframes *= 2;
+				frames = repalloc_huge(frames, mul_size(maxframes, sizeof(JcsJsonbFrame)));
+			}
+			f = &frames[nframes++];
+			f->next = 0;
+			f->is_object = JsonContainerIsObject(c);
+			r = JsonbIteratorNext(&it, &v, true);
+			if (f->is_object)
+			{
+				Assert(r == WJB_BEGIN_OBJECT);
+				f->first_pair = npairs;
+				f->npairs = v.val.object.nPairs;
+				if (npairs + f->npairs > maxpairs)
+				{
+					maxpairs = Max(maxpairs * 2, npairs + f->npairs);
+					pairs = repalloc_huge(pairs, mul_size(maxpairs, sizeof(JcsPair)));
+				}
+				while ((r = JsonbIteratorNext(&it, &v, true)) == WJB_KEY)
+				{
+					JcsPair    *p = &pairs[npairs++];
+
+					p->key = v.val.string.val;
+					p->keylen = v.val.string.len;
+					r = JsonbIteratorNext(&it, &p->val, true);
+					Assert(r == WJB_VALUE);
+				}
+				Assert(r == WJB_END_OBJECT && npairs == f->first_pair + f->npairs);
+				if (f->npairs > 1)
+					sort_pairs(&pairs[f->first_pair], f->npairs);
+				f->it = NULL;
+				appendStringInfoChar(out, '{');
+			}
+			else
+			{
+				Assert(r == WJB_BEGIN_ARRAY);
+				f->it = it;
+				appendStringInfoChar(out, '[');
+			}
+		}
+
+		/* Produce the next value of the innermost open container. */
+		f = &frames[nframes - 1];
+		if (f->is_object)
+		{
+			JcsPair    *p;
+
+			if (f->next == f->npairs)
+			{
+				appendStringInfoChar(out, '}');
+				npairs = f->first_pair;
+				if (--nframes == 0)
+					break;
+				v.type = jbvNull;	/* nothing to open */
+				continue;
+			}
+			p = &pairs[f->first_pair + f->next];
+			if (f->next++ > 0)
+				appendStringInfoChar(out, ',');
+			jcs_append_string(out, p->key, p->keylen);
+			appendStringInfoChar(out, ':');
+			v = p->val;
+		}
+		else
+		{
+			JsonbIteratorToken r = JsonbIteratorNext(&f->it, &v, true);
+
+			if (r == WJB_END_ARRAY)
+			{
+				appendStringInfoChar(out, ']');
+				if (--nframes == 0)
+					break;
+				v.type = jbvNull;
+				continue;
+			}
+			Assert(r == WJB_ELEM);
+			if (f->next++ > 0)
+				appendStringInfoChar(out, ',');
+		}
+
+		if (v.type != jbvBinary)
+		{
+			if (!emit_jsonb_scalar(out, &v, &badnum))
+				jsonb_report_number(frames, nframes, pairs, badnum, strlen(badnum));
+			v.type = jbvNull;
+		}
+	}
+}
+
+void
+jcs_append_jsonb(StringInfo out, Jsonb *jb)
+{
+	MemoryContext scratch;
+	MemoryContext old;
+
+	check_database_encoding();
+	scratch = AllocSetContextCreate(CurrentMemoryContext, "jcs", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(scratch);
+	jcs_jsonb_internal(out, jb);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(scratch);
+}
