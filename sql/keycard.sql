@@ -61,6 +61,101 @@ COMMENT ON FUNCTION keycard.sha256_hex(bytea) IS
 	'Lowercase hex SHA-256 of the bytes';
 
 ------------------------------------------------------------------------------
+-- Signing keys and JWS (src/keys.c, src/jws.c, src/ossl.c)
+--
+-- Private keys are stored only sealed (AES-256-GCM) under the key-encryption
+-- key named by keycard.kek_file; no role but the extension owner can read the
+-- table, and no function returns a private key.  Signing functions are not
+-- executable by PUBLIC: the registry's own functions sign on callers' behalf.
+------------------------------------------------------------------------------
+
+CREATE TABLE keycard.signing_keys (
+	kid text PRIMARY KEY,
+	alg text NOT NULL CHECK (alg IN ('RS256', 'EdDSA')),
+	public_jwk jsonb NOT NULL,
+	kek_id text NOT NULL,
+	encrypted_private_key bytea NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE keycard.signing_keys IS
+	'Signing keys; kid is the RFC 7638 thumbprint, the private key is sealed under the key-encryption key';
+REVOKE ALL ON keycard.signing_keys FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('keycard.signing_keys', '');
+
+-- Keys are immutable: backends cache loaded keys by kid.
+CREATE FUNCTION keycard.signing_keys_immutable() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+	RAISE EXCEPTION 'signing keys cannot be changed or deleted'
+		USING ERRCODE = 'integrity_constraint_violation',
+			  DETAIL = 'A signing key is identified by the thumbprint of its public key and never changes.',
+			  HINT = 'Create a new key instead; retired keys stay published so old signatures still verify.';
+END
+$$;
+CREATE TRIGGER signing_keys_immutable BEFORE UPDATE OR DELETE ON keycard.signing_keys
+	FOR EACH ROW EXECUTE FUNCTION keycard.signing_keys_immutable();
+CREATE TRIGGER signing_keys_no_truncate BEFORE TRUNCATE ON keycard.signing_keys
+	FOR EACH STATEMENT EXECUTE FUNCTION keycard.signing_keys_immutable();
+
+CREATE FUNCTION keycard.create_signing_key(alg text DEFAULT 'RS256') RETURNS text
+	AS 'MODULE_PATHNAME', 'keycard_create_signing_key'
+	LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION keycard.create_signing_key(text) IS
+	'Creates a signing key (RS256: RSA of keycard.rsa_key_bits bits; EdDSA: Ed25519) and returns its kid';
+REVOKE ALL ON FUNCTION keycard.create_signing_key(text) FROM PUBLIC;
+
+CREATE FUNCTION keycard.import_signing_key(private_key_pem text) RETURNS text
+	AS 'MODULE_PATHNAME', 'keycard_import_signing_key'
+	LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION keycard.import_signing_key(text) IS
+	'Stores an existing RSA (2048 bits or more) or Ed25519 private key given as PEM and returns its kid';
+REVOKE ALL ON FUNCTION keycard.import_signing_key(text) FROM PUBLIC;
+
+CREATE FUNCTION keycard.jwk(kid text) RETURNS jsonb
+	LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+	key jsonb;
+BEGIN
+	SELECT s.public_jwk INTO key FROM keycard.signing_keys s WHERE s.kid OPERATOR(pg_catalog.=) jwk.kid;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'signing key "%" does not exist', kid USING ERRCODE = 'undefined_object';
+	END IF;
+	RETURN key;
+END
+$$;
+COMMENT ON FUNCTION keycard.jwk(text) IS
+	'Public JWK of a signing key, with kid, alg and use';
+
+CREATE FUNCTION keycard.jws_sign(payload json, kid text) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'keycard_jws_sign'
+	LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION keycard.jws_sign(json, text) IS
+	'JWS Flattened JSON Serialization of the JCS form of payload, signed with key kid';
+REVOKE ALL ON FUNCTION keycard.jws_sign(json, text) FROM PUBLIC;
+
+CREATE FUNCTION keycard.sign_bytes(kid text, data bytea) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'keycard_sign_bytes'
+	LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION keycard.sign_bytes(text, bytea) IS
+	'Raw RS256/Ed25519 signature of data with key kid (operators only: reproduces published test vectors)';
+REVOKE ALL ON FUNCTION keycard.sign_bytes(text, bytea) FROM PUBLIC;
+
+CREATE FUNCTION keycard.jws_verify(jws jsonb, jwks jsonb) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'keycard_jws_verify'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.jws_verify(jsonb, jsonb) IS
+	'Verifies a flattened JWS (RS256 or EdDSA) against a JWKS; returns the decoded payload or raises why not';
+
+CREATE FUNCTION keycard.jwk_thumbprint(jwk jsonb) RETURNS text
+	AS 'MODULE_PATHNAME', 'keycard_jwk_thumbprint'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.jwk_thumbprint(jsonb) IS
+	'RFC 7638 thumbprint (SHA-256, base64url) of an RSA or Ed25519 public JWK';
+
+------------------------------------------------------------------------------
 -- Cedar policies (src/cedar_policy.c, src/cedar/{lexer,parser,ast,est_out,
 -- est_in,printer}.c)
 --

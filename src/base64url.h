@@ -10,6 +10,9 @@
 
 #include "lib/stringinfo.h"
 
+#define BASE64URL_ALPHABET \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
 /* Appends the base64url form of data to buf. */
 extern void base64url_append(StringInfo buf, const void *data, size_t len);
 

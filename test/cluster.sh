@@ -61,3 +61,16 @@ cluster_stop() {
 		rm -rf "$KC_TMP"
 	fi
 }
+
+# The independent JOSE verifier of shared/vectors (npm jose), run from a
+# scratch copy whose node_modules is test/node_modules (see test/package.json).
+#   verify_attestation JWS_FILE JWKS_FILE [--check-jcs] [--expect-kid KID]
+verify_attestation() {
+	local dir=$KC_TMP/verifier
+	if [[ ! -f $dir/verify-attestation.mjs ]]; then
+		mkdir -p "$dir"
+		cp "$KC_SHARED/vectors/jws/verifier/verify-attestation.mjs" "$dir/"
+		ln -sfn "$KC_REPO/test/node_modules" "$dir/node_modules"
+	fi
+	node "$dir/verify-attestation.mjs" "$@"
+}
