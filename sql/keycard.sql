@@ -177,6 +177,1610 @@ COMMENT ON FUNCTION keycard.cedar_policy_normalize(text) IS
 	'Normalized EST of one static Cedar policy given as text (what content hashes are taken over)';
 
 ------------------------------------------------------------------------------
+-- Registry: errors, ids, caller identity, zones and their keys, schema
+-- versions, policies, policy versions, policy sets, policy set versions,
+-- attestations, verify_zone (src/registry.c, src/registry_error.c,
+-- src/registry_version.c; schema data generated from data/schemas/)
+--
+-- Every table is keyed by zone (primary and unique keys lead with zone_id)
+-- except the two platform reference tables of schema versions.  Writes go
+-- through the SECURITY DEFINER functions below, which check the caller's
+-- zones themselves; row-level security keeps direct reads to those zones.
+-- Triggers (ENABLE ALWAYS, so replication-role tricks do not skip them) make
+-- versions, manifests, attestations and history append-only for every role.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION keycard.raise_error(code text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'keycard_raise_error'
+	LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.raise_error(text, text, text, text) IS
+	'Raises a registry error with a stable code (see keycard.error_codes()); SQLSTATE PT<http status>, or a PGRST error under PostgREST';
+
+CREATE FUNCTION keycard.error_codes(OUT code text, OUT http_status integer, OUT sqlstate text, OUT description text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'keycard_error_codes'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION keycard.error_codes() IS
+	'The stable registry error codes with their HTTP status and SQLSTATE';
+
+CREATE FUNCTION keycard.new_id() RETURNS text
+	AS 'MODULE_PATHNAME', 'keycard_new_id'
+	LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.new_id() IS
+	'A new registry id: UUIDv7 text, sortable by creation time';
+
+CREATE FUNCTION keycard.id_time(id text) RETURNS timestamptz
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	RETURN pg_catalog.to_timestamp(
+		(('x' OPERATOR(pg_catalog.||) pg_catalog.substr(id, 1, 8) OPERATOR(pg_catalog.||) pg_catalog.substr(id, 10, 4))::bit(48)::bigint)::numeric
+		OPERATOR(pg_catalog./) 1000);
+COMMENT ON FUNCTION keycard.id_time(text) IS
+	'Creation time encoded in a registry id (millisecond precision); created_at columns hold exactly this';
+
+-- Caller identity --------------------------------------------------------------
+
+CREATE FUNCTION keycard.jwt_claims() RETURNS jsonb
+	LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb;
+COMMENT ON FUNCTION keycard.jwt_claims() IS
+	'The verified JWT claims PostgREST passes in request.jwt.claims, or NULL for SQL callers';
+
+CREATE FUNCTION keycard.caller_role() RETURNS text
+	LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN CASE WHEN coalesce(pg_catalog.current_setting('role', true), 'none') IN ('', 'none')
+				THEN session_user::text
+				ELSE pg_catalog.current_setting('role', true) END;
+COMMENT ON FUNCTION keycard.caller_role() IS
+	'The database role acting (SET ROLE, or PostgREST''s per-request role), also inside SECURITY DEFINER functions';
+
+CREATE FUNCTION keycard.current_actor() RETURNS text
+	LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN coalesce(nullif(keycard.jwt_claims() OPERATOR(pg_catalog.->>) 'sub', ''),
+							   keycard.caller_role());
+COMMENT ON FUNCTION keycard.current_actor() IS
+	'The actor recorded in created_by and friends: the JWT sub under PostgREST, else the database role';
+
+CREATE FUNCTION keycard.client_request_id() RETURNS text
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	headers text := nullif(current_setting('request.headers', true), '');
+	id text;
+BEGIN
+	IF headers IS NOT NULL THEN
+		id := nullif(headers::jsonb ->> 'x-client-request-id', '');
+	END IF;
+	id := coalesce(id, nullif(current_setting('keycard.client_request_id', true), ''));
+	IF length(id) > 255 THEN
+		PERFORM keycard.raise_error('invalid_request', 'client request id is too long',
+			format('The X-Client-Request-ID has %s characters; at most 255 are accepted.', length(id)), NULL);
+	END IF;
+	RETURN id;
+END
+$$;
+COMMENT ON FUNCTION keycard.client_request_id() IS
+	'X-Client-Request-ID of the current request (request.headers under PostgREST, else the keycard.client_request_id setting)';
+
+CREATE FUNCTION keycard.caller_is_platform() RETURNS boolean
+	LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	claims jsonb := keycard.jwt_claims();
+	r pg_roles;
+BEGIN
+	IF claims IS NOT NULL THEN
+		RETURN coalesce(claims ->> 'role' = 'keycard_platform', false);
+	END IF;
+	SELECT * INTO r FROM pg_catalog.pg_roles WHERE rolname = keycard.caller_role();
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	IF r.rolsuper THEN
+		RETURN true;
+	END IF;
+	RETURN EXISTS (SELECT 1 FROM pg_catalog.pg_roles p
+				   WHERE p.rolname = 'keycard_platform' AND pg_catalog.pg_has_role(r.oid, p.oid, 'MEMBER'));
+END
+$$;
+COMMENT ON FUNCTION keycard.caller_is_platform() IS
+	'True for the platform operator: JWT role keycard_platform, or a SQL caller that is superuser or a member of keycard_platform';
+
+-- Zones and membership ------------------------------------------------------------
+
+CREATE TABLE keycard.schema_versions (
+	version text PRIMARY KEY CHECK (version ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),
+	cedar_schema text NOT NULL,
+	cedar_schema_json jsonb NOT NULL,
+	initial_status text NOT NULL DEFAULT 'active' CHECK (initial_status IN ('active', 'deprecated', 'archived')),
+	shipped boolean NOT NULL DEFAULT false,
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE keycard.schema_versions IS
+	'Cedar schema versions (platform reference data, the same for every zone); status changes live in schema_version_events';
+
+CREATE TABLE keycard.schema_version_events (
+	version text NOT NULL REFERENCES keycard.schema_versions (version),
+	event_id text NOT NULL,
+	status text NOT NULL CHECK (status IN ('active', 'deprecated', 'archived')),
+	occurred_at timestamptz NOT NULL,
+	actor text NOT NULL,
+	request_id text,
+	PRIMARY KEY (version, event_id)
+);
+COMMENT ON TABLE keycard.schema_version_events IS
+	'Append-only status changes of schema versions; the latest one is the status';
+
+CREATE VIEW keycard.schema_version_states AS
+SELECT s.version, s.cedar_schema, s.cedar_schema_json, s.created_at,
+	   coalesce(e.status, s.initial_status) AS status,
+	   coalesce(e.occurred_at, s.created_at) AS updated_at,
+	   CASE WHEN coalesce(e.status, s.initial_status) OPERATOR(pg_catalog.<>) 'active'
+			THEN coalesce(
+				(SELECT pg_catalog.max(d.occurred_at) FROM keycard.schema_version_events d
+				 WHERE d.version OPERATOR(pg_catalog.=) s.version AND d.status OPERATOR(pg_catalog.=) 'deprecated'),
+				CASE WHEN s.initial_status OPERATOR(pg_catalog.<>) 'active' THEN s.created_at END) END AS deprecated_at,
+	   CASE WHEN coalesce(e.status, s.initial_status) OPERATOR(pg_catalog.=) 'archived'
+			THEN coalesce(e.occurred_at, s.created_at) END AS archived_at
+FROM keycard.schema_versions s
+LEFT JOIN LATERAL (SELECT x.status, x.occurred_at FROM keycard.schema_version_events x
+				   WHERE x.version OPERATOR(pg_catalog.=) s.version
+				   ORDER BY x.event_id DESC LIMIT 1) e ON true;
+COMMENT ON VIEW keycard.schema_version_states IS
+	'Schema versions with their current status, updated_at, deprecated_at and archived_at';
+
+CREATE TABLE keycard.zones (
+	zone_id text PRIMARY KEY,
+	name text CHECK (length(name) BETWEEN 1 AND 255),
+	default_schema_version text NOT NULL REFERENCES keycard.schema_versions (version),
+	created_at timestamptz NOT NULL,
+	created_by text NOT NULL,
+	updated_at timestamptz NOT NULL,
+	updated_by text,
+	request_id text
+);
+COMMENT ON TABLE keycard.zones IS 'Tenants: every other registry row belongs to exactly one zone';
+
+CREATE TABLE keycard.zone_members (
+	zone_id text NOT NULL REFERENCES keycard.zones (zone_id),
+	role_name text NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (zone_id, role_name)
+);
+COMMENT ON TABLE keycard.zone_members IS
+	'Operator-kept membership of database roles in zones, for SQL callers (PostgREST callers carry zones in their JWT)';
+
+CREATE FUNCTION keycard.caller_zones() RETURNS text[]
+	LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	claims jsonb := keycard.jwt_claims();
+BEGIN
+	IF keycard.caller_is_platform() THEN
+		RETURN NULL;
+	END IF;
+	IF claims IS NOT NULL THEN
+		IF jsonb_typeof(claims -> 'zones') = 'array' THEN
+			RETURN ARRAY(SELECT z FROM jsonb_array_elements_text(claims -> 'zones') z);
+		END IF;
+		RETURN '{}';
+	END IF;
+	RETURN ARRAY(SELECT m.zone_id FROM keycard.zone_members m
+				 JOIN pg_catalog.pg_roles r ON r.rolname = m.role_name
+				 WHERE pg_catalog.pg_has_role(keycard.caller_role(), r.oid, 'USAGE'));
+END
+$$;
+COMMENT ON FUNCTION keycard.caller_zones() IS
+	'Zones the caller may use: the JWT zones claim, else the zone_members rows of its role; NULL means every zone (platform)';
+
+CREATE FUNCTION keycard.zone_visible(zone_id text) RETURNS boolean
+	LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN (SELECT z IS NULL OR zone_id OPERATOR(pg_catalog.=) ANY (z) FROM keycard.caller_zones() z);
+COMMENT ON FUNCTION keycard.zone_visible(text) IS 'True if the caller may use the zone';
+
+CREATE FUNCTION keycard.require_zone(zone_id text) RETURNS void
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF zone_id IS NULL OR NOT keycard.zone_visible(zone_id)
+	   OR NOT EXISTS (SELECT 1 FROM keycard.zones z WHERE z.zone_id = require_zone.zone_id) THEN
+		PERFORM keycard.raise_error('not_found', format('zone "%s" not found', zone_id),
+			'No zone with that id is visible to the caller.', NULL);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION keycard.require_zone(text) IS
+	'Raises not_found unless the zone exists and the caller may use it (unknown and foreign zones look alike)';
+
+CREATE FUNCTION keycard.require_platform(operation text) RETURNS void
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF NOT keycard.caller_is_platform() THEN
+		PERFORM keycard.raise_error('platform_only', format('%s is reserved for the platform operator', operation),
+			NULL, 'Ask the platform operator to perform it.');
+	END IF;
+END
+$$;
+
+CREATE TABLE keycard.zone_keys (
+	zone_id text NOT NULL REFERENCES keycard.zones (zone_id),
+	kid text NOT NULL,
+	alg text NOT NULL CHECK (alg IN ('RS256', 'EdDSA')),
+	status text NOT NULL CHECK (status IN ('current', 'retired')),
+	created_at timestamptz NOT NULL,
+	created_by text NOT NULL,
+	retired_at timestamptz,
+	retired_by text,
+	request_id text,
+	PRIMARY KEY (zone_id, kid),
+	CHECK ((status = 'retired') = (retired_at IS NOT NULL AND retired_by IS NOT NULL))
+);
+CREATE UNIQUE INDEX zone_keys_one_current ON keycard.zone_keys (zone_id) WHERE status = 'current';
+COMMENT ON TABLE keycard.zone_keys IS
+	'Which signing keys (keycard.signing_keys) belong to a zone: one current, the rest retired but still published';
+
+-- History ----------------------------------------------------------------------
+
+CREATE TABLE keycard.audit_log (
+	zone_id text NOT NULL REFERENCES keycard.zones (zone_id),
+	event_id text NOT NULL,
+	occurred_at timestamptz NOT NULL,
+	actor text NOT NULL,
+	request_id text,
+	action text NOT NULL,
+	object_type text NOT NULL,
+	object_id text NOT NULL,
+	detail jsonb,
+	PRIMARY KEY (zone_id, event_id)
+);
+COMMENT ON TABLE keycard.audit_log IS
+	'Append-only record of every registry write: who, when, which request (X-Client-Request-ID), what';
+
+CREATE FUNCTION keycard.audit(zone_id text, action text, object_type text, object_id text, detail jsonb DEFAULT NULL)
+	RETURNS void
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	BEGIN ATOMIC
+		INSERT INTO keycard.audit_log (zone_id, event_id, occurred_at, actor, request_id, action, object_type, object_id, detail)
+		VALUES (zone_id, keycard.new_id(), pg_catalog.clock_timestamp(), keycard.current_actor(),
+				keycard.client_request_id(), action, object_type, object_id, detail);
+	END;
+REVOKE ALL ON FUNCTION keycard.audit(text, text, text, text, jsonb) FROM PUBLIC;
+
+-- Policies and versions -------------------------------------------------------------
+
+CREATE TABLE keycard.policies (
+	zone_id text NOT NULL REFERENCES keycard.zones (zone_id),
+	policy_id text NOT NULL,
+	name text NOT NULL CHECK (length(name) BETWEEN 1 AND 255),
+	description text CHECK (length(description) <= 4096),
+	owner_type text NOT NULL CHECK (owner_type IN ('platform', 'customer')),
+	created_at timestamptz NOT NULL,
+	created_by text NOT NULL,
+	updated_at timestamptz NOT NULL,
+	updated_by text,
+	archived_at timestamptz,
+	archived_by text,
+	latest_version integer,
+	latest_version_id text,
+	latest_schema_version text,
+	revision bigint NOT NULL DEFAULT 1,
+	etag text NOT NULL GENERATED ALWAYS AS ('"' || revision::text || '"') STORED,
+	request_id text,
+	PRIMARY KEY (zone_id, policy_id),
+	CHECK ((archived_at IS NULL) = (archived_by IS NULL))
+);
+CREATE UNIQUE INDEX policies_name_key ON keycard.policies (zone_id, name) WHERE archived_at IS NULL;
+COMMENT ON TABLE keycard.policies IS 'Named Cedar policies; their content lives in immutable policy_versions';
+COMMENT ON COLUMN keycard.policies.etag IS 'ETag for If-Match: changes on every update of the row';
+
+CREATE TABLE keycard.policy_versions (
+	zone_id text NOT NULL,
+	policy_id text NOT NULL,
+	version_id text NOT NULL,
+	version integer NOT NULL CHECK (version > 0),
+	schema_version text NOT NULL REFERENCES keycard.schema_versions (version),
+	sha text NOT NULL CHECK (sha ~ '^[0-9a-f]{64}$'),
+	owner_type text NOT NULL CHECK (owner_type IN ('platform', 'customer')),
+	cedar_json jsonb NOT NULL,
+	cedar_raw text NOT NULL,
+	created_at timestamptz NOT NULL,
+	created_by text NOT NULL,
+	request_id text,
+	archived_at timestamptz,
+	archived_by text,
+	PRIMARY KEY (zone_id, version_id),
+	UNIQUE (zone_id, policy_id, version),
+	FOREIGN KEY (zone_id, policy_id) REFERENCES keycard.policies (zone_id, policy_id),
+	CHECK ((archived_at IS NULL) = (archived_by IS NULL))
+);
+COMMENT ON TABLE keycard.policy_versions IS
+	'Immutable policy contents: cedar_json is the normalized EST, sha = hex SHA-256 of its JCS form';
+
+-- Policy sets, versions, attestations -------------------------------------------------
+
+CREATE TABLE keycard.policy_sets (
+	zone_id text NOT NULL REFERENCES keycard.zones (zone_id),
+	policy_set_id text NOT NULL,
+	name text NOT NULL CHECK (length(name) BETWEEN 1 AND 255),
+	owner_type text NOT NULL CHECK (owner_type IN ('platform', 'customer')),
+	scope_type text NOT NULL DEFAULT 'zone' CHECK (scope_type IN ('zone', 'resource', 'user', 'session')),
+	created_at timestamptz NOT NULL,
+	created_by text NOT NULL,
+	updated_at timestamptz NOT NULL,
+	updated_by text,
+	archived_at timestamptz,
+	archived_by text,
+	latest_version integer,
+	latest_version_id text,
+	revision bigint NOT NULL DEFAULT 1,
+	etag text NOT NULL GENERATED ALWAYS AS ('"' || revision::text || '"') STORED,
+	request_id text,
+	PRIMARY KEY (zone_id, policy_set_id),
+	CHECK ((archived_at IS NULL) = (archived_by IS NULL))
+);
+CREATE UNIQUE INDEX policy_sets_name_key ON keycard.policy_sets (zone_id, name) WHERE archived_at IS NULL;
+COMMENT ON TABLE keycard.policy_sets IS 'Named bundles of policy versions, created unbound';
+
+CREATE TABLE keycard.policy_set_versions (
+	zone_id text NOT NULL,
+	policy_set_id text NOT NULL,
+	version_id text NOT NULL,
+	version integer NOT NULL CHECK (version > 0),
+	schema_version text NOT NULL REFERENCES keycard.schema_versions (version),
+	manifest jsonb NOT NULL,
+	manifest_sha text NOT NULL CHECK (manifest_sha ~ '^[0-9a-f]{64}$'),
+	owner_type text NOT NULL CHECK (owner_type IN ('platform', 'customer')),
+	created_at timestamptz NOT NULL,
+	created_by text NOT NULL,
+	request_id text,
+	archived_at timestamptz,
+	archived_by text,
+	PRIMARY KEY (zone_id, version_id),
+	UNIQUE (zone_id, policy_set_id, version),
+	FOREIGN KEY (zone_id, policy_set_id) REFERENCES keycard.policy_sets (zone_id, policy_set_id),
+	CHECK ((archived_at IS NULL) = (archived_by IS NULL))
+);
+COMMENT ON TABLE keycard.policy_set_versions IS
+	'Immutable manifests: manifest = {"entries": [...]} in the client''s order, manifest_sha = hex SHA-256 of its JCS form';
+
+CREATE TABLE keycard.policy_set_version_entries (
+	zone_id text NOT NULL,
+	version_id text NOT NULL,
+	position integer NOT NULL CHECK (position >= 0),
+	policy_id text NOT NULL,
+	policy_version_id text NOT NULL,
+	sha text NOT NULL,
+	PRIMARY KEY (zone_id, version_id, position),
+	UNIQUE (zone_id, version_id, policy_id),
+	FOREIGN KEY (zone_id, version_id) REFERENCES keycard.policy_set_versions (zone_id, version_id),
+	FOREIGN KEY (zone_id, policy_version_id) REFERENCES keycard.policy_versions (zone_id, version_id)
+);
+CREATE INDEX policy_set_version_entries_by_policy_version
+	ON keycard.policy_set_version_entries (zone_id, policy_version_id);
+COMMENT ON TABLE keycard.policy_set_version_entries IS
+	'The manifest entries of each policy set version as rows (which policy versions a set version holds)';
+
+CREATE TABLE keycard.attestations (
+	zone_id text NOT NULL,
+	attestation_id text NOT NULL,
+	version_id text NOT NULL,
+	kid text NOT NULL,
+	status text NOT NULL CHECK (status IN ('created', 're_signed')),
+	statement jsonb NOT NULL,
+	jws jsonb NOT NULL,
+	attested_at timestamptz NOT NULL,
+	attested_by text NOT NULL,
+	request_id text,
+	PRIMARY KEY (zone_id, attestation_id),
+	FOREIGN KEY (zone_id, version_id) REFERENCES keycard.policy_set_versions (zone_id, version_id),
+	FOREIGN KEY (zone_id, kid) REFERENCES keycard.zone_keys (zone_id, kid)
+);
+CREATE INDEX attestations_by_version ON keycard.attestations (zone_id, version_id, attestation_id);
+COMMENT ON TABLE keycard.attestations IS
+	'Append-only signature history of policy set versions: the JWS (Flattened JSON) and its decoded statement; the newest row per version is current';
+
+-- Database-enforced rules: immutability, frozen columns, ETag revisions -----------------
+
+CREATE FUNCTION keycard.guard_immutable() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+-- TG_ARGV[0] = 'archive' allows exactly one change: archived_at/archived_by
+-- going from NULL to set, every other column unchanged.
+DECLARE
+	tab text := format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
+	o jsonb;
+	n jsonb;
+BEGIN
+	IF TG_OP = 'TRUNCATE' THEN
+		PERFORM keycard.raise_error('immutable', format('%s cannot be truncated', tab),
+			format('Rule %s: registry history is append-only for every role.', TG_NAME), NULL);
+	ELSIF TG_OP = 'DELETE' THEN
+		PERFORM keycard.raise_error('immutable', format('rows of %s cannot be deleted', tab),
+			format('Rule %s: registry history is append-only for every role.', TG_NAME),
+			CASE WHEN TG_NARGS > 0 THEN 'Archive the object instead.' END);
+	END IF;
+	IF TG_NARGS = 0 OR TG_ARGV[0] <> 'archive' THEN
+		PERFORM keycard.raise_error('immutable', format('rows of %s cannot be updated', tab),
+			format('Rule %s: these rows never change once written.', TG_NAME), NULL);
+	END IF;
+	o := to_jsonb(OLD);
+	n := to_jsonb(NEW);
+	IF (o - 'archived_at' - 'archived_by') IS DISTINCT FROM (n - 'archived_at' - 'archived_by') THEN
+		PERFORM keycard.raise_error('immutable', format('rows of %s cannot be updated', tab),
+			format('Rule %s: only archived_at and archived_by may change, once.', TG_NAME), NULL);
+	END IF;
+	IF o ->> 'archived_at' IS NOT NULL THEN
+		PERFORM keycard.raise_error('immutable', format('archived row of %s cannot change', tab),
+			format('Rule %s: archived_at and archived_by are set once.', TG_NAME), NULL);
+	END IF;
+	IF n ->> 'archived_at' IS NULL OR n ->> 'archived_by' IS NULL THEN
+		PERFORM keycard.raise_error('immutable', format('rows of %s cannot be updated', tab),
+			format('Rule %s: an update must set both archived_at and archived_by.', TG_NAME), NULL);
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION keycard.guard_immutable() IS
+	'Trigger: no DELETE/TRUNCATE; no UPDATE except (with argument archive) setting archived_at/archived_by once';
+
+CREATE FUNCTION keycard.guard_update() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+-- Mutable registry rows: the columns named in TG_ARGV never change, and
+-- archived_at/retired_at, once set, never change either.  Rows that carry a
+-- revision get it bumped, which changes their ETag.
+DECLARE
+	tab text := format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
+	o jsonb := to_jsonb(OLD);
+	n jsonb := to_jsonb(NEW);
+	col text;
+BEGIN
+	FOREACH col IN ARRAY TG_ARGV LOOP
+		IF o -> col IS DISTINCT FROM n -> col THEN
+			PERFORM keycard.raise_error('immutable', format('column %s of %s cannot change', col, tab),
+				format('Rule %s: %s is fixed when the row is created.', TG_NAME, col), NULL);
+		END IF;
+	END LOOP;
+	FOREACH col IN ARRAY ARRAY['archived_at', 'archived_by', 'retired_at', 'retired_by'] LOOP
+		IF o ->> col IS NOT NULL AND o -> col IS DISTINCT FROM n -> col THEN
+			PERFORM keycard.raise_error('immutable', format('column %s of %s cannot change once set', col, tab),
+				format('Rule %s: archiving and retiring are final.', TG_NAME), NULL);
+		END IF;
+	END LOOP;
+	IF n ? 'revision' THEN
+		NEW := jsonb_populate_record(NEW, jsonb_build_object('revision', (o ->> 'revision')::bigint + 1));
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION keycard.guard_update() IS
+	'Trigger: frozen columns (arguments), final archive/retire, revision bump for ETags';
+
+CREATE TRIGGER zones_update BEFORE UPDATE ON keycard.zones
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_update('zone_id', 'created_at', 'created_by', 'request_id');
+CREATE TRIGGER zones_no_delete BEFORE DELETE ON keycard.zones
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_immutable('archive');
+CREATE TRIGGER zone_keys_update BEFORE UPDATE ON keycard.zone_keys
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_update('zone_id', 'kid', 'alg', 'created_at', 'created_by', 'request_id');
+CREATE TRIGGER zone_keys_no_delete BEFORE DELETE ON keycard.zone_keys
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER policies_update BEFORE UPDATE ON keycard.policies
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_update('zone_id', 'policy_id', 'owner_type', 'created_at', 'created_by', 'request_id');
+CREATE TRIGGER policies_no_delete BEFORE DELETE ON keycard.policies
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_immutable('archive');
+CREATE TRIGGER policy_sets_update BEFORE UPDATE ON keycard.policy_sets
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_update('zone_id', 'policy_set_id', 'owner_type', 'scope_type', 'created_at', 'created_by', 'request_id');
+CREATE TRIGGER policy_sets_no_delete BEFORE DELETE ON keycard.policy_sets
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_immutable('archive');
+CREATE TRIGGER policy_versions_immutable BEFORE UPDATE OR DELETE ON keycard.policy_versions
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_immutable('archive');
+CREATE TRIGGER policy_set_versions_immutable BEFORE UPDATE OR DELETE ON keycard.policy_set_versions
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_immutable('archive');
+CREATE TRIGGER policy_set_version_entries_immutable BEFORE UPDATE OR DELETE ON keycard.policy_set_version_entries
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER attestations_immutable BEFORE UPDATE OR DELETE ON keycard.attestations
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER audit_log_immutable BEFORE UPDATE OR DELETE ON keycard.audit_log
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER schema_versions_immutable BEFORE UPDATE OR DELETE ON keycard.schema_versions
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER schema_version_events_immutable BEFORE UPDATE OR DELETE ON keycard.schema_version_events
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_immutable();
+
+CREATE TRIGGER zones_no_truncate BEFORE TRUNCATE ON keycard.zones
+	FOR EACH STATEMENT EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER zone_keys_no_truncate BEFORE TRUNCATE ON keycard.zone_keys
+	FOR EACH STATEMENT EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER policies_no_truncate BEFORE TRUNCATE ON keycard.policies
+	FOR EACH STATEMENT EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER policy_sets_no_truncate BEFORE TRUNCATE ON keycard.policy_sets
+	FOR EACH STATEMENT EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER policy_versions_no_truncate BEFORE TRUNCATE ON keycard.policy_versions
+	FOR EACH STATEMENT EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER policy_set_versions_no_truncate BEFORE TRUNCATE ON keycard.policy_set_versions
+	FOR EACH STATEMENT EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER policy_set_version_entries_no_truncate BEFORE TRUNCATE ON keycard.policy_set_version_entries
+	FOR EACH STATEMENT EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER attestations_no_truncate BEFORE TRUNCATE ON keycard.attestations
+	FOR EACH STATEMENT EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON keycard.audit_log
+	FOR EACH STATEMENT EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER schema_versions_no_truncate BEFORE TRUNCATE ON keycard.schema_versions
+	FOR EACH STATEMENT EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER schema_version_events_no_truncate BEFORE TRUNCATE ON keycard.schema_version_events
+	FOR EACH STATEMENT EXECUTE FUNCTION keycard.guard_immutable();
+
+-- Fire even under session_replication_role = replica: only an explicit
+-- ALTER TABLE ... DISABLE TRIGGER by the owner gets around them.
+DO $$
+DECLARE
+	t record;
+BEGIN
+	FOR t IN SELECT c.relname, g.tgname FROM pg_catalog.pg_trigger g
+			 JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid
+			 JOIN pg_catalog.pg_namespace s ON s.oid = c.relnamespace
+			 WHERE s.nspname = 'keycard' AND NOT g.tgisinternal
+			   AND c.relname IN ('zones', 'zone_keys', 'audit_log', 'policies', 'policy_versions', 'policy_sets',
+								 'policy_set_versions', 'policy_set_version_entries', 'attestations',
+								 'schema_versions', 'schema_version_events') LOOP
+		EXECUTE format('ALTER TABLE keycard.%I ENABLE ALWAYS TRIGGER %I', t.relname, t.tgname);
+	END LOOP;
+END
+$$;
+
+-- Row-level security and grants ----------------------------------------------------
+
+-- SQL callers (roles in keycard.zone_members) use the registry functions and
+-- read their zones' rows directly; what they may touch is decided by the
+-- functions' zone checks, RLS and table grants, not by schema visibility.
+GRANT USAGE ON SCHEMA keycard TO PUBLIC;
+
+DO $$
+DECLARE
+	t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['zones', 'zone_members', 'zone_keys', 'audit_log', 'policies', 'policy_versions',
+							 'policy_sets', 'policy_set_versions', 'policy_set_version_entries', 'attestations'] LOOP
+		EXECUTE format('ALTER TABLE keycard.%I ENABLE ROW LEVEL SECURITY', t);
+		-- The scalar subqueries make caller_zones() run once per statement, not per row.
+		EXECUTE format('CREATE POLICY zone_isolation ON keycard.%I USING ('
+					   '(SELECT keycard.caller_zones()) IS NULL OR zone_id = ANY ((SELECT keycard.caller_zones())::text[])) '
+					   'WITH CHECK ((SELECT keycard.caller_zones()) IS NULL OR zone_id = ANY ((SELECT keycard.caller_zones())::text[]))', t);
+		IF t <> 'zone_members' THEN
+			EXECUTE format('GRANT SELECT ON keycard.%I TO PUBLIC', t);
+		END IF;
+	END LOOP;
+	FOREACH t IN ARRAY ARRAY['schema_versions', 'schema_version_events'] LOOP
+		EXECUTE format('ALTER TABLE keycard.%I ENABLE ROW LEVEL SECURITY', t);
+		EXECUTE format('CREATE POLICY platform_data ON keycard.%I FOR SELECT USING (true)', t);
+		EXECUTE format('GRANT SELECT ON keycard.%I TO PUBLIC', t);
+	END LOOP;
+END
+$$;
+GRANT SELECT ON keycard.schema_version_states TO PUBLIC;
+
+-- pg_dump keeps every row of these tables (shipped schema rows come back with
+-- CREATE EXTENSION, so only the others are dumped).
+SELECT pg_catalog.pg_extension_config_dump('keycard.schema_versions', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('keycard.schema_version_events', '');
+SELECT pg_catalog.pg_extension_config_dump('keycard.zones', '');
+SELECT pg_catalog.pg_extension_config_dump('keycard.zone_members', '');
+SELECT pg_catalog.pg_extension_config_dump('keycard.zone_keys', '');
+SELECT pg_catalog.pg_extension_config_dump('keycard.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('keycard.policies', '');
+SELECT pg_catalog.pg_extension_config_dump('keycard.policy_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('keycard.policy_sets', '');
+SELECT pg_catalog.pg_extension_config_dump('keycard.policy_set_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('keycard.policy_set_version_entries', '');
+SELECT pg_catalog.pg_extension_config_dump('keycard.attestations', '');
+
+-- Zones, keys, JWKS, rotation ------------------------------------------------------------
+
+CREATE FUNCTION keycard.create_zone(name text DEFAULT NULL, alg text DEFAULT 'RS256')
+	RETURNS keycard.zones
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	id text := keycard.new_id();
+	ts timestamptz := keycard.id_time(id);
+	actor text := keycard.current_actor();
+	rid text := keycard.client_request_id();
+	z keycard.zones;
+	key_id text;
+BEGIN
+	PERFORM keycard.require_platform('creating a zone');
+	IF alg IS NULL OR alg NOT IN ('RS256', 'EdDSA') THEN
+		PERFORM keycard.raise_error('invalid_request', format('unsupported signing algorithm "%s"', alg),
+			NULL, 'Use RS256 or EdDSA.');
+	END IF;
+	IF create_zone.name IS NOT NULL AND length(create_zone.name) NOT BETWEEN 1 AND 255 THEN
+		PERFORM keycard.raise_error('invalid_request', 'zone name must have 1 to 255 characters', NULL, NULL);
+	END IF;
+	INSERT INTO keycard.zones (zone_id, name, default_schema_version, created_at, created_by, updated_at, request_id)
+	VALUES (id, create_zone.name,
+			(SELECT s.version FROM keycard.schema_version_states s WHERE s.status = 'active' ORDER BY s.version DESC LIMIT 1),
+			ts, actor, ts, rid)
+	RETURNING * INTO z;
+	IF z.default_schema_version IS NULL THEN
+		RAISE EXCEPTION 'no active schema version is installed';
+	END IF;
+	key_id := keycard.create_signing_key(alg);
+	INSERT INTO keycard.zone_keys (zone_id, kid, alg, status, created_at, created_by, request_id)
+	VALUES (id, key_id, alg, 'current', ts, actor, rid);
+	PERFORM keycard.audit(id, 'create', 'zone', id, jsonb_build_object('kid', key_id, 'alg', alg));
+	RETURN z;
+END
+$$;
+COMMENT ON FUNCTION keycard.create_zone(text, text) IS
+	'Platform only: a new zone with its first signing key (RS256 or EdDSA) and the newest active schema version as default';
+
+CREATE FUNCTION keycard.add_zone_member(zone_id text, role_name text) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	PERFORM keycard.require_platform('managing zone membership');
+	PERFORM keycard.require_zone(zone_id);
+	INSERT INTO keycard.zone_members (zone_id, role_name) VALUES (zone_id, role_name) ON CONFLICT DO NOTHING;
+	PERFORM keycard.audit(zone_id, 'add_member', 'zone', zone_id, jsonb_build_object('role', role_name));
+END
+$$;
+COMMENT ON FUNCTION keycard.add_zone_member(text, text) IS
+	'Platform only: lets a database role (and its members) use a zone from SQL';
+
+CREATE FUNCTION keycard.zone_jwks(zone_id text) RETURNS jsonb
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	jwks jsonb;
+BEGIN
+	-- Public by design (anyone verifies attestations), so no zone check beyond existence.
+	IF zone_id IS NULL OR NOT EXISTS (SELECT 1 FROM keycard.zones z WHERE z.zone_id = zone_jwks.zone_id) THEN
+		PERFORM keycard.raise_error('not_found', format('zone "%s" not found', zone_id), NULL, NULL);
+	END IF;
+	SELECT jsonb_build_object('keys', coalesce(jsonb_agg(keycard.jwk(k.kid) ORDER BY k.created_at, k.kid), '[]'))
+	INTO jwks
+	FROM keycard.zone_keys k WHERE k.zone_id = zone_jwks.zone_id;
+	RETURN jwks;
+END
+$$;
+COMMENT ON FUNCTION keycard.zone_jwks(text) IS
+	'The zone''s JWKS (RFC 7517): current and retired public keys; readable without authentication';
+
+CREATE FUNCTION keycard.attest(zone_id text, version_id text, status text) RETURNS keycard.attestations
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+-- Signs the attestation statement of a policy set version with the zone's
+-- current key and appends it to the signature history.
+DECLARE
+	v keycard.policy_set_versions;
+	id text := keycard.new_id();
+	ts timestamptz := keycard.id_time(id);
+	actor text := keycard.current_actor();
+	key_id text;
+	statement jsonb;
+	a keycard.attestations;
+BEGIN
+	SELECT * INTO STRICT v FROM keycard.policy_set_versions x
+	WHERE x.zone_id = attest.zone_id AND x.version_id = attest.version_id;
+	SELECT k.kid INTO STRICT key_id FROM keycard.zone_keys k WHERE k.zone_id = attest.zone_id AND k.status = 'current';
+	statement := jsonb_build_object(
+		'attested_at', to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+		'attested_by', actor,
+		'key_id', key_id,
+		'manifest_sha', v.manifest_sha,
+		'policy_set_id', v.policy_set_id,
+		'policy_set_version', v.version,
+		'status', status,
+		'type', 'policy_set_attestation',
+		'v', 1,
+		'zone_id', v.zone_id);
+	INSERT INTO keycard.attestations (zone_id, attestation_id, version_id, kid, status, statement, jws,
+									  attested_at, attested_by, request_id)
+	VALUES (v.zone_id, id, v.version_id, key_id, status, statement, keycard.jws_sign(statement::json, key_id),
+			ts, actor, keycard.client_request_id())
+	RETURNING * INTO a;
+	RETURN a;
+END
+$$;
+REVOKE ALL ON FUNCTION keycard.attest(text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION keycard.attest(text, text, text) IS
+	'Internal: signs a policy set version''s attestation statement with the zone''s current key and records it';
+
+CREATE FUNCTION keycard.rotate_zone_key(zone_id text, alg text DEFAULT NULL) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	old keycard.zone_keys;
+	new_kid text;
+	new_alg text;
+	actor text := keycard.current_actor();
+	ts timestamptz := clock_timestamp();
+	n integer := 0;
+	v record;
+BEGIN
+	PERFORM keycard.require_platform('rotating a zone key');
+	PERFORM keycard.require_zone(zone_id);
+	-- Waits for policy set versions being created (they hold FOR KEY SHARE on
+	-- the zone row) and makes new ones wait, so none is signed by the old key
+	-- after the re-signing below.
+	PERFORM 1 FROM keycard.zones z WHERE z.zone_id = rotate_zone_key.zone_id FOR UPDATE;
+	SELECT * INTO STRICT old FROM keycard.zone_keys k WHERE k.zone_id = rotate_zone_key.zone_id AND k.status = 'current';
+	new_alg := coalesce(alg, old.alg);
+	IF new_alg NOT IN ('RS256', 'EdDSA') THEN
+		PERFORM keycard.raise_error('invalid_request', format('unsupported signing algorithm "%s"', new_alg),
+			NULL, 'Use RS256 or EdDSA.');
+	END IF;
+	new_kid := keycard.create_signing_key(new_alg);
+	UPDATE keycard.zone_keys k SET status = 'retired', retired_at = ts, retired_by = actor
+	WHERE k.zone_id = rotate_zone_key.zone_id AND k.kid = old.kid;
+	INSERT INTO keycard.zone_keys (zone_id, kid, alg, status, created_at, created_by, request_id)
+	VALUES (rotate_zone_key.zone_id, new_kid, new_alg, 'current', ts, actor, keycard.client_request_id());
+	FOR v IN SELECT x.version_id FROM keycard.policy_set_versions x
+			 WHERE x.zone_id = rotate_zone_key.zone_id AND x.archived_at IS NULL
+			 ORDER BY x.version_id LOOP
+		PERFORM keycard.attest(rotate_zone_key.zone_id, v.version_id, 're_signed');
+		n := n + 1;
+	END LOOP;
+	PERFORM keycard.audit(zone_id, 'rotate_key', 'zone', zone_id,
+		jsonb_build_object('retired_kid', old.kid, 'kid', new_kid, 'alg', new_alg, 're_signed', n));
+	RETURN jsonb_build_object('zone_id', zone_id, 'kid', new_kid, 'alg', new_alg, 'retired_kid', old.kid, 're_signed', n);
+END
+$$;
+COMMENT ON FUNCTION keycard.rotate_zone_key(text, text) IS
+	'Platform only: retires the zone''s current key, makes a new one (same algorithm unless given) and re-signs every non-archived policy set version (status re_signed)';
+
+-- Schema versions ----------------------------------------------------------------------
+
+CREATE VIEW keycard.zone_schema_versions WITH (security_invoker = true) AS
+SELECT z.zone_id, s.version, s.status, s.created_at, s.updated_at, s.archived_at, s.deprecated_at,
+	   s.cedar_schema, s.cedar_schema_json, s.version = z.default_schema_version AS is_default
+FROM keycard.zones z CROSS JOIN keycard.schema_version_states s;
+GRANT SELECT ON keycard.zone_schema_versions TO PUBLIC;
+COMMENT ON VIEW keycard.zone_schema_versions IS
+	'SchemaVersionWithZoneInfo: every schema version per visible zone, with is_default';
+
+CREATE FUNCTION keycard.set_default_schema_version(zone_id text, version text)
+	RETURNS SETOF keycard.zone_schema_versions
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER ROWS 1
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	st text;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	SELECT s.status INTO st FROM keycard.schema_version_states s WHERE s.version = set_default_schema_version.version;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('schema version "%s" not found', version), NULL, NULL);
+	ELSIF st = 'archived' THEN
+		PERFORM keycard.raise_error('schema_version_archived', format('schema version "%s" is archived', version),
+			NULL, 'Choose an active or deprecated schema version.');
+	END IF;
+	UPDATE keycard.zones z SET default_schema_version = set_default_schema_version.version,
+		updated_at = clock_timestamp(), updated_by = keycard.current_actor()
+	WHERE z.zone_id = set_default_schema_version.zone_id;
+	PERFORM keycard.audit(zone_id, 'set_default', 'schema_version', version, NULL);
+	RETURN QUERY SELECT * FROM keycard.zone_schema_versions x
+		WHERE x.zone_id = set_default_schema_version.zone_id AND x.version = set_default_schema_version.version;
+END
+$$;
+COMMENT ON FUNCTION keycard.set_default_schema_version(text, text) IS
+	'Makes a schema version the zone''s default (a hint for clients; no effect on evaluation)';
+
+CREATE FUNCTION keycard.set_schema_version_status(version text, status text) RETURNS keycard.schema_version_states
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	cur keycard.schema_version_states;
+BEGIN
+	PERFORM keycard.require_platform('changing a schema version''s status');
+	SELECT * INTO cur FROM keycard.schema_version_states s WHERE s.version = set_schema_version_status.version;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('schema version "%s" not found', version), NULL, NULL);
+	END IF;
+	IF status IS NULL OR status NOT IN ('active', 'deprecated', 'archived') THEN
+		PERFORM keycard.raise_error('invalid_request', format('invalid schema status "%s"', status),
+			NULL, 'Use active, deprecated or archived.');
+	END IF;
+	IF cur.status = 'archived' AND status <> 'archived' THEN
+		PERFORM keycard.raise_error('archived', format('schema version "%s" is archived', version),
+			'Archiving a schema version is final.', NULL);
+	END IF;
+	IF cur.status <> status THEN
+		INSERT INTO keycard.schema_version_events (version, event_id, status, occurred_at, actor, request_id)
+		VALUES (version, keycard.new_id(), status, clock_timestamp(), keycard.current_actor(), keycard.client_request_id());
+	END IF;
+	SELECT * INTO cur FROM keycard.schema_version_states s WHERE s.version = set_schema_version_status.version;
+	RETURN cur;
+END
+$$;
+COMMENT ON FUNCTION keycard.set_schema_version_status(text, text) IS
+	'Platform only: deprecates or archives a schema version (archived is final: no new policy versions pin it)';
+
+-- Policies --------------------------------------------------------------------------------
+
+CREATE FUNCTION keycard.owner_type() RETURNS text
+	LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN CASE WHEN keycard.caller_is_platform() THEN 'platform' ELSE 'customer' END;
+COMMENT ON FUNCTION keycard.owner_type() IS 'owner_type of objects the caller creates: platform or customer';
+
+CREATE FUNCTION keycard.check_name(name text, what text) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF name IS NULL OR length(name) NOT BETWEEN 1 AND 255 OR name <> btrim(name) THEN
+		PERFORM keycard.raise_error('invalid_request', format('invalid %s name', what),
+			'A name has 1 to 255 characters and no leading or trailing whitespace.', NULL);
+	END IF;
+END
+$$;
+
+CREATE FUNCTION keycard.check_changes(changes jsonb, allowed text[]) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	k text;
+BEGIN
+	IF changes IS NULL OR jsonb_typeof(changes) <> 'object' THEN
+		PERFORM keycard.raise_error('invalid_request', 'changes must be a JSON object', NULL, NULL);
+	END IF;
+	FOR k IN SELECT jsonb_object_keys(changes) LOOP
+		IF NOT k = ANY (allowed) THEN
+			PERFORM keycard.raise_error('invalid_request', format('unknown field "%s"', k),
+				format('Updatable fields: %s.', array_to_string(allowed, ', ')), NULL);
+		END IF;
+	END LOOP;
+END
+$$;
+
+CREATE FUNCTION keycard.create_policy(zone_id text, name text, description text DEFAULT NULL)
+	RETURNS keycard.policies
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	id text := keycard.new_id();
+	ts timestamptz := keycard.id_time(id);
+	p keycard.policies;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	PERFORM keycard.check_name(name, 'policy');
+	IF length(description) > 4096 THEN
+		PERFORM keycard.raise_error('invalid_request', 'description is too long', 'At most 4096 characters are accepted.', NULL);
+	END IF;
+	BEGIN
+		INSERT INTO keycard.policies (zone_id, policy_id, name, description, owner_type, created_at, created_by,
+									  updated_at, request_id)
+		VALUES (zone_id, id, name, description, keycard.owner_type(), ts, keycard.current_actor(), ts,
+				keycard.client_request_id())
+		RETURNING * INTO p;
+	EXCEPTION WHEN unique_violation THEN
+		PERFORM keycard.raise_error('name_taken', format('policy name "%s" is already taken', name),
+			'Another policy in this zone that is not archived has that name.', 'Choose another name or archive the other policy.');
+	END;
+	PERFORM keycard.audit(zone_id, 'create', 'policy', id, NULL);
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION keycard.create_policy(text, text, text) IS
+	'Creates a policy (no versions yet); the name is unique among the zone''s non-archived policies';
+
+CREATE FUNCTION keycard.get_policy(zone_id text, policy_id text) RETURNS keycard.policies
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	p keycard.policies;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	SELECT * INTO p FROM keycard.policies x WHERE x.zone_id = get_policy.zone_id AND x.policy_id = get_policy.policy_id;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy "%s" not found', policy_id), NULL, NULL);
+	END IF;
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION keycard.get_policy(text, text) IS 'One policy, or not_found';
+
+-- Locks a policy for a change by the caller: not_found, platform_owned,
+-- etag_mismatch (when if_match is given) and archived, in that order.
+CREATE FUNCTION keycard.lock_policy(zone_id text, policy_id text, if_match text, for_archive boolean)
+	RETURNS keycard.policies
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	p keycard.policies;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	SELECT * INTO p FROM keycard.policies x
+	WHERE x.zone_id = lock_policy.zone_id AND x.policy_id = lock_policy.policy_id FOR NO KEY UPDATE;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy "%s" not found', policy_id), NULL, NULL);
+	END IF;
+	IF p.owner_type = 'platform' AND NOT keycard.caller_is_platform() THEN
+		PERFORM keycard.raise_error('platform_owned', format('policy "%s" is owned by the platform', p.name),
+			'Platform-owned policies can be read but not changed or archived by customers.', NULL);
+	END IF;
+	IF if_match IS NOT NULL AND if_match <> '*' AND if_match <> p.etag THEN
+		PERFORM keycard.raise_error('etag_mismatch', format('policy "%s" has changed', p.name),
+			format('If-Match is %s but the current ETag is %s.', if_match, p.etag), 'Fetch the policy again and retry.');
+	END IF;
+	IF p.archived_at IS NOT NULL THEN
+		PERFORM keycard.raise_error('archived', format('policy "%s" is archived', p.name),
+			'An archived policy cannot change.', NULL);
+	END IF;
+	RETURN p;
+END
+$$;
+REVOKE ALL ON FUNCTION keycard.lock_policy(text, text, text, boolean) FROM PUBLIC;
+
+CREATE FUNCTION keycard.update_policy(zone_id text, policy_id text, changes jsonb, if_match text DEFAULT NULL)
+	RETURNS keycard.policies
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	p keycard.policies;
+	new_name text;
+	new_description text;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	PERFORM keycard.check_changes(changes, ARRAY['name', 'description']);
+	IF changes ? 'name' THEN
+		IF jsonb_typeof(changes -> 'name') <> 'string' THEN
+			PERFORM keycard.raise_error('invalid_request', 'name must be a string', NULL, NULL);
+		END IF;
+		PERFORM keycard.check_name(changes ->> 'name', 'policy');
+	END IF;
+	IF changes ? 'description' AND jsonb_typeof(changes -> 'description') NOT IN ('string', 'null') THEN
+		PERFORM keycard.raise_error('invalid_request', 'description must be a string or null', NULL, NULL);
+	END IF;
+	IF length(changes ->> 'description') > 4096 THEN
+		PERFORM keycard.raise_error('invalid_request', 'description is too long', 'At most 4096 characters are accepted.', NULL);
+	END IF;
+	p := keycard.lock_policy(zone_id, policy_id, if_match, false);
+	new_name := CASE WHEN changes ? 'name' THEN changes ->> 'name' ELSE p.name END;
+	new_description := CASE WHEN changes ? 'description' THEN changes ->> 'description' ELSE p.description END;
+	BEGIN
+		UPDATE keycard.policies x SET name = new_name, description = new_description,
+			updated_at = clock_timestamp(), updated_by = keycard.current_actor()
+		WHERE x.zone_id = update_policy.zone_id AND x.policy_id = update_policy.policy_id
+		RETURNING * INTO p;
+	EXCEPTION WHEN unique_violation THEN
+		PERFORM keycard.raise_error('name_taken', format('policy name "%s" is already taken', new_name),
+			'Another policy in this zone that is not archived has that name.', 'Choose another name or archive the other policy.');
+	END;
+	PERFORM keycard.audit(zone_id, 'update', 'policy', policy_id, changes);
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION keycard.update_policy(text, text, jsonb, text) IS
+	'Updates name and/or description ({"name":..., "description":...}); if_match, when given, must equal the current ETag';
+
+CREATE FUNCTION keycard.archive_policy(zone_id text, policy_id text) RETURNS keycard.policies
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	p keycard.policies;
+	actor text := keycard.current_actor();
+	ts timestamptz := clock_timestamp();
+BEGIN
+	PERFORM keycard.lock_policy(zone_id, policy_id, NULL, true);
+	UPDATE keycard.policies x SET archived_at = ts, archived_by = actor, updated_at = ts, updated_by = actor
+	WHERE x.zone_id = archive_policy.zone_id AND x.policy_id = archive_policy.policy_id
+	RETURNING * INTO p;
+	PERFORM keycard.audit(zone_id, 'archive', 'policy', policy_id, NULL);
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION keycard.archive_policy(text, text) IS
+	'Archives a policy (final): it keeps its versions, accepts no new ones, and frees its name';
+
+-- Policy versions ------------------------------------------------------------------------
+
+CREATE FUNCTION keycard.get_policy_version(zone_id text, policy_id text, version_id text)
+	RETURNS keycard.policy_versions
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v keycard.policy_versions;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	SELECT * INTO v FROM keycard.policy_versions x
+	WHERE x.zone_id = get_policy_version.zone_id AND x.version_id = get_policy_version.version_id
+	  AND x.policy_id = get_policy_version.policy_id;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy version "%s" not found', version_id), NULL, NULL);
+	END IF;
+	RETURN v;
+END
+$$;
+COMMENT ON FUNCTION keycard.get_policy_version(text, text, text) IS 'One policy version, or not_found';
+
+CREATE FUNCTION keycard.archive_policy_version(zone_id text, policy_id text, version_id text)
+	RETURNS keycard.policy_versions
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v keycard.policy_versions;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	SELECT * INTO v FROM keycard.policy_versions x
+	WHERE x.zone_id = archive_policy_version.zone_id AND x.version_id = archive_policy_version.version_id
+	  AND x.policy_id = archive_policy_version.policy_id
+	FOR NO KEY UPDATE;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy version "%s" not found', version_id), NULL, NULL);
+	END IF;
+	IF v.owner_type = 'platform' AND NOT keycard.caller_is_platform() THEN
+		PERFORM keycard.raise_error('platform_owned', format('policy version %s is owned by the platform', v.version),
+			'Platform-owned versions can be read but not archived by customers.', NULL);
+	END IF;
+	IF v.archived_at IS NOT NULL THEN
+		PERFORM keycard.raise_error('archived', format('policy version %s is already archived', v.version), NULL, NULL);
+	END IF;
+	UPDATE keycard.policy_versions x SET archived_at = clock_timestamp(), archived_by = keycard.current_actor()
+	WHERE x.zone_id = archive_policy_version.zone_id AND x.version_id = archive_policy_version.version_id
+	RETURNING * INTO v;
+	PERFORM keycard.audit(zone_id, 'archive', 'policy_version', version_id, NULL);
+	RETURN v;
+END
+$$;
+COMMENT ON FUNCTION keycard.archive_policy_version(text, text, text) IS
+	'Archives a policy version: sets archived_at/archived_by, once, and nothing else';
+
+-- Policy sets -----------------------------------------------------------------------------
+
+CREATE FUNCTION keycard.create_policy_set(zone_id text, name text, scope_type text DEFAULT 'zone')
+	RETURNS keycard.policy_sets
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	id text := keycard.new_id();
+	ts timestamptz := keycard.id_time(id);
+	s keycard.policy_sets;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	PERFORM keycard.check_name(name, 'policy set');
+	IF scope_type IS NULL OR scope_type NOT IN ('zone', 'resource', 'user', 'session') THEN
+		PERFORM keycard.raise_error('invalid_request', format('invalid scope_type "%s"', scope_type),
+			NULL, 'Use zone, resource, user or session.');
+	END IF;
+	BEGIN
+		INSERT INTO keycard.policy_sets (zone_id, policy_set_id, name, owner_type, scope_type, created_at, created_by,
+										 updated_at, request_id)
+		VALUES (zone_id, id, name, keycard.owner_type(), scope_type, ts, keycard.current_actor(), ts,
+				keycard.client_request_id())
+		RETURNING * INTO s;
+	EXCEPTION WHEN unique_violation THEN
+		PERFORM keycard.raise_error('name_taken', format('policy set name "%s" is already taken', name),
+			'Another policy set in this zone that is not archived has that name.', 'Choose another name or archive the other policy set.');
+	END;
+	PERFORM keycard.audit(zone_id, 'create', 'policy_set', id, jsonb_build_object('scope_type', scope_type));
+	RETURN s;
+END
+$$;
+COMMENT ON FUNCTION keycard.create_policy_set(text, text, text) IS
+	'Creates an unbound policy set (scope zone, resource, user or session)';
+
+CREATE FUNCTION keycard.get_policy_set(zone_id text, policy_set_id text) RETURNS keycard.policy_sets
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	s keycard.policy_sets;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	SELECT * INTO s FROM keycard.policy_sets x
+	WHERE x.zone_id = get_policy_set.zone_id AND x.policy_set_id = get_policy_set.policy_set_id;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy set "%s" not found', policy_set_id), NULL, NULL);
+	END IF;
+	RETURN s;
+END
+$$;
+COMMENT ON FUNCTION keycard.get_policy_set(text, text) IS 'One policy set, or not_found';
+
+CREATE FUNCTION keycard.lock_policy_set(zone_id text, policy_set_id text, if_match text)
+	RETURNS keycard.policy_sets
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	s keycard.policy_sets;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	SELECT * INTO s FROM keycard.policy_sets x
+	WHERE x.zone_id = lock_policy_set.zone_id AND x.policy_set_id = lock_policy_set.policy_set_id FOR NO KEY UPDATE;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy set "%s" not found', policy_set_id), NULL, NULL);
+	END IF;
+	IF s.owner_type = 'platform' AND NOT keycard.caller_is_platform() THEN
+		PERFORM keycard.raise_error('platform_owned', format('policy set "%s" is owned by the platform', s.name),
+			'Platform-owned policy sets can be read but not changed or archived by customers.', NULL);
+	END IF;
+	IF if_match IS NOT NULL AND if_match <> '*' AND if_match <> s.etag THEN
+		PERFORM keycard.raise_error('etag_mismatch', format('policy set "%s" has changed', s.name),
+			format('If-Match is %s but the current ETag is %s.', if_match, s.etag), 'Fetch the policy set again and retry.');
+	END IF;
+	IF s.archived_at IS NOT NULL THEN
+		PERFORM keycard.raise_error('archived', format('policy set "%s" is archived', s.name),
+			'An archived policy set cannot change.', NULL);
+	END IF;
+	RETURN s;
+END
+$$;
+REVOKE ALL ON FUNCTION keycard.lock_policy_set(text, text, text) FROM PUBLIC;
+
+CREATE FUNCTION keycard.update_policy_set(zone_id text, policy_set_id text, changes jsonb, if_match text DEFAULT NULL)
+	RETURNS keycard.policy_sets
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	s keycard.policy_sets;
+	new_name text;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	PERFORM keycard.check_changes(changes, ARRAY['name']);
+	IF changes ? 'name' THEN
+		IF jsonb_typeof(changes -> 'name') <> 'string' THEN
+			PERFORM keycard.raise_error('invalid_request', 'name must be a string', NULL, NULL);
+		END IF;
+		PERFORM keycard.check_name(changes ->> 'name', 'policy set');
+	END IF;
+	s := keycard.lock_policy_set(zone_id, policy_set_id, if_match);
+	new_name := coalesce(changes ->> 'name', s.name);
+	BEGIN
+		UPDATE keycard.policy_sets x SET name = new_name, updated_at = clock_timestamp(), updated_by = keycard.current_actor()
+		WHERE x.zone_id = update_policy_set.zone_id AND x.policy_set_id = update_policy_set.policy_set_id
+		RETURNING * INTO s;
+	EXCEPTION WHEN unique_violation THEN
+		PERFORM keycard.raise_error('name_taken', format('policy set name "%s" is already taken', new_name),
+			'Another policy set in this zone that is not archived has that name.', 'Choose another name or archive the other policy set.');
+	END;
+	PERFORM keycard.audit(zone_id, 'update', 'policy_set', policy_set_id, changes);
+	RETURN s;
+END
+$$;
+COMMENT ON FUNCTION keycard.update_policy_set(text, text, jsonb, text) IS
+	'Renames a policy set ({"name": ...}); if_match, when given, must equal the current ETag';
+
+CREATE FUNCTION keycard.archive_policy_set(zone_id text, policy_set_id text, if_match text DEFAULT NULL)
+	RETURNS keycard.policy_sets
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	s keycard.policy_sets;
+	actor text := keycard.current_actor();
+	ts timestamptz := clock_timestamp();
+BEGIN
+	PERFORM keycard.lock_policy_set(zone_id, policy_set_id, if_match);
+	UPDATE keycard.policy_sets x SET archived_at = ts, archived_by = actor, updated_at = ts, updated_by = actor
+	WHERE x.zone_id = archive_policy_set.zone_id AND x.policy_set_id = archive_policy_set.policy_set_id
+	RETURNING * INTO s;
+	PERFORM keycard.audit(zone_id, 'archive', 'policy_set', policy_set_id, NULL);
+	RETURN s;
+END
+$$;
+COMMENT ON FUNCTION keycard.archive_policy_set(text, text, text) IS
+	'Archives a policy set (final); if_match, when given, must equal the current ETag';
+
+-- Policy set versions ------------------------------------------------------------------------
+
+CREATE VIEW keycard.current_attestations WITH (security_invoker = true) AS
+SELECT DISTINCT ON (a.zone_id, a.version_id) a.*
+FROM keycard.attestations a
+ORDER BY a.zone_id, a.version_id, a.attestation_id DESC;
+GRANT SELECT ON keycard.current_attestations TO PUBLIC;
+COMMENT ON VIEW keycard.current_attestations IS
+	'The newest attestation of each policy set version (PolicySetVersion.attestation is its statement)';
+
+CREATE FUNCTION keycard.get_policy_set_version(zone_id text, policy_set_id text, version_id text)
+	RETURNS keycard.policy_set_versions
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v keycard.policy_set_versions;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	SELECT * INTO v FROM keycard.policy_set_versions x
+	WHERE x.zone_id = get_policy_set_version.zone_id AND x.version_id = get_policy_set_version.version_id
+	  AND x.policy_set_id = get_policy_set_version.policy_set_id;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy set version "%s" not found', version_id), NULL, NULL);
+	END IF;
+	RETURN v;
+END
+$$;
+COMMENT ON FUNCTION keycard.get_policy_set_version(text, text, text) IS 'One policy set version, or not_found';
+
+CREATE FUNCTION keycard.archive_policy_set_version(zone_id text, policy_set_id text, version_id text)
+	RETURNS keycard.policy_set_versions
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v keycard.policy_set_versions;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	SELECT * INTO v FROM keycard.policy_set_versions x
+	WHERE x.zone_id = archive_policy_set_version.zone_id AND x.version_id = archive_policy_set_version.version_id
+	  AND x.policy_set_id = archive_policy_set_version.policy_set_id
+	FOR NO KEY UPDATE;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy set version "%s" not found', version_id), NULL, NULL);
+	END IF;
+	IF v.owner_type = 'platform' AND NOT keycard.caller_is_platform() THEN
+		PERFORM keycard.raise_error('platform_owned', format('policy set version %s is owned by the platform', v.version),
+			'Platform-owned versions can be read but not archived by customers.', NULL);
+	END IF;
+	IF v.archived_at IS NOT NULL THEN
+		PERFORM keycard.raise_error('archived', format('policy set version %s is already archived', v.version), NULL, NULL);
+	END IF;
+	UPDATE keycard.policy_set_versions x SET archived_at = clock_timestamp(), archived_by = keycard.current_actor()
+	WHERE x.zone_id = archive_policy_set_version.zone_id AND x.version_id = archive_policy_set_version.version_id
+	RETURNING * INTO v;
+	PERFORM keycard.audit(zone_id, 'archive', 'policy_set_version', version_id, NULL);
+	RETURN v;
+END
+$$;
+COMMENT ON FUNCTION keycard.archive_policy_set_version(text, text, text) IS
+	'Archives a policy set version: sets archived_at/archived_by, once, and nothing else; it is no longer re-signed';
+
+-- Creating versions ----------------------------------------------------------------------
+
+CREATE FUNCTION keycard.create_policy_version(zone_id text, policy_id text, schema_version text,
+											  cedar_json jsonb DEFAULT NULL, cedar_raw text DEFAULT NULL)
+	RETURNS keycard.policy_versions
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	p keycard.policies;
+	sv keycard.schema_version_states;
+	est jsonb;
+	raw text;
+	result jsonb;
+	digest text;
+	id text;
+	v keycard.policy_versions;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	SELECT * INTO p FROM keycard.policies x
+	WHERE x.zone_id = create_policy_version.zone_id AND x.policy_id = create_policy_version.policy_id;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy "%s" not found', policy_id), NULL, NULL);
+	END IF;
+	IF p.owner_type = 'platform' AND NOT keycard.caller_is_platform() THEN
+		PERFORM keycard.raise_error('platform_owned', format('policy "%s" is owned by the platform', p.name),
+			'Platform-owned policies can be read but not changed by customers.', NULL);
+	END IF;
+	IF (cedar_json IS NULL) = (cedar_raw IS NULL) THEN
+		PERFORM keycard.raise_error('invalid_request', 'exactly one of cedar_json and cedar_raw is required',
+			CASE WHEN cedar_json IS NULL THEN 'Neither was given.' ELSE 'Both were given.' END,
+			'Send the policy either as Cedar text (cedar_raw) or as Cedar JSON (cedar_json).');
+	END IF;
+	IF schema_version IS NULL THEN
+		PERFORM keycard.raise_error('invalid_request', 'schema_version is required', NULL, NULL);
+	END IF;
+	SELECT * INTO sv FROM keycard.schema_version_states s WHERE s.version = create_policy_version.schema_version;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('unknown_schema_version', format('unknown schema version "%s"', schema_version),
+			NULL, 'List the zone''s policy schemas to see the available versions.');
+	ELSIF sv.status = 'archived' THEN
+		PERFORM keycard.raise_error('schema_version_archived', format('schema version "%s" is archived', schema_version),
+			'An archived schema version accepts no new policy versions.', 'Use an active schema version.');
+	END IF;
+
+	BEGIN
+		est := keycard.cedar_policy_normalize(coalesce(cedar_json, keycard.cedar_policy_to_json(cedar_raw)));
+	EXCEPTION WHEN data_exception OR syntax_error THEN
+		DECLARE
+			m text;
+			d text;
+		BEGIN
+			GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL;
+			PERFORM keycard.raise_error('invalid_cedar', m, nullif(d, ''), NULL);
+		END;
+	END;
+	result := keycard.cedar_validate(est, sv.cedar_schema_json);
+	IF NOT (result ->> 'valid')::boolean THEN
+		PERFORM keycard.raise_error('cedar_validation_failed',
+			format('policy does not validate against schema version "%s"', schema_version),
+			(SELECT string_agg(e ->> 'message', ' ') FROM jsonb_array_elements(result -> 'errors') e), NULL);
+	END IF;
+	digest := keycard.jcs_sha256(est);
+	raw := coalesce(cedar_raw, keycard.cedar_policy_to_text(est));
+
+	-- Gapless numbering: the policy row lock orders concurrent creators.
+	SELECT * INTO p FROM keycard.policies x
+	WHERE x.zone_id = create_policy_version.zone_id AND x.policy_id = create_policy_version.policy_id
+	FOR NO KEY UPDATE;
+	IF p.archived_at IS NOT NULL THEN
+		PERFORM keycard.raise_error('archived', format('policy "%s" is archived', p.name),
+			'An archived policy accepts no new versions.', NULL);
+	END IF;
+	id := keycard.new_id();
+	INSERT INTO keycard.policy_versions (zone_id, policy_id, version_id, version, schema_version, sha, owner_type,
+										 cedar_json, cedar_raw, created_at, created_by, request_id)
+	VALUES (zone_id, policy_id, id, coalesce(p.latest_version, 0) + 1, schema_version, digest, p.owner_type,
+			est, raw, keycard.id_time(id), keycard.current_actor(), keycard.client_request_id())
+	RETURNING * INTO v;
+	UPDATE keycard.policies x SET latest_version = v.version, latest_version_id = v.version_id,
+		latest_schema_version = v.schema_version
+	WHERE x.zone_id = create_policy_version.zone_id AND x.policy_id = create_policy_version.policy_id;
+	PERFORM keycard.audit(zone_id, 'create', 'policy_version', id,
+		jsonb_build_object('policy_id', policy_id, 'version', v.version, 'sha', digest));
+	RETURN v;
+END
+$$;
+COMMENT ON FUNCTION keycard.create_policy_version(text, text, text, jsonb, text) IS
+	'Creates the next version of a policy from Cedar text or Cedar JSON (exactly one): parsed, validated against the schema version, normalized, hashed';
+
+CREATE FUNCTION keycard.create_policy_set_version(zone_id text, policy_set_id text, manifest jsonb, schema_version text)
+	RETURNS keycard.policy_set_versions
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	s keycard.policy_sets;
+	sv keycard.schema_version_states;
+	entries jsonb := '[]';
+	e jsonb;
+	i integer := 0;
+	pv keycard.policy_versions;
+	pol keycard.policies;
+	seen text[] := '{}';
+	k text;
+	id text;
+	v keycard.policy_set_versions;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	SELECT * INTO s FROM keycard.policy_sets x
+	WHERE x.zone_id = create_policy_set_version.zone_id AND x.policy_set_id = create_policy_set_version.policy_set_id;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy set "%s" not found', policy_set_id), NULL, NULL);
+	END IF;
+	IF s.owner_type = 'platform' AND NOT keycard.caller_is_platform() THEN
+		PERFORM keycard.raise_error('platform_owned', format('policy set "%s" is owned by the platform', s.name),
+			'Platform-owned policy sets can be read but not changed by customers.', NULL);
+	END IF;
+	IF schema_version IS NULL THEN
+		PERFORM keycard.raise_error('invalid_request', 'schema_version is required', NULL, NULL);
+	END IF;
+	SELECT * INTO sv FROM keycard.schema_version_states x WHERE x.version = create_policy_set_version.schema_version;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('unknown_schema_version', format('unknown schema version "%s"', schema_version),
+			NULL, 'List the zone''s policy schemas to see the available versions.');
+	ELSIF sv.status = 'archived' THEN
+		PERFORM keycard.raise_error('schema_version_archived', format('schema version "%s" is archived', schema_version),
+			'An archived schema version accepts no new policy set versions.', 'Use an active schema version.');
+	END IF;
+	IF manifest IS NULL OR jsonb_typeof(manifest) <> 'object' OR jsonb_typeof(manifest -> 'entries') IS DISTINCT FROM 'array' THEN
+		PERFORM keycard.raise_error('invalid_manifest', 'manifest must be an object with an "entries" array', NULL, NULL);
+	END IF;
+	FOR k IN SELECT jsonb_object_keys(manifest) LOOP
+		IF k <> 'entries' THEN
+			PERFORM keycard.raise_error('invalid_manifest', format('unknown manifest field "%s"', k), NULL, NULL);
+		END IF;
+	END LOOP;
+
+	FOR e IN SELECT x FROM jsonb_array_elements(manifest -> 'entries') x LOOP
+		i := i + 1;
+		IF jsonb_typeof(e) <> 'object' OR jsonb_typeof(e -> 'policy_id') IS DISTINCT FROM 'string'
+		   OR jsonb_typeof(e -> 'policy_version_id') IS DISTINCT FROM 'string'
+		   OR (e ? 'sha' AND jsonb_typeof(e -> 'sha') NOT IN ('string', 'null'))
+		   OR EXISTS (SELECT 1 FROM jsonb_object_keys(e) f WHERE f NOT IN ('policy_id', 'policy_version_id', 'sha')) THEN
+			PERFORM keycard.raise_error('invalid_manifest', format('manifest entry %s is malformed', i),
+				'An entry is {"policy_id": string, "policy_version_id": string, "sha"?: string}.', NULL);
+		END IF;
+		IF (e ->> 'policy_id') = ANY (seen) THEN
+			PERFORM keycard.raise_error('invalid_manifest', format('manifest entry %s repeats policy "%s"', i, e ->> 'policy_id'),
+				'A policy set version holds at most one version of each policy.', NULL);
+		END IF;
+		seen := seen || (e ->> 'policy_id');
+		-- FOR SHARE: an archive of this version waits until we commit, and we see it if it committed first.
+		SELECT * INTO pv FROM keycard.policy_versions x
+		WHERE x.zone_id = create_policy_set_version.zone_id AND x.version_id = e ->> 'policy_version_id'
+		FOR SHARE;
+		IF NOT FOUND THEN
+			PERFORM keycard.raise_error('invalid_manifest',
+				format('manifest entry %s names unknown policy version "%s"', i, e ->> 'policy_version_id'), NULL, NULL);
+		END IF;
+		IF pv.policy_id <> e ->> 'policy_id' THEN
+			PERFORM keycard.raise_error('invalid_manifest',
+				format('manifest entry %s: policy version "%s" does not belong to policy "%s"', i, pv.version_id, e ->> 'policy_id'),
+				NULL, NULL);
+		END IF;
+		SELECT * INTO pol FROM keycard.policies x
+		WHERE x.zone_id = create_policy_set_version.zone_id AND x.policy_id = pv.policy_id FOR SHARE;
+		IF pol.archived_at IS NOT NULL THEN
+			PERFORM keycard.raise_error('archived', format('manifest entry %s: policy "%s" is archived', i, pol.name), NULL, NULL);
+		END IF;
+		IF pv.archived_at IS NOT NULL THEN
+			PERFORM keycard.raise_error('archived',
+				format('manifest entry %s: version %s of policy "%s" is archived', i, pv.version, pol.name), NULL, NULL);
+		END IF;
+		IF pv.schema_version <> schema_version THEN
+			PERFORM keycard.raise_error('invalid_manifest',
+				format('manifest entry %s: version %s of policy "%s" was validated against schema version "%s"',
+					   i, pv.version, pol.name, pv.schema_version),
+				format('Every entry must be validated against schema version "%s".', schema_version), NULL);
+		END IF;
+		IF jsonb_typeof(e -> 'sha') = 'string' AND e ->> 'sha' <> pv.sha THEN
+			PERFORM keycard.raise_error('sha_mismatch', format('manifest entry %s: sha does not match the policy version', i),
+				format('The entry says %s but the policy version''s sha is %s.', e ->> 'sha', pv.sha), NULL);
+		END IF;
+		entries := entries || jsonb_build_array(jsonb_build_object('policy_id', pv.policy_id,
+			'policy_version_id', pv.version_id, 'sha', pv.sha));
+	END LOOP;
+
+	-- Lock order: zone (shared, against rotation), then the set (gapless numbering).
+	PERFORM 1 FROM keycard.zones z WHERE z.zone_id = create_policy_set_version.zone_id FOR KEY SHARE;
+	SELECT * INTO s FROM keycard.policy_sets x
+	WHERE x.zone_id = create_policy_set_version.zone_id AND x.policy_set_id = create_policy_set_version.policy_set_id
+	FOR NO KEY UPDATE;
+	IF s.archived_at IS NOT NULL THEN
+		PERFORM keycard.raise_error('archived', format('policy set "%s" is archived', s.name),
+			'An archived policy set accepts no new versions.', NULL);
+	END IF;
+	id := keycard.new_id();
+	INSERT INTO keycard.policy_set_versions (zone_id, policy_set_id, version_id, version, schema_version, manifest,
+											 manifest_sha, owner_type, created_at, created_by, request_id)
+	VALUES (zone_id, policy_set_id, id, coalesce(s.latest_version, 0) + 1, schema_version,
+			jsonb_build_object('entries', entries), keycard.jcs_sha256(jsonb_build_object('entries', entries)),
+			s.owner_type, keycard.id_time(id), keycard.current_actor(), keycard.client_request_id())
+	RETURNING * INTO v;
+	INSERT INTO keycard.policy_set_version_entries (zone_id, version_id, position, policy_id, policy_version_id, sha)
+	SELECT zone_id, id, x.n - 1, x.e ->> 'policy_id', x.e ->> 'policy_version_id', x.e ->> 'sha'
+	FROM jsonb_array_elements(entries) WITH ORDINALITY x(e, n);
+	UPDATE keycard.policy_sets x SET latest_version = v.version, latest_version_id = v.version_id
+	WHERE x.zone_id = create_policy_set_version.zone_id AND x.policy_set_id = create_policy_set_version.policy_set_id;
+	PERFORM keycard.attest(zone_id, id, 'created');
+	PERFORM keycard.audit(zone_id, 'create', 'policy_set_version', id,
+		jsonb_build_object('policy_set_id', policy_set_id, 'version', v.version, 'manifest_sha', v.manifest_sha));
+	RETURN v;
+END
+$$;
+COMMENT ON FUNCTION keycard.create_policy_set_version(text, text, jsonb, text) IS
+	'Creates the next version of a policy set: checks and fills every manifest entry, computes manifest_sha and signs the attestation with the zone''s current key';
+
+-- Tamper evidence ----------------------------------------------------------------------------
+
+CREATE FUNCTION keycard.verify_zone(zone_id text)
+	RETURNS TABLE (object_type text, object_id text, problem text, detail text)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+-- Recomputes what the registry promises and returns every disagreement:
+-- policy version shas (from cedar_json and from cedar_raw), manifest entries
+-- against their policy versions, manifest shas, and every attestation in the
+-- history against the zone JWKS and its policy set version.
+DECLARE
+	jwks jsonb;
+	r record;
+	h text;
+	payload jsonb;
+	protected jsonb;
+	cur_kid text;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	jwks := keycard.zone_jwks(zone_id);
+	SELECT k.kid INTO cur_kid FROM keycard.zone_keys k WHERE k.zone_id = verify_zone.zone_id AND k.status = 'current';
+
+	FOR r IN SELECT * FROM keycard.policy_versions x WHERE x.zone_id = verify_zone.zone_id ORDER BY x.version_id LOOP
+		h := keycard.jcs_sha256(r.cedar_json);
+		IF h <> r.sha THEN
+			RETURN QUERY SELECT 'policy_version', r.version_id, 'sha_mismatch',
+				format('stored sha %s, cedar_json hashes to %s', r.sha, h);
+		END IF;
+		BEGIN
+			h := keycard.jcs_sha256(keycard.cedar_policy_normalize(r.cedar_raw));
+		EXCEPTION WHEN data_exception OR syntax_error THEN
+			h := NULL;
+		END;
+		IF h IS DISTINCT FROM r.sha THEN
+			RETURN QUERY SELECT 'policy_version', r.version_id, 'cedar_raw_mismatch',
+				coalesce(format('stored sha %s, cedar_raw hashes to %s', r.sha, h), 'cedar_raw does not parse');
+		END IF;
+	END LOOP;
+
+	FOR r IN SELECT * FROM keycard.policy_set_versions x WHERE x.zone_id = verify_zone.zone_id ORDER BY x.version_id LOOP
+		h := keycard.jcs_sha256(jsonb_build_object('entries', r.manifest -> 'entries'));
+		IF h <> r.manifest_sha THEN
+			RETURN QUERY SELECT 'policy_set_version', r.version_id, 'manifest_sha_mismatch',
+				format('stored manifest_sha %s, manifest hashes to %s', r.manifest_sha, h);
+		END IF;
+		IF (r.manifest -> 'entries') IS DISTINCT FROM
+		   (SELECT coalesce(jsonb_agg(jsonb_build_object('policy_id', e.policy_id, 'policy_version_id', e.policy_version_id,
+														 'sha', e.sha) ORDER BY e.position), '[]')
+			FROM keycard.policy_set_version_entries e
+			WHERE e.zone_id = verify_zone.zone_id AND e.version_id = r.version_id) THEN
+			RETURN QUERY SELECT 'policy_set_version', r.version_id, 'manifest_entries_mismatch',
+				'the manifest differs from its entry rows';
+		END IF;
+		RETURN QUERY
+			SELECT 'policy_set_version', r.version_id, 'entry_sha_mismatch',
+				   format('entry %s: manifest says %s, policy version %s has %s', e.n, e.x ->> 'sha', pv.version_id, pv.sha)
+			FROM jsonb_array_elements(r.manifest -> 'entries') WITH ORDINALITY e(x, n)
+			LEFT JOIN keycard.policy_versions pv ON pv.zone_id = verify_zone.zone_id AND pv.version_id = e.x ->> 'policy_version_id'
+			WHERE pv.sha IS DISTINCT FROM e.x ->> 'sha'
+			ORDER BY e.n;
+		IF NOT EXISTS (SELECT 1 FROM keycard.attestations a WHERE a.zone_id = verify_zone.zone_id AND a.version_id = r.version_id) THEN
+			RETURN QUERY SELECT 'policy_set_version', r.version_id, 'missing_attestation', 'no attestation was recorded';
+		ELSIF r.archived_at IS NULL AND (SELECT c.kid FROM keycard.current_attestations c
+										 WHERE c.zone_id = verify_zone.zone_id AND c.version_id = r.version_id) <> cur_kid THEN
+			RETURN QUERY SELECT 'policy_set_version', r.version_id, 'stale_attestation',
+				'the newest attestation is not signed with the zone''s current key';
+		END IF;
+	END LOOP;
+
+	FOR r IN SELECT a.*, v.manifest_sha, v.policy_set_id, v.version
+			 FROM keycard.attestations a
+			 JOIN keycard.policy_set_versions v ON v.zone_id = a.zone_id AND v.version_id = a.version_id
+			 WHERE a.zone_id = verify_zone.zone_id ORDER BY a.attestation_id LOOP
+		BEGIN
+			payload := keycard.jws_verify(r.jws, jwks);
+		EXCEPTION WHEN OTHERS THEN
+			payload := NULL;
+			GET STACKED DIAGNOSTICS h = MESSAGE_TEXT;
+		END;
+		IF payload IS NULL THEN
+			RETURN QUERY SELECT 'attestation', r.attestation_id, 'signature_invalid', h;
+			CONTINUE;
+		END IF;
+		BEGIN
+			protected := convert_from(keycard.base64url_decode(r.jws ->> 'protected'), 'UTF8')::jsonb;
+		EXCEPTION WHEN OTHERS THEN
+			protected := NULL;
+		END;
+		IF payload IS DISTINCT FROM r.statement THEN
+			RETURN QUERY SELECT 'attestation', r.attestation_id, 'statement_mismatch',
+				'the signed payload differs from the stored statement';
+		END IF;
+		IF payload ->> 'manifest_sha' IS DISTINCT FROM r.manifest_sha
+		   OR payload ->> 'policy_set_id' IS DISTINCT FROM r.policy_set_id
+		   OR (payload ->> 'policy_set_version')::integer IS DISTINCT FROM r.version
+		   OR payload ->> 'zone_id' IS DISTINCT FROM r.zone_id
+		   OR payload ->> 'key_id' IS DISTINCT FROM r.kid
+		   OR payload ->> 'status' IS DISTINCT FROM r.status
+		   OR payload ->> 'type' IS DISTINCT FROM 'policy_set_attestation'
+		   OR protected ->> 'kid' IS DISTINCT FROM r.kid THEN
+			RETURN QUERY SELECT 'attestation', r.attestation_id, 'statement_mismatch',
+				format('the signed statement does not describe version %s of policy set %s (manifest_sha %s) signed by %s',
+					   r.version, r.policy_set_id, r.manifest_sha, r.kid);
+		END IF;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION keycard.verify_zone(text) IS
+	'Recomputes every policy version sha and manifest sha and verifies every attestation against the zone JWKS; returns each mismatch (no rows when intact)';
+
+------------------------------------------------------------------------------
 -- Cedar schemas and validation (src/cedar_schema.c, src/cedar/{schema,
 -- schema_build,schema_parse,validate}.c)
 --
@@ -320,3 +1924,16 @@ $s2$, '{"":{"entityTypes":{},"actions":{"access":{"appliesTo":{"resourceTypes":[
 $cedar$;
 COMMENT ON FUNCTION keycard.cedar_platform_schemas() IS
 	'The platform''s Cedar schema versions shipped with the extension, as text and as JSON';
+
+------------------------------------------------------------------------------
+-- Registry: the shipped schema versions (after the Cedar schemas section,
+-- whose keycard.cedar_platform_schemas() is the one copy of their texts).
+-- The newest is active; older ones are deprecated (they still accept new
+-- policy versions).
+------------------------------------------------------------------------------
+
+INSERT INTO keycard.schema_versions (version, cedar_schema, cedar_schema_json, initial_status, shipped, created_at)
+SELECT p.version, p.cedar_schema, p.cedar_schema_json,
+	   CASE WHEN p.version = max(p.version) OVER () THEN 'active' ELSE 'deprecated' END,
+	   true, (p.version || 'T00:00:00Z')::timestamptz
+FROM keycard.cedar_platform_schemas() p;

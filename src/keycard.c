@@ -23,5 +23,6 @@ void
 _PG_init(void)
 {
 	keycard_keys_init();
+	keycard_registry_init();
 	MarkGUCPrefixReserved("keycard");
 }

@@ -13,5 +13,6 @@
 
 /* keycard.c: one initializer per subsystem, called from _PG_init */
 extern void keycard_keys_init(void);
+extern void keycard_registry_init(void);
 
 #endif							/* KEYCARD_H */
