@@ -176,6 +176,18 @@ CREATE FUNCTION keycard.cedar_policy_normalize(policy text) RETURNS jsonb
 COMMENT ON FUNCTION keycard.cedar_policy_normalize(text) IS
 	'Normalized EST of one static Cedar policy given as text (what content hashes are taken over)';
 
+CREATE FUNCTION keycard.cedar_policy_normalize(policy jsonb) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'keycard_cedar_policy_normalize_jsonb'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.cedar_policy_normalize(jsonb) IS
+	'Normalized EST of one static Cedar policy given as EST JSON (strictly checked); equals the normalized form of its text';
+
+CREATE FUNCTION keycard.cedar_policy_to_text(policy jsonb) RETURNS text
+	AS 'MODULE_PATHNAME', 'keycard_cedar_policy_to_text'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.cedar_policy_to_text(jsonb) IS
+	'Cedar text of one static policy given as EST JSON (strictly checked), as Cedar''s policyToText';
+
 ------------------------------------------------------------------------------
 -- Registry: errors, ids, caller identity, zones and their keys, schema
 -- versions, policies, policy versions, policy sets, policy set versions,

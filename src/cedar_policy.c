@@ -60,3 +60,56 @@ keycard_cedar_policy_normalize_text(PG_FUNCTION_ARGS)
 
 	PG_RETURN_JSONB_P(cedar_text_normalize(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
 }
+
+/*
+ * Reads an EST document in a scratch context and returns its normalized
+ * form (EST -> AST -> EST) in the caller's context.
+ */
+Jsonb *
+cedar_est_normalize(Jsonb *est)
+{
+	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext,
+												  "cedar policy EST",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(scratch);
+	Jsonb	   *norm;
+	Jsonb	   *result;
+
+	norm = cedar_policy_to_est(cedar_policy_from_est(est));
+	MemoryContextSwitchTo(old);
+	result = palloc(VARSIZE(norm));
+	memcpy(result, norm, VARSIZE(norm));
+	MemoryContextDelete(scratch);
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(keycard_cedar_policy_to_text);
+
+/* SQL function: keycard.cedar_policy_to_text(policy jsonb) returns text */
+Datum
+keycard_cedar_policy_to_text(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *est = PG_GETARG_JSONB_P(0);
+	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext,
+												  "cedar policy print",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(scratch);
+	StringInfoData out;
+	text	   *result;
+
+	initStringInfo(&out);
+	cedar_policy_append_text(&out, cedar_policy_from_est(est));
+	MemoryContextSwitchTo(old);
+	result = cstring_to_text_with_len(out.data, out.len);
+	MemoryContextDelete(scratch);
+	PG_RETURN_TEXT_P(result);
+}
+
+PG_FUNCTION_INFO_V1(keycard_cedar_policy_normalize_jsonb);
+
+/* SQL function: keycard.cedar_policy_normalize(policy jsonb) returns jsonb */
+Datum
+keycard_cedar_policy_normalize_jsonb(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_JSONB_P(cedar_est_normalize(PG_GETARG_JSONB_P(0)));
+}
