@@ -12,6 +12,14 @@
 \set ed_pem `cat :vectors/samples/keys/ed25519.private.pem`
 \set ed_jwk `cat :vectors/samples/keys/ed25519.public.jwk.json`
 \set jwks `cat :vectors/samples/jwks.json`
+-- error text of a statement, with a temporary path masked (for messages that name random values)
+CREATE FUNCTION pg_temp.error_of(statement text, tmp text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE statement;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || replace(SQLERRM, tmp, '$KC_TMP');
+END $$;
 
 -- RFC 7638 §3.1: thumbprint of a public JWK (alg and kid ignored)
 SELECT keycard.jwk_thumbprint((:'rfc7638'::jsonb)->'jwk') = :'rfc7638'::jsonb->>'thumbprint' AS rfc7638;
@@ -87,7 +95,7 @@ BEGIN;
 SELECT keycard.create_signing_key('EdDSA') AS tx_kid \gset
 SELECT keycard.jws_sign('{}', :'tx_kid') IS NOT NULL AS signed_in_transaction;
 ROLLBACK;
-SELECT keycard.jws_sign('{}', :'tx_kid');
+SELECT replace(pg_temp.error_of($$SELECT keycard.jws_sign('{}', '$$ || :'tx_kid' || $$')$$, ''), :'tx_kid', '<kid>') AS after_rollback;
 
 -- private keys never appear in clear: not in the table, not in any JWK
 SELECT count(*) AS stored, count(*) FILTER (WHERE position(
@@ -103,12 +111,6 @@ UPDATE keycard.signing_keys SET encrypted_private_key = (SELECT encrypted_privat
 WHERE kid = :'other_kid';
 ALTER TABLE keycard.signing_keys ENABLE TRIGGER signing_keys_immutable;
 \c
-SELECT keycard.jws_sign('{}', :'other_kid');
--- a different key-encryption key cannot open the stored keys (fresh backend: nothing cached)
-\getenv tmp KC_TMP
-\set other_kek :tmp/other.kek
-COPY (SELECT repeat('ab', 32)) TO :'other_kek';
-SET keycard.kek_file = :'other_kek';
 CREATE FUNCTION pg_temp.error_of(statement text, tmp text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
 	EXECUTE statement;
@@ -116,6 +118,12 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
 	RETURN SQLSTATE || ': ' || replace(SQLERRM, tmp, '$KC_TMP');
 END $$;
+SELECT keycard.jws_sign('{}', :'other_kid');
+-- a different key-encryption key cannot open the stored keys (fresh backend: nothing cached)
+\getenv tmp KC_TMP
+\set other_kek :tmp/other.kek
+COPY (SELECT repeat('ab', 32)) TO :'other_kek';
+SET keycard.kek_file = :'other_kek';
 -- the file is readable by others (COPY made it 0644): refused
 SELECT pg_temp.error_of($$SELECT keycard.jws_sign('{}', '$$ || :'ed_kid' || $$')$$, :'tmp');
 \set chmod `chmod 600 :other_kek && echo done`
