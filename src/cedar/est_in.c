@@ -448,12 +448,16 @@ read_long(Reader *r, const JsonbValue *v)
 	return neg ? (int64) (0 - u) : (int64) u;
 }
 
+/*
+ * No fixed nesting cap here: EST nests as deep as the AST, and a chain like
+ * `a && b && ...` in text (which the parser takes without nesting) is a
+ * left-deep tree; the stack-depth check is the limit.
+ */
 static void
 enter(Reader *r)
 {
 	check_stack_depth();
-	if (++r->depth > CEDAR_MAX_NESTING)
-		rerr(r, NULL, "expressions nested more than %d levels deep", CEDAR_MAX_NESTING);
+	r->depth++;
 }
 
 static CedarExpr *read_value(Reader *r, const JsonbValue *v);
