@@ -1819,6 +1819,24 @@ CREATE FUNCTION keycard.cedar_schema_normalize(schema text) RETURNS text
 COMMENT ON FUNCTION keycard.cedar_schema_normalize(text) IS
 	'Cedar schema text in the reference''s printed layout: schemaToText(schemaToJson(schema))';
 
+CREATE FUNCTION keycard.cedar_validate(policies text, schema jsonb) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'keycard_cedar_validate_text'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.cedar_validate(text, jsonb) IS
+	'Strict-mode validation of static Cedar policies (ids policy0, policy1, ... in text order) against a Cedar JSON schema: {valid, errors, warnings}';
+
+CREATE FUNCTION keycard.cedar_validate(policy jsonb, schema jsonb) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'keycard_cedar_validate_est'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.cedar_validate(jsonb, jsonb) IS
+	'Strict-mode validation of one Cedar policy in EST form (id policy0) against a Cedar JSON schema: {valid, errors, warnings}';
+
+CREATE FUNCTION keycard.cedar_validate_with_schema_text(policies text, schema text) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'keycard_cedar_validate_schema_text'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.cedar_validate_with_schema_text(text, text) IS
+	'As cedar_validate(text, jsonb), with the schema given as Cedar schema text';
+
 CREATE FUNCTION keycard.cedar_platform_schemas()
 	RETURNS TABLE (version text, cedar_schema text, cedar_schema_json jsonb)
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE

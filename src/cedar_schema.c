@@ -9,10 +9,15 @@
  */
 #include "postgres.h"
 
+#include "cedar/cedar.h"
+#include "cedar/lexer.h"
 #include "cedar/schema.h"
 #include "cedar/validate.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
@@ -108,4 +113,165 @@ keycard_cedar_schema_text_normalize(PG_FUNCTION_ARGS)
 	result = cstring_to_text_with_len(out.data, out.len);
 	MemoryContextDelete(scratch);
 	PG_RETURN_TEXT_P(result);
+}
+
+/*
+ * Splits Cedar text into one slice per policy: a policy ends at a `;`
+ * outside any brackets (tokens from the shared lexer, so strings and
+ * comments are skipped correctly).  Text after the last `;` that holds no
+ * token is dropped; anything else is left to the policy parser to reject.
+ */
+static List *
+split_policies(const char *src, int len)
+{
+	CedarLexer	lex;
+	CedarToken	tok;
+	List	   *out = NIL;
+	int			start = 0,
+				depth = 0;
+	bool		any = false;
+
+	cedar_lex_init(&lex, src, len);
+	for (;;)
+	{
+		cedar_lex_next(&lex, &tok);
+		if (tok.kind == CEDAR_TOK_EOF || tok.kind == CEDAR_TOK_ERROR)
+			break;
+		any = true;
+		if (tok.kind == CEDAR_TOK_LPAREN || tok.kind == CEDAR_TOK_LBRACKET ||
+			tok.kind == CEDAR_TOK_LBRACE)
+			depth++;
+		else if ((tok.kind == CEDAR_TOK_RPAREN || tok.kind == CEDAR_TOK_RBRACKET ||
+				  tok.kind == CEDAR_TOK_RBRACE) && depth > 0)
+			depth--;
+		else if (tok.kind == CEDAR_TOK_SEMI && depth == 0)
+		{
+			out = lappend(out, list_make2_int(start, tok.end));
+			start = tok.end;
+			any = false;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (any || tok.kind == CEDAR_TOK_ERROR)
+		out = lappend(out, list_make2_int(start, len));
+	return out;
+}
+
+static void
+append_issues(StringInfo out, const CedarValidationIssue *v, int n)
+{
+	appendStringInfoChar(out, '[');
+	for (int i = 0; i < n; i++)
+	{
+		if (i)
+			appendStringInfoChar(out, ',');
+		appendStringInfoString(out, "{\"policy_id\":");
+		escape_json(out, v[i].policy_id);
+		appendStringInfoString(out, ",\"code\":");
+		escape_json(out, v[i].code);
+		appendStringInfoString(out, ",\"message\":");
+		escape_json(out, v[i].message);
+		appendStringInfoChar(out, '}');
+	}
+	appendStringInfoChar(out, ']');
+}
+
+/* The SQL result of a validation */
+static void
+result_json(StringInfo out, const CedarValidationResult *res)
+{
+	appendStringInfo(out, "{\"valid\":%s,\"errors\":", res->nerrors == 0 ? "true" : "false");
+	append_issues(out, res->errors, res->nerrors);
+	appendStringInfoString(out, ",\"warnings\":");
+	append_issues(out, res->warnings, res->nwarnings);
+	appendStringInfoChar(out, '}');
+}
+
+/* Validates every policy of Cedar text; ids policy0, policy1, ... */
+static void
+validate_text(const CedarSchema *schema, const char *src, int len, StringInfo out)
+{
+	CedarValidationResult res;
+	List	   *slices = split_policies(src, len);
+	ListCell   *lc;
+	int			i = 0;
+
+	cedar_validation_result_init(&res);
+	foreach(lc, slices)
+	{
+		List	   *sl = lfirst(lc);
+		int			s = linitial_int(sl),
+					e = lsecond_int(sl);
+		CedarPolicy *p = cedar_parse_policy(src + s, e - s);
+
+		cedar_validate_policy(schema, p, psprintf("policy%d", i++), &res);
+	}
+	result_json(out, &res);
+}
+
+/* Runs body in a scratch context and returns its JSON output as jsonb */
+#define VALIDATE_WRAPPER(body) \
+	do { \
+		MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, \
+													  "cedar validate", ALLOCSET_DEFAULT_SIZES); \
+		MemoryContext old = MemoryContextSwitchTo(scratch); \
+		StringInfoData out; \
+		Datum		result; \
+		initStringInfo(&out); \
+		body; \
+		MemoryContextSwitchTo(old); \
+		result = json_text_to_jsonb(&out); \
+		MemoryContextDelete(scratch); \
+		PG_RETURN_DATUM(result); \
+	} while (0)
+
+PG_FUNCTION_INFO_V1(keycard_cedar_validate_text);
+
+/* SQL function: cedar_validate(policies text, schema jsonb) returns jsonb */
+Datum
+keycard_cedar_validate_text(PG_FUNCTION_ARGS)
+{
+	text	   *pol = PG_GETARG_TEXT_PP(0);
+	Jsonb	   *schema = PG_GETARG_JSONB_P(1);
+
+	VALIDATE_WRAPPER(validate_text(cedar_schema_load_jsonb(schema), VARDATA_ANY(pol),
+								   VARSIZE_ANY_EXHDR(pol), &out));
+}
+
+PG_FUNCTION_INFO_V1(keycard_cedar_validate_est);
+
+/* SQL function: cedar_validate(policy jsonb, schema jsonb) returns jsonb */
+Datum
+keycard_cedar_validate_est(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *est = PG_GETARG_JSONB_P(0);
+	Jsonb	   *schema = PG_GETARG_JSONB_P(1);
+
+	VALIDATE_WRAPPER(
+					 {
+					 CedarValidationResult res;
+					 const CedarSchema *s = cedar_schema_load_jsonb(schema);
+					 CedarPolicy *p = cedar_policy_from_est(est);
+
+					 cedar_validation_result_init(&res);
+					 cedar_validate_policy(s, p, "policy0", &res);
+					 result_json(&out, &res);
+					 }
+	);
+}
+
+PG_FUNCTION_INFO_V1(keycard_cedar_validate_schema_text);
+
+/*
+ * SQL function: cedar_validate_with_schema_text(policies text, schema text)
+ * returns jsonb (the schema in Cedar schema text)
+ */
+Datum
+keycard_cedar_validate_schema_text(PG_FUNCTION_ARGS)
+{
+	text	   *pol = PG_GETARG_TEXT_PP(0);
+	text	   *schema = PG_GETARG_TEXT_PP(1);
+
+	VALIDATE_WRAPPER(validate_text(cedar_schema_build(fragment_from_text_arg(schema)),
+								   VARDATA_ANY(pol), VARSIZE_ANY_EXHDR(pol), &out));
 }
