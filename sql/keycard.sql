@@ -1468,90 +1468,11 @@ COMMENT ON FUNCTION keycard.archive_policy_set_version(text, text, text) IS
 CREATE FUNCTION keycard.create_policy_version(zone_id text, policy_id text, schema_version text,
 											  cedar_json jsonb DEFAULT NULL, cedar_raw text DEFAULT NULL)
 	RETURNS keycard.policy_versions
-	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	p keycard.policies;
-	sv keycard.schema_version_states;
-	est jsonb;
-	raw text;
-	result jsonb;
-	digest text;
-	id text;
-	v keycard.policy_versions;
-BEGIN
-	PERFORM keycard.require_zone(zone_id);
-	SELECT * INTO p FROM keycard.policies x
-	WHERE x.zone_id = create_policy_version.zone_id AND x.policy_id = create_policy_version.policy_id;
-	IF NOT FOUND THEN
-		PERFORM keycard.raise_error('not_found', format('policy "%s" not found', policy_id), NULL, NULL);
-	END IF;
-	IF p.owner_type = 'platform' AND NOT keycard.caller_is_platform() THEN
-		PERFORM keycard.raise_error('platform_owned', format('policy "%s" is owned by the platform', p.name),
-			'Platform-owned policies can be read but not changed by customers.', NULL);
-	END IF;
-	IF (cedar_json IS NULL) = (cedar_raw IS NULL) THEN
-		PERFORM keycard.raise_error('invalid_request', 'exactly one of cedar_json and cedar_raw is required',
-			CASE WHEN cedar_json IS NULL THEN 'Neither was given.' ELSE 'Both were given.' END,
-			'Send the policy either as Cedar text (cedar_raw) or as Cedar JSON (cedar_json).');
-	END IF;
-	IF schema_version IS NULL THEN
-		PERFORM keycard.raise_error('invalid_request', 'schema_version is required', NULL, NULL);
-	END IF;
-	SELECT * INTO sv FROM keycard.schema_version_states s WHERE s.version = create_policy_version.schema_version;
-	IF NOT FOUND THEN
-		PERFORM keycard.raise_error('unknown_schema_version', format('unknown schema version "%s"', schema_version),
-			NULL, 'List the zone''s policy schemas to see the available versions.');
-	ELSIF sv.status = 'archived' THEN
-		PERFORM keycard.raise_error('schema_version_archived', format('schema version "%s" is archived', schema_version),
-			'An archived schema version accepts no new policy versions.', 'Use an active schema version.');
-	END IF;
-
-	BEGIN
-		est := keycard.cedar_policy_normalize(coalesce(cedar_json, keycard.cedar_policy_to_json(cedar_raw)));
-	EXCEPTION WHEN data_exception OR syntax_error THEN
-		DECLARE
-			m text;
-			d text;
-		BEGIN
-			GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL;
-			PERFORM keycard.raise_error('invalid_cedar', m, nullif(d, ''), NULL);
-		END;
-	END;
-	result := keycard.cedar_validate(est, sv.cedar_schema_json);
-	IF NOT (result ->> 'valid')::boolean THEN
-		PERFORM keycard.raise_error('cedar_validation_failed',
-			format('policy does not validate against schema version "%s"', schema_version),
-			(SELECT string_agg(e ->> 'message', ' ') FROM jsonb_array_elements(result -> 'errors') e), NULL);
-	END IF;
-	digest := keycard.jcs_sha256(est);
-	raw := coalesce(cedar_raw, keycard.cedar_policy_to_text(est));
-
-	-- Gapless numbering: the policy row lock orders concurrent creators.
-	SELECT * INTO p FROM keycard.policies x
-	WHERE x.zone_id = create_policy_version.zone_id AND x.policy_id = create_policy_version.policy_id
-	FOR NO KEY UPDATE;
-	IF p.archived_at IS NOT NULL THEN
-		PERFORM keycard.raise_error('archived', format('policy "%s" is archived', p.name),
-			'An archived policy accepts no new versions.', NULL);
-	END IF;
-	id := keycard.new_id();
-	INSERT INTO keycard.policy_versions (zone_id, policy_id, version_id, version, schema_version, sha, owner_type,
-										 cedar_json, cedar_raw, created_at, created_by, request_id)
-	VALUES (zone_id, policy_id, id, coalesce(p.latest_version, 0) + 1, schema_version, digest, p.owner_type,
-			est, raw, keycard.id_time(id), keycard.current_actor(), keycard.client_request_id())
-	RETURNING * INTO v;
-	UPDATE keycard.policies x SET latest_version = v.version, latest_version_id = v.version_id,
-		latest_schema_version = v.schema_version
-	WHERE x.zone_id = create_policy_version.zone_id AND x.policy_id = create_policy_version.policy_id;
-	PERFORM keycard.audit(zone_id, 'create', 'policy_version', id,
-		jsonb_build_object('policy_id', policy_id, 'version', v.version, 'sha', digest));
-	RETURN v;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_create_policy_version'
+	LANGUAGE C VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION keycard.create_policy_version(text, text, text, jsonb, text) IS
-	'Creates the next version of a policy from Cedar text or Cedar JSON (exactly one): parsed, validated against the schema version, normalized, hashed';
+	'Creates the next version of a policy from Cedar text or Cedar JSON (exactly one): parsed, validated against the schema version, normalized, hashed (sha = hex SHA-256 of the JCS of the normalized EST)';
 
 CREATE FUNCTION keycard.create_policy_set_version(zone_id text, policy_set_id text, manifest jsonb, schema_version text)
 	RETURNS keycard.policy_set_versions
