@@ -460,7 +460,10 @@ j_error(JCtx *cx, const char *fmt,...)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 			 errmsg("invalid Cedar JSON schema: %s", msg.data),
-			 errdetail("At JSON path %s.", cx->path.len ? cx->path.data : "$")));
+			 errdetail("At JSON path %s%s.",
+					   cx->path.len > 120 ? "..." : "",
+					   cx->path.len == 0 ? "$" :
+					   cx->path.len > 120 ? cx->path.data + cx->path.len - 120 : cx->path.data)));
 }
 
 static int
