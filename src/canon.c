@@ -13,9 +13,11 @@
  * reads the validated lexemes itself.  That keeps \u0000 (which the json type
  * accepts but the lexer's de-escaper refuses) and lets the I-JSON checks
  * (RFC 7493: unique member names, no lone surrogates, numbers that fit a
- * double) report the JSON path of the offending value.  Members are written
- * to the output as they arrive and permuted in place when their object ends,
- * so a document is built in one buffer without a tree.
+ * double) report the JSON path of the offending value.  The parse records
+ * each value as a lexeme reference; a container's children are moved into
+ * one contiguous run when it closes (each entry moves once) and sorted
+ * there, and a second pass writes the output.  Both passes are linear apart
+ * from the sorts, whatever the nesting.
  *
  * jsonb is walked with its iterator without recursion (nested containers are
  * visited through an explicit stack), so depth is bounded by memory only.
@@ -61,39 +63,56 @@ typedef struct JcsPathStep
 	int			index;
 } JcsPathStep;
 
-/* A member of the object being built from json text. */
-typedef struct JcsMember
+/* A value of json text: a scalar lexeme, or a container's children. */
+typedef struct JcsNode
 {
-	const char *key;			/* de-escaped UTF-8 name */
-	int			keylen;
-	int			start;			/* offset of "name":value in the output */
-	int			end;
-} JcsMember;
+	JsonTokenType type;			/* a scalar token, OBJECT_START or ARRAY_START */
+	int			first;			/* scalar: lexeme offset in the input;
+								 * container: first child in entries[] */
+	int			count;			/* scalar: lexeme length; container: children */
+} JcsNode;
 
-/* An open container while parsing json text. */
-typedef struct JcsFrame
+/* A member (with its name) or an array element of json text. */
+typedef struct JcsEntry
+{
+	const char *key;			/* de-escaped UTF-8 member name; NULL in arrays */
+	int			keylen;
+	bool		key_raw;		/* the name had no escapes: copy it as is */
+	JcsNode		node;
+} JcsEntry;
+
+/* A container still open during the parse. */
+typedef struct JcsParseFrame
 {
 	bool		is_object;
-	int			count;			/* members or elements seen so far */
-	int			first_member;	/* objects: index into members[] */
-	int			content_start;	/* output offset just after '{' */
-} JcsFrame;
+	int			base;			/* its children so far are pending[base..] */
+} JcsParseFrame;
 
 typedef struct JcsTextState
 {
 	JsonLexContext *lex;
-	StringInfo	out;
 	char	   *key_from;		/* where the next member name may start */
-	JcsFrame   *frames;
+	JcsParseFrame *frames;
 	int			nframes;
 	int			maxframes;
-	JcsMember  *members;
-	int			nmembers;
-	int			maxmembers;
+	JcsEntry   *pending;		/* children of the open containers */
+	int			npending;
+	int			maxpending;
+	JcsEntry   *entries;		/* children of closed containers */
+	int			nentries;
+	int			maxentries;
+	JcsNode		root;
 	StringInfoData tmp;			/* de-escaped string scratch */
-	char	   *permute;		/* copy of an object's members while sorting */
-	Size		permute_size;
 } JcsTextState;
+
+/* A container being written in the output pass. */
+typedef struct JcsEmitFrame
+{
+	bool		is_object;
+	int			first;
+	int			count;
+	int			next;			/* children written so far */
+} JcsEmitFrame;
 
 /* A member of a jsonb object, sorted before output. */
 typedef struct JcsPair
@@ -433,8 +452,8 @@ jcs_name_cmp(const char *a, int alen, const char *b, int blen)
 	return (int) ua[i] - (int) ub[i];
 }
 
-#define ST_SORT sort_members
-#define ST_ELEMENT_TYPE JcsMember
+#define ST_SORT sort_entries
+#define ST_ELEMENT_TYPE JcsEntry
 #define ST_COMPARE(a, b) jcs_name_cmp((a)->key, (a)->keylen, (b)->key, (b)->keylen)
 #define ST_SCOPE static
 #define ST_DEFINE
@@ -548,39 +567,60 @@ check_database_encoding(void)
  * ---------------------------------------------------------------------
  */
 
-/* Path of the value being parsed, from the open frames. */
+/*
+ * Path of the parse position: the current child of each of the first upto
+ * open containers (of the innermost one only if last_current), then key.
+ */
 static char *
-text_state_path(JcsTextState *st, int nframes, const char *lastkey, int lastkeylen)
+parse_path(JcsTextState *st, int upto, bool last_current,
+		   const char *key, int keylen)
 {
-	JcsPathStep *steps = palloc(sizeof(JcsPathStep) * (nframes + 1));
+	JcsPathStep *steps = palloc(sizeof(JcsPathStep) * (upto + 1));
 	int			n = 0;
 
-	for (int i = 0; i < nframes; i++)
+	for (int i = 0; i < upto; i++)
 	{
-		JcsFrame   *f = &st->frames[i];
+		JcsParseFrame *f = &st->frames[i];
+		int			cur;
 
-		if (f->count == 0)
+		if (i + 1 < st->nframes)
+			cur = st->frames[i + 1].base - 1;	/* the entry holding frame i+1 */
+		else if (last_current && st->npending > f->base)
+			cur = st->npending - 1;
+		else
 			continue;
 		steps[n].is_key = f->is_object;
-		if (f->is_object)
-		{
-			JcsMember  *m = &st->members[f->first_member + f->count - 1];
-
-			steps[n].key = m->key;
-			steps[n].keylen = m->keylen;
-		}
-		else
-			steps[n].index = f->count - 1;
+		steps[n].key = st->pending[cur].key;
+		steps[n].keylen = st->pending[cur].keylen;
+		steps[n].index = cur - f->base;
 		n++;
 	}
-	if (lastkey)
+	if (key)
 	{
 		steps[n].is_key = true;
-		steps[n].key = lastkey;
-		steps[n].keylen = lastkeylen;
+		steps[n].key = key;
+		steps[n].keylen = keylen;
 		n++;
 	}
 	return render_path(steps, n);
+}
+
+/* Path of the value being written in the output pass. */
+static char *
+emit_path(JcsTextState *st, JcsEmitFrame *frames, int nframes)
+{
+	JcsPathStep *steps = palloc(sizeof(JcsPathStep) * (nframes + 1));
+
+	for (int i = 0; i < nframes; i++)
+	{
+		JcsEntry   *e = &st->entries[frames[i].first + frames[i].next - 1];
+
+		steps[i].is_key = frames[i].is_object;
+		steps[i].key = e->key;
+		steps[i].keylen = e->keylen;
+		steps[i].index = frames[i].next - 1;
+	}
+	return render_path(steps, nframes);
 }
 
 /* Value of the 4 hex digits of a validated \uXXXX escape. */
@@ -609,6 +649,7 @@ unescape_json_string(StringInfo dst, const char *s, const char *end)
 	{
 		const char *run = s;
 		unsigned int cp;
+		unsigned char utf8[4];
 
 		while (s < end && *s != '\\')
 			s++;
@@ -665,21 +706,15 @@ unescape_json_string(StringInfo dst, const char *s, const char *end)
 			s += 6;
 			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 		}
-		{
-			unsigned char utf8[4];
-
-			unicode_to_utf8(cp, utf8);
-			appendBinaryStringInfo(dst, (char *) utf8, pg_utf_mblen(utf8));
-		}
+		unicode_to_utf8(cp, utf8);
+		appendBinaryStringInfo(dst, (char *) utf8, pg_utf_mblen(utf8));
 	}
 	return -1;
 }
 
 static void
-report_lone_surrogate(JcsTextState *st, int cu, bool in_key)
+report_lone_surrogate(int cu, bool in_key, const char *path)
 {
-	char	   *path = text_state_path(st, st->nframes, NULL, 0);
-
 	ereport(ERROR,
 			(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
 			 errmsg("unpaired Unicode surrogate \\u%04x in JSON %s", cu,
@@ -690,68 +725,63 @@ report_lone_surrogate(JcsTextState *st, int cu, bool in_key)
 			 errhint("I-JSON (RFC 7493) requires valid Unicode: a high surrogate \\ud800-\\udbff must be directly followed by a low surrogate \\udc00-\\udfff.")));
 }
 
-/* Appends the JCS form of a validated string lexeme (with its quotes). */
-static void
-emit_string_lexeme(JcsTextState *st, const char *s, int len)
+/* Grows a huge-capable array of elements of size elsize to hold one more. */
+static void *
+grow_array(void *array, int *max, Size elsize)
 {
-	int			bad;
-
-	/*
-	 * Without a backslash the lexeme is already canonical: the lexer refuses
-	 * raw controls, and a raw quote would have ended the string.
-	 */
-	if (memchr(s, '\\', len) == NULL)
-	{
-		appendBinaryStringInfo(st->out, s, len);
-		return;
-	}
-	resetStringInfo(&st->tmp);
-	bad = unescape_json_string(&st->tmp, s + 1, s + len - 1);
-	if (bad >= 0)
-		report_lone_surrogate(st, bad, false);
-	jcs_append_string(st->out, st->tmp.data, st->tmp.len);
+	if (*max >= MaxAllocHugeSize / elsize / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("JSON document has too many values to canonicalize")));
+	*max *= 2;
+	return repalloc_huge(array, mul_size(*max, elsize));
 }
 
-/* Emits a scalar whose lexeme is the lexer's current token. */
-static void
-emit_scalar_token(JcsTextState *st, JsonTokenType type, const char *s, int len)
+/* Records the value starting at the lexer's current token. */
+static JcsEntry *
+push_entry(JcsTextState *st)
 {
-	switch (type)
-	{
-		case JSON_TOKEN_STRING:
-			emit_string_lexeme(st, s, len);
-			break;
-		case JSON_TOKEN_NUMBER:
-			if (!jcs_append_number_text(st->out, s, len))
-				report_number_out_of_range(s, len,
-										   text_state_path(st, st->nframes, NULL, 0));
-			break;
-		case JSON_TOKEN_TRUE:
-		case JSON_TOKEN_FALSE:
-		case JSON_TOKEN_NULL:
-			appendBinaryStringInfo(st->out, s, len);
-			break;
-		default:
-			/* a container (its callbacks follow) or a syntax error */
-			break;
-	}
+	JcsEntry   *e;
+
+	if (st->npending == st->maxpending)
+		st->pending = grow_array(st->pending, &st->maxpending, sizeof(JcsEntry));
+	e = &st->pending[st->npending++];
+	e->key = NULL;
+	e->keylen = 0;
+	e->key_raw = false;
+	e->node.type = st->lex->token_type;
+	e->node.first = st->lex->token_start - st->lex->input;
+	e->node.count = st->lex->token_terminator - st->lex->token_start;
+	return e;
 }
 
 static void
 push_frame(JcsTextState *st, bool is_object)
 {
-	JcsFrame   *f;
-
 	if (st->nframes == st->maxframes)
-	{
-		st->maxframes *= 2;
-		st->frames = repalloc_huge(st->frames, mul_size(st->maxframes, sizeof(JcsFrame)));
-	}
-	f = &st->frames[st->nframes++];
-	f->is_object = is_object;
-	f->count = 0;
-	f->first_member = st->nmembers;
-	f->content_start = st->out->len + 1;
+		st->frames = grow_array(st->frames, &st->maxframes, sizeof(JcsParseFrame));
+	st->frames[st->nframes].is_object = is_object;
+	st->frames[st->nframes].base = st->npending;
+	st->nframes++;
+}
+
+/* Moves the closing container's children to entries[] and links them. */
+static void
+close_frame(JcsTextState *st)
+{
+	JcsParseFrame *f = &st->frames[st->nframes - 1];
+	int			n = st->npending - f->base;
+	JcsNode    *node;
+
+	while (st->nentries + n > st->maxentries)
+		st->entries = grow_array(st->entries, &st->maxentries, sizeof(JcsEntry));
+	memcpy(&st->entries[st->nentries], &st->pending[f->base], sizeof(JcsEntry) * n);
+	node = f->base > 0 && st->nframes > 1 ? &st->pending[f->base - 1].node : &st->root;
+	node->first = st->nentries;
+	node->count = n;
+	st->nentries += n;
+	st->npending = f->base;
+	st->nframes--;
 }
 
 static void
@@ -761,7 +791,6 @@ text_object_start(void *state)
 
 	CHECK_FOR_INTERRUPTS();
 	push_frame(st, true);
-	appendStringInfoChar(st->out, '{');
 	/* the current token is the '{' */
 	st->key_from = st->lex->token_terminator;
 }
@@ -770,12 +799,11 @@ static void
 text_object_field_start(void *state, char *fname, bool isnull)
 {
 	JcsTextState *st = state;
-	JcsFrame   *f = &st->frames[st->nframes - 1];
 	char	   *end = st->lex->input + st->lex->input_length;
 	char	   *ks = st->key_from;
 	char	   *ke;
 	bool		escaped = false;
-	JcsMember  *m;
+	JcsEntry   *e;
 
 	/* The name lexeme follows the '{' or ',' after optional whitespace. */
 	while (ks < end && (*ks == ' ' || *ks == '\t' || *ks == '\n' || *ks == '\r'))
@@ -792,25 +820,14 @@ text_object_field_start(void *state, char *fname, bool isnull)
 	}
 	if (ke >= end)
 		elog(ERROR, "could not locate end of JSON member name");
-	ke++;						/* closing quote */
-
-	if (f->count > 0)
-		appendStringInfoChar(st->out, ',');
-	if (st->nmembers == st->maxmembers)
-	{
-		st->maxmembers *= 2;
-		st->members = repalloc_huge(st->members, mul_size(st->maxmembers, sizeof(JcsMember)));
-	}
-	m = &st->members[st->nmembers++];
-	m->start = st->out->len;
-	m->end = -1;
-	f->count++;
 
 	if (!escaped)
 	{
-		m->key = ks + 1;
-		m->keylen = ke - ks - 2;
-		appendBinaryStringInfo(st->out, ks, ke - ks);
+		/* the current token is the value's first token */
+		e = push_entry(st);
+		e->key = ks + 1;
+		e->keylen = ke - ks - 1;
+		e->key_raw = true;
 	}
 	else
 	{
@@ -818,26 +835,15 @@ text_object_field_start(void *state, char *fname, bool isnull)
 		char	   *copy;
 
 		resetStringInfo(&st->tmp);
-		m->key = "";
-		m->keylen = 0;
-		bad = unescape_json_string(&st->tmp, ks + 1, ke - 1);
+		bad = unescape_json_string(&st->tmp, ks + 1, ke);
 		if (bad >= 0)
-		{
-			/* the path names the object, not the undecodable member */
-			f->count--;
-			report_lone_surrogate(st, bad, true);
-		}
+			report_lone_surrogate(bad, true, parse_path(st, st->nframes, false, NULL, 0));
 		copy = palloc(st->tmp.len + 1);
 		memcpy(copy, st->tmp.data, st->tmp.len + 1);
-		m->key = copy;
-		m->keylen = st->tmp.len;
-		jcs_append_string(st->out, copy, m->keylen);
+		e = push_entry(st);
+		e->key = copy;
+		e->keylen = st->tmp.len;
 	}
-	appendStringInfoChar(st->out, ':');
-
-	/* the current token is the value's first token */
-	emit_scalar_token(st, st->lex->token_type, st->lex->token_start,
-					  st->lex->token_terminator - st->lex->token_start);
 }
 
 static void
@@ -845,7 +851,6 @@ text_object_field_end(void *state, char *fname, bool isnull)
 {
 	JcsTextState *st = state;
 
-	st->members[st->nmembers - 1].end = st->out->len;
 	/* the current token is the ',' or '}' after the value */
 	st->key_from = st->lex->token_terminator;
 }
@@ -854,63 +859,27 @@ static void
 text_object_end(void *state)
 {
 	JcsTextState *st = state;
-	JcsFrame   *f = &st->frames[st->nframes - 1];
-	JcsMember  *m = &st->members[f->first_member];
-	int			n = f->count;
-	bool		moved = false;
+	JcsParseFrame *f = &st->frames[st->nframes - 1];
+	JcsEntry   *m = &st->pending[f->base];
+	int			n = st->npending - f->base;
 
 	if (n > 1)
 	{
-		sort_members(m, n);
+		sort_entries(m, n);
 		for (int i = 0; i < n - 1; i++)
 		{
 			if (m[i].keylen == m[i + 1].keylen &&
 				memcmp(m[i].key, m[i + 1].key, m[i].keylen) == 0)
-			{
-				char	   *path;
-
-				st->nframes--;
-				path = text_state_path(st, st->nframes, m[i].key, m[i].keylen);
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE),
 						 errmsg("duplicate JSON object member name"),
-						 errdetail("The member %s occurs more than once.", path),
+						 errdetail("The member %s occurs more than once.",
+								   parse_path(st, st->nframes - 1, false,
+											  m[i].key, m[i].keylen)),
 						 errhint("I-JSON (RFC 7493) and RFC 8785 require the member names of an object to be unique.")));
-			}
-			if (m[i].start > m[i + 1].start)
-				moved = true;
 		}
 	}
-
-	if (moved)
-	{
-		/* Rewrite the members in sorted order over the same bytes. */
-		Size		size = st->out->len - f->content_start;
-		char	   *dst = st->out->data + f->content_start;
-
-		if (size > st->permute_size)
-		{
-			if (st->permute)
-				pfree(st->permute);
-			st->permute_size = Max(size, st->permute_size * 2);
-			st->permute = MemoryContextAllocHuge(CurrentMemoryContext, st->permute_size);
-		}
-		memcpy(st->permute, dst, size);
-		for (int i = 0; i < n; i++)
-		{
-			int			mlen = m[i].end - m[i].start;
-
-			if (i > 0)
-				*dst++ = ',';
-			memcpy(dst, st->permute + (m[i].start - f->content_start), mlen);
-			dst += mlen;
-		}
-		Assert(dst == st->out->data + st->out->len);
-	}
-
-	appendStringInfoChar(st->out, '}');
-	st->nmembers = f->first_member;
-	st->nframes--;
+	close_frame(st);
 }
 
 static void
@@ -920,34 +889,25 @@ text_array_start(void *state)
 
 	CHECK_FOR_INTERRUPTS();
 	push_frame(st, false);
-	appendStringInfoChar(st->out, '[');
 }
 
 static void
 text_array_element_start(void *state, bool isnull)
 {
-	JcsTextState *st = state;
-	JcsFrame   *f = &st->frames[st->nframes - 1];
-
-	if (f->count++ > 0)
-		appendStringInfoChar(st->out, ',');
-	emit_scalar_token(st, st->lex->token_type, st->lex->token_start,
-					  st->lex->token_terminator - st->lex->token_start);
+	/* the current token is the element's first token */
+	push_entry((JcsTextState *) state);
 }
 
 static void
 text_array_end(void *state)
 {
-	JcsTextState *st = state;
-
-	st->nframes--;
-	appendStringInfoChar(st->out, ']');
+	close_frame((JcsTextState *) state);
 }
 
 static void
 report_syntax_error(JcsTextState *st, JsonParseErrorType error)
 {
-	char	   *path = text_state_path(st, st->nframes, NULL, 0);
+	char	   *path = parse_path(st, st->nframes, true, NULL, 0);
 	const char *token = st->lex->token_start;
 	int			toklen = st->lex->token_terminator - st->lex->token_start;
 	bool		nonfinite = false;
@@ -972,6 +932,113 @@ report_syntax_error(JcsTextState *st, JsonParseErrorType error)
 			 errhint("Canonical JSON input must be strict RFC 8259 JSON text.")));
 }
 
+/*
+ * Writes a scalar from its lexeme; path_frames/npath locate it for errors
+ * (NULL: the document itself).
+ */
+static void
+emit_text_scalar(JcsTextState *st, StringInfo out, const JcsNode *node,
+				 JcsEmitFrame *path_frames, int npath)
+{
+	const char *s = st->lex->input + node->first;
+	int			len = node->count;
+
+	switch (node->type)
+	{
+		case JSON_TOKEN_STRING:
+
+			/*
+			 * Without a backslash the lexeme is already canonical: the lexer
+			 * refuses raw controls, and a raw quote would end the string.
+			 */
+			if (memchr(s, '\\', len) == NULL)
+				appendBinaryStringInfo(out, s, len);
+			else
+			{
+				int			bad;
+
+				resetStringInfo(&st->tmp);
+				bad = unescape_json_string(&st->tmp, s + 1, s + len - 1);
+				if (bad >= 0)
+					report_lone_surrogate(bad, false, emit_path(st, path_frames, npath));
+				jcs_append_string(out, st->tmp.data, st->tmp.len);
+			}
+			break;
+		case JSON_TOKEN_NUMBER:
+			if (!jcs_append_number_text(out, s, len))
+				report_number_out_of_range(s, len, emit_path(st, path_frames, npath));
+			break;
+		case JSON_TOKEN_TRUE:
+		case JSON_TOKEN_FALSE:
+		case JSON_TOKEN_NULL:
+			appendBinaryStringInfo(out, s, len);
+			break;
+		default:
+			elog(ERROR, "unexpected JSON token type %d", (int) node->type);
+	}
+}
+
+/* Output pass: writes the recorded document in canonical order. */
+static void
+emit_text_document(JcsTextState *st, StringInfo out)
+{
+	JcsEmitFrame *frames;
+	int			nframes = 0;
+	int			maxframes = Max(st->maxframes, 1);
+	const JcsNode *node = &st->root;
+
+	frames = palloc(sizeof(JcsEmitFrame) * maxframes);
+	for (;;)
+	{
+		JcsEmitFrame *f;
+		JcsEntry   *e;
+
+		if (node)
+		{
+			/* open a container */
+			if (nframes == maxframes)
+				frames = grow_array(frames, &maxframes, sizeof(JcsEmitFrame));
+			f = &frames[nframes++];
+			f->is_object = (node->type == JSON_TOKEN_OBJECT_START);
+			f->first = node->first;
+			f->count = node->count;
+			f->next = 0;
+			appendStringInfoChar(out, f->is_object ? '{' : '[');
+			node = NULL;
+		}
+
+		f = &frames[nframes - 1];
+		if (f->next == f->count)
+		{
+			appendStringInfoChar(out, f->is_object ? '}' : ']');
+			if (--nframes == 0)
+				break;
+			continue;
+		}
+		CHECK_FOR_INTERRUPTS();
+		e = &st->entries[f->first + f->next];
+		if (f->next++ > 0)
+			appendStringInfoChar(out, ',');
+		if (f->is_object)
+		{
+			if (e->key_raw)
+			{
+				/* an unescaped name is canonical as it stands */
+				appendStringInfoChar(out, '"');
+				appendBinaryStringInfo(out, e->key, e->keylen);
+				appendStringInfoChar(out, '"');
+			}
+			else
+				jcs_append_string(out, e->key, e->keylen);
+			appendStringInfoChar(out, ':');
+		}
+		if (e->node.type == JSON_TOKEN_OBJECT_START || e->node.type == JSON_TOKEN_ARRAY_START)
+			node = &e->node;
+		else
+			emit_text_scalar(st, out, &e->node, frames, nframes);
+	}
+}
+
 /* Canonicalizes json text into out; temporary memory in the current context. */
 static void
 jcs_text_internal(StringInfo out, const char *json, int len)
@@ -983,7 +1050,6 @@ jcs_text_internal(StringInfo out, const char *json, int len)
 	const char *e = json + len;
 
 	memset(&st, 0, sizeof(st));
-	st.out = out;
 	st.lex = makeJsonLexContextCstringLen(unconstify(char *, json), len, PG_UTF8, false);
 	initStringInfo(&st.tmp);
 
@@ -994,10 +1060,15 @@ jcs_text_internal(StringInfo out, const char *json, int len)
 
 	if (s < e && (*s == '{' || *s == '['))
 	{
+		/* a first guess at the number of values; the arrays grow as needed */
 		st.maxframes = 16;
-		st.frames = palloc(sizeof(JcsFrame) * st.maxframes);
-		st.maxmembers = 64;
-		st.members = palloc(sizeof(JcsMember) * st.maxmembers);
+		st.frames = palloc(sizeof(JcsParseFrame) * st.maxframes);
+		st.maxpending = 64;
+		st.pending = palloc(sizeof(JcsEntry) * st.maxpending);
+		st.maxentries = Max(64, Min(len / 16, 1 << 16));
+		st.entries = MemoryContextAllocHuge(CurrentMemoryContext,
+											sizeof(JcsEntry) * st.maxentries);
+		st.root.type = *s == '{' ? JSON_TOKEN_OBJECT_START : JSON_TOKEN_ARRAY_START;
 
 		memset(&sem, 0, sizeof(sem));
 		sem.semstate = &st;
@@ -1011,6 +1082,7 @@ jcs_text_internal(StringInfo out, const char *json, int len)
 		error = pg_parse_json(st.lex, &sem);
 		if (error != JSON_SUCCESS)
 			report_syntax_error(&st, error);
+		emit_text_document(&st, out);
 	}
 	else
 	{
@@ -1018,12 +1090,15 @@ jcs_text_internal(StringInfo out, const char *json, int len)
 		error = pg_parse_json(st.lex, &nullSemAction);
 		if (error != JSON_SUCCESS)
 			report_syntax_error(&st, error);
+		st.root.first = s - json;
+		st.root.count = e - s;
 		if (*s == '"')
-			emit_scalar_token(&st, JSON_TOKEN_STRING, s, e - s);
+			st.root.type = JSON_TOKEN_STRING;
 		else if (*s == '-' || (*s >= '0' && *s <= '9'))
-			emit_scalar_token(&st, JSON_TOKEN_NUMBER, s, e - s);
+			st.root.type = JSON_TOKEN_NUMBER;
 		else
-			emit_scalar_token(&st, JSON_TOKEN_NULL, s, e - s);
+			st.root.type = JSON_TOKEN_NULL; /* true, false, null: copied */
+		emit_text_scalar(&st, out, &st.root, NULL, 0);
 	}
 }
 
