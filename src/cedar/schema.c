@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "cedar/parser.h"
 #include "cedar/schema.h"
 #include "cedar/schema_int.h"
 #include "common/hashfn.h"
@@ -26,23 +27,11 @@ static const char *const reserved_ids[] = {
 	"true", "false", "if", "then", "else", "in", "is", "like", "has", NULL
 };
 
-/* [_a-zA-Z][_a-zA-Z0-9]* */
+/* [_a-zA-Z][_a-zA-Z0-9]* (the policy front end's rule) */
 bool
 cedar_is_any_ident(const char *s, int len)
 {
-	if (len <= 0)
-		return false;
-	if (!(s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
-		return false;
-	for (int i = 1; i < len; i++)
-	{
-		char		c = s[i];
-
-		if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9')))
-			return false;
-	}
-	return true;
+	return cedarpol_is_ident(s, len);
 }
 
 /* A reserved word that cannot be an identifier (true, if, in, ...) */

@@ -23,8 +23,8 @@
 #include "cedar/parser.h"
 #include "cedar/schema_int.h"
 #include "cedar/validate.h"
-#include "nodes/pg_list.h"
 #include "miscadmin.h"
+#include "nodes/pg_list.h"
 
 /* ---------- result collection ---------- */
 
@@ -678,7 +678,7 @@ tc_compare(TC *t, const Caps *prior, const CedarExpr *x, const CedarExpr *y)
 	return ans(false, &T_BOOL, NO_CAPS);
 }
 
-/* Types of entity type defs of a kind */
+/* The declared entity type of that name, or NULL */
 static const CedarEntityTypeDef *
 entity_def(TC *t, const char *name)
 {
@@ -1722,11 +1722,6 @@ policy_condition(const CedarPolicy *p)
 }
 
 /* ---------- entity type / action / enum checks (rbac.rs) ---------- */
-
-typedef struct NameCheck
-{
-	TC		   *t;
-} NameCheck;
 
 static void
 check_entity_type_name(TC *t, const CedarString *ty, int start, int end)
