@@ -31,6 +31,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "common/jsonapi.h"
@@ -51,8 +52,6 @@
 #define JCS_PATH_MAX		400
 /* Longest number lexeme quoted in an error message. */
 #define JCS_NUMBER_SHOWN	40
-/* Integers up to this many digits are exact doubles and print unchanged. */
-#define JCS_EXACT_INT_DIGITS 15
 
 /* One step of a JSON path, for error messages. */
 typedef struct JcsPathStep
@@ -180,9 +179,9 @@ jcs_append_string(StringInfo out, const char *s, int len)
 		if (p == end)
 			break;
 
-		/* An escape takes up to 6 bytes for 1: make room for the rest. */
+		/* Room for this escape (up to 6 bytes), the rest as is, the quote. */
 		out->len = dst - out->data;
-		enlargeStringInfo(out, add_size(mul_size(end - p, 6), 2));
+		enlargeStringInfo(out, add_size(end - p, 6));
 		dst = out->data + out->len;
 
 		e = jcs_escape[*p];
@@ -278,23 +277,77 @@ shorter_boundary(double d, int k, int *t_out)
 }
 
 /*
- * Appends a finite double as ECMAScript Number::toString (ECMA-262
- * section 6.1.6.1.20), which is the JCS number form.  Ryu gives the
- * shortest round-tripping digits; only their layout is ECMAScript's.
+ * Appends the number 0.digits * 10^n (k significant digits, no leading or
+ * trailing zeros) laid out as ECMAScript Number::toString does
+ * (ECMA-262 section 6.1.6.1.20, steps 6 to 10).
+ */
+static void
+append_ecmascript_layout(StringInfo out, bool neg, const char *digits, int k, int n)
+{
+	char	   *r;
+
+	/* the longest forms: 21 integer digits, or 0.000000 and 17 digits */
+	enlargeStringInfo(out, k + 32);
+	r = out->data + out->len;
+	if (neg)
+		*r++ = '-';
+	if (k <= n && n <= 21)
+	{
+		memcpy(r, digits, k);
+		r += k;
+		for (int i = k; i < n; i++)
+			*r++ = '0';
+	}
+	else if (0 < n && n <= 21)
+	{
+		memcpy(r, digits, n);
+		r += n;
+		*r++ = '.';
+		memcpy(r, digits + n, k - n);
+		r += k - n;
+	}
+	else if (-6 < n && n <= 0)
+	{
+		*r++ = '0';
+		*r++ = '.';
+		for (int i = n; i < 0; i++)
+			*r++ = '0';
+		memcpy(r, digits, k);
+		r += k;
+	}
+	else
+	{
+		int			e = n - 1;
+
+		*r++ = digits[0];
+		if (k > 1)
+		{
+			*r++ = '.';
+			memcpy(r, digits + 1, k - 1);
+			r += k - 1;
+		}
+		r += sprintf(r, "e%c%d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+	}
+	out->len = r - out->data;
+	out->data[out->len] = '\0';
+}
+
+/*
+ * Appends a finite double as ECMAScript Number::toString, which is the JCS
+ * number form.  Ryu gives the shortest round-tripping digits (but see
+ * shorter_boundary); only their layout is ECMAScript's.
  */
 void
 jcs_append_double(StringInfo out, double d)
 {
 	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN + 1];
 	char		digits[DOUBLE_SHORTEST_DECIMAL_LEN];
-	char		res[DOUBLE_SHORTEST_DECIMAL_LEN + 16];
 	int			len;
 	int			k = 0;			/* significant digits */
 	int			n = 0;			/* value = 0.digits * 10^n */
 	bool		neg;
 	bool		point = false;
 	char	   *p;
-	char	   *r = res;
 	uint64		boundary;
 	int			t;
 
@@ -340,72 +393,91 @@ jcs_append_double(StringInfo out, double d)
 		k = snprintf(digits, sizeof(digits), UINT64_FORMAT, boundary);
 		n = k + t;
 	}
-
-	if (neg)
-		*r++ = '-';
-	if (k <= n && n <= 21)
-	{
-		memcpy(r, digits, k);
-		r += k;
-		for (int i = k; i < n; i++)
-			*r++ = '0';
-	}
-	else if (0 < n && n <= 21)
-	{
-		memcpy(r, digits, n);
-		r += n;
-		*r++ = '.';
-		memcpy(r, digits + n, k - n);
-		r += k - n;
-	}
-	else if (-6 < n && n <= 0)
-	{
-		*r++ = '0';
-		*r++ = '.';
-		for (int i = n; i < 0; i++)
-			*r++ = '0';
-		memcpy(r, digits, k);
-		r += k;
-	}
-	else
-	{
-		int			e = n - 1;
-
-		*r++ = digits[0];
-		if (k > 1)
-		{
-			*r++ = '.';
-			memcpy(r, digits + 1, k - 1);
-			r += k - 1;
-		}
-		r += sprintf(r, "e%c%d", e < 0 ? '-' : '+', e < 0 ? -e : e);
-	}
-	appendBinaryStringInfo(out, res, r - res);
+	append_ecmascript_layout(out, neg, digits, k, n);
 }
 
 /*
  * Appends the JCS form of a JSON number lexeme (already validated as JSON
  * number syntax).  Returns false if it lies outside the double range.
+ *
+ * A decimal of at most DBL_DIG (15) significant digits within the normal
+ * range is the shortest form of its double: distinct such decimals round to
+ * distinct doubles, so no shorter decimal reads back the same.  Those are
+ * laid out from their own digits; the rest go through strtod and Ryu.
  */
 static bool
 jcs_append_number_text(StringInfo out, const char *s, int len)
 {
+	char		digits[DBL_DIG];
+	int			k = 0;
+	int			n = 0;
+	int			trailing = 0;	/* zeros seen after the last nonzero digit */
+	bool		neg = (s[0] == '-');
+	bool		point = false;
+	bool		fast = true;
+	int			i = neg ? 1 : 0;
 	char		local[64];
 	char	   *copy;
-	int			ndigits = len - (s[0] == '-');
-	bool		plain = ndigits <= JCS_EXACT_INT_DIGITS;
 	double		d;
 
-	/* Short integers are exact doubles already in ECMAScript form. */
-	for (int i = (s[0] == '-'); plain && i < len; i++)
-		plain = (s[i] >= '0' && s[i] <= '9');
-	if (plain)
+	for (; i < len && s[i] != 'e' && s[i] != 'E'; i++)
 	{
-		if (len == 2 && s[0] == '-' && s[1] == '0')
-			appendStringInfoChar(out, '0');
+		char		c = s[i];
+
+		if (c == '.')
+			point = true;
+		else if (c == '0' && k == 0)
+		{
+			if (point)
+				n--;
+		}
+		else if (c == '0')
+		{
+			trailing++;
+			if (!point)
+				n++;
+		}
 		else
-			appendBinaryStringInfo(out, s, len);
-		return true;
+		{
+			if (k + trailing >= DBL_DIG)
+			{
+				fast = false;
+				break;
+			}
+			for (; trailing > 0; trailing--)
+				digits[k++] = '0';
+			digits[k++] = c;
+			if (!point)
+				n++;
+		}
+	}
+	if (fast && i < len)
+	{
+		/* exponent: at most 4 digits keeps it far from overflow */
+		int			j = i + 1;
+		bool		eneg = false;
+		int			e = 0;
+
+		if (s[j] == '+' || s[j] == '-')
+			eneg = (s[j++] == '-');
+		if (len - j > 4)
+			fast = false;
+		for (; fast && j < len; j++)
+			e = e * 10 + (s[j] - '0');
+		n += eneg ? -e : e;
+	}
+	if (fast)
+	{
+		if (k == 0)
+		{
+			appendStringInfoChar(out, '0');
+			return true;
+		}
+		if (n > -300 && n < 300)
+		{
+			append_ecmascript_layout(out, neg, digits, k, n);
+			return true;
+		}
 	}
 
 	/* strtod needs a terminator; the lexeme is not terminated in place. */
