@@ -36,9 +36,9 @@
 
 #include "common/jsonapi.h"
 #include "common/shortest_dec.h"
-#include "port/pg_bitutils.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
@@ -558,8 +558,10 @@ append_path_key(StringInfo buf, const char *key, int keylen)
 			c == '$' || (i > 0 && c >= '0' && c <= '9');
 	}
 	appendStringInfoChar(buf, '.');
-	shown = keylen <= JCS_PATH_KEY_MAX ? keylen :
-		pg_mbcliplen(key, keylen, JCS_PATH_KEY_MAX);
+	/* cut at a character boundary (names may hold NUL, so no pg_mbcliplen) */
+	shown = Min(keylen, JCS_PATH_KEY_MAX);
+	while (shown < keylen && shown > 0 && (key[shown] & 0xC0) == 0x80)
+		shown--;
 	if (ident && shown == keylen)
 		appendBinaryStringInfo(buf, key, keylen);
 	else
@@ -1251,7 +1253,9 @@ emit_jsonb_scalar(StringInfo out, JsonbValue *v, char **badnum)
 				char	   *num = DatumGetCString(DirectFunctionCall1(numeric_out,
 																	  NumericGetDatum(v->val.numeric)));
 
-				if (!jcs_append_number_text(out, num, strlen(num)))
+				/* jsonb stores NaN and infinities as strings; be sure */
+				if (numeric_is_nan(v->val.numeric) || numeric_is_inf(v->val.numeric) ||
+					!jcs_append_number_text(out, num, strlen(num)))
 				{
 					*badnum = num;
 					return false;
