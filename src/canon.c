@@ -697,7 +697,7 @@ emit_path(JcsTextState *st, JcsEmitFrame *frames, int nframes)
 	return render_path(steps, nframes);
 }
 
-/* Value of the 4 hex digits of a validated \uXXXX escape. */
+/* Value of the 4 hex digits after a validated \u escape. */
 static inline unsigned int
 hex4(const char *s)
 {
