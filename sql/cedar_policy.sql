@@ -34,6 +34,10 @@ SELECT keycard.cedar_policy_normalize('{"effect": "forbid", "principal": {"op": 
 	"action": {"op": "in", "entities": [{"type": "Action", "id": "a"}]}, "resource": {"op": "all"},
 	"conditions": [{"kind": "when", "body": {"like": {"left": {"Var": "context"}, "pattern": [{"Literal": "ab"}, "Wildcard"]}}}]}'::jsonb);
 
+-- a record written as an EST "Value" prints with every key quoted, as the reference does
+SELECT keycard.cedar_policy_to_text('{"effect": "permit", "principal": {"op": "All"}, "action": {"op": "All"}, "resource": {"op": "All"},
+	"conditions": [{"kind": "when", "body": {"Record": {"a": {"Value": {"y": 1, "b c": [{"__entity": {"type": "A", "id": "i"}}], "d": {"__extn": {"fn": "ip", "arg": "1.2.3.4"}}}}}}}]}');
+
 -- errors: Cedar text (42601, with line and column)
 \set VERBOSITY default
 SELECT keycard.cedar_policy_to_json('');

@@ -178,6 +178,11 @@ struct CedarExpr
 			int			nargs;
 		}			call;
 	}			u;
+	/*
+	 * RECORD only: built from an EST "Value" (not "Record"), which the
+	 * reference prints with every key quoted.  Never set by the parser.
+	 */
+	bool		value_form;
 };
 
 /* A scope constraint on principal, action or resource */

@@ -585,6 +585,7 @@ read_value(Reader *r, const JsonbValue *v)
 					if (n == 1 && strcmp(m[0].key.data, "__expr") == 0)
 						rerr(r, NULL, "\"__expr\" values are not supported");
 					e = cedarpol_new_expr(CEDAR_EXPR_RECORD, -1, -1);
+					e->value_form = true;
 					e->u.record.nitems = n;
 					e->u.record.keys = palloc(mul_size(Max(n, 1), sizeof(CedarString)));
 					e->u.record.values = palloc(mul_size(Max(n, 1), sizeof(CedarExpr *)));

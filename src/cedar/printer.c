@@ -723,7 +723,7 @@ append_expr(StringInfo out, const CedarExpr *e)
 			{
 				if (i > 0)
 					appendStringInfoString(out, ", ");
-				if (is_plain_attr(&e->u.record.keys[i]))
+				if (!e->value_form && is_plain_attr(&e->u.record.keys[i]))
 					appendBinaryStringInfo(out, e->u.record.keys[i].data,
 										   e->u.record.keys[i].len);
 				else
