@@ -200,6 +200,9 @@ COMMENT ON FUNCTION keycard.cedar_policy_to_text(jsonb) IS
 -- zones themselves; row-level security keeps direct reads to those zones.
 -- Triggers (ENABLE ALWAYS, so replication-role tricks do not skip them) make
 -- versions, manifests, attestations and history append-only for every role.
+-- Internal helpers and trigger functions run inside those SECURITY DEFINER
+-- functions (whose search_path is pinned) and have no SET clause of their
+-- own: each SET clause costs a configuration save and restore per call.
 ------------------------------------------------------------------------------
 
 CREATE FUNCTION keycard.raise_error(code text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL)
@@ -255,7 +258,6 @@ COMMENT ON FUNCTION keycard.current_actor() IS
 
 CREATE FUNCTION keycard.client_request_id() RETURNS text
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	headers text := nullif(current_setting('request.headers', true), '');
@@ -395,7 +397,6 @@ COMMENT ON FUNCTION keycard.zone_visible(text) IS 'True if the caller may use th
 
 CREATE FUNCTION keycard.require_zone(zone_id text) RETURNS void
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 BEGIN
 	IF zone_id IS NULL OR NOT keycard.zone_visible(zone_id)
@@ -410,7 +411,6 @@ COMMENT ON FUNCTION keycard.require_zone(text) IS
 
 CREATE FUNCTION keycard.require_platform(operation text) RETURNS void
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 BEGIN
 	IF NOT keycard.caller_is_platform() THEN
@@ -456,13 +456,14 @@ COMMENT ON TABLE keycard.audit_log IS
 
 CREATE FUNCTION keycard.audit(zone_id text, action text, object_type text, object_id text, detail jsonb DEFAULT NULL)
 	RETURNS void
-	LANGUAGE sql VOLATILE
-	SET search_path = pg_catalog, pg_temp
-	BEGIN ATOMIC
-		INSERT INTO keycard.audit_log (zone_id, event_id, occurred_at, actor, request_id, action, object_type, object_id, detail)
-		VALUES (zone_id, keycard.new_id(), pg_catalog.clock_timestamp(), keycard.current_actor(),
-				keycard.client_request_id(), action, object_type, object_id, detail);
-	END;
+	LANGUAGE plpgsql VOLATILE
+	AS $$
+BEGIN
+	INSERT INTO keycard.audit_log (zone_id, event_id, occurred_at, actor, request_id, action, object_type, object_id, detail)
+	VALUES (zone_id, keycard.new_id(), pg_catalog.clock_timestamp(), keycard.current_actor(),
+			keycard.client_request_id(), action, object_type, object_id, detail);
+END
+$$;
 REVOKE ALL ON FUNCTION keycard.audit(text, text, text, text, jsonb) FROM PUBLIC;
 
 -- Policies and versions -------------------------------------------------------------
@@ -602,7 +603,6 @@ COMMENT ON TABLE keycard.attestations IS
 
 CREATE FUNCTION keycard.guard_immutable() RETURNS trigger
 	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 -- TG_ARGV[0] = 'archive' allows exactly one change: archived_at/archived_by
 -- going from NULL to set, every other column unchanged.
@@ -645,7 +645,6 @@ COMMENT ON FUNCTION keycard.guard_immutable() IS
 
 CREATE FUNCTION keycard.guard_update() RETURNS trigger
 	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 -- Mutable registry rows: the columns named in TG_ARGV never change, and
 -- archived_at/retired_at, once set, never change either.  Rows that carry a
@@ -872,7 +871,6 @@ COMMENT ON FUNCTION keycard.zone_jwks(text) IS
 
 CREATE FUNCTION keycard.attest(zone_id text, version_id text, status text) RETURNS keycard.attestations
 	LANGUAGE plpgsql VOLATILE
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 -- Signs the attestation statement of a policy set version with the zone's
 -- current key and appends it to the signature history.
@@ -1032,7 +1030,6 @@ COMMENT ON FUNCTION keycard.owner_type() IS 'owner_type of objects the caller cr
 
 CREATE FUNCTION keycard.check_name(name text, what text) RETURNS void
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 BEGIN
 	IF name IS NULL OR length(name) NOT BETWEEN 1 AND 255 OR name <> btrim(name) THEN
@@ -1044,7 +1041,6 @@ $$;
 
 CREATE FUNCTION keycard.check_changes(changes jsonb, allowed text[]) RETURNS void
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	k text;
@@ -1115,7 +1111,6 @@ COMMENT ON FUNCTION keycard.get_policy(text, text) IS 'One policy, or not_found'
 CREATE FUNCTION keycard.lock_policy(zone_id text, policy_id text, if_match text, for_archive boolean)
 	RETURNS keycard.policies
 	LANGUAGE plpgsql VOLATILE
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	p keycard.policies;
@@ -1317,7 +1312,6 @@ COMMENT ON FUNCTION keycard.get_policy_set(text, text) IS 'One policy set, or no
 CREATE FUNCTION keycard.lock_policy_set(zone_id text, policy_set_id text, if_match text)
 	RETURNS keycard.policy_sets
 	LANGUAGE plpgsql VOLATILE
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	s keycard.policy_sets;
@@ -1875,19 +1869,6 @@ $s2$, '{"":{"entityTypes":{},"actions":{"access":{"appliesTo":{"resourceTypes":[
 $cedar$;
 COMMENT ON FUNCTION keycard.cedar_platform_schemas() IS
 	'The platform''s Cedar schema versions shipped with the extension, as text and as JSON';
-
-------------------------------------------------------------------------------
--- Registry: the shipped schema versions (after the Cedar schemas section,
--- whose keycard.cedar_platform_schemas() is the one copy of their texts).
--- The newest is active; older ones are deprecated (they still accept new
--- policy versions).
-------------------------------------------------------------------------------
-
-INSERT INTO keycard.schema_versions (version, cedar_schema, cedar_schema_json, initial_status, shipped, created_at)
-SELECT p.version, p.cedar_schema, p.cedar_schema_json,
-	   CASE WHEN p.version = max(p.version) OVER () THEN 'active' ELSE 'deprecated' END,
-	   true, (p.version || 'T00:00:00Z')::timestamptz
-FROM keycard.cedar_platform_schemas() p;
 
 ------------------------------------------------------------------------------
 -- HTTP API (schema api): what PostgREST exposes.  Views give the wire shapes
@@ -3054,3 +3035,17 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION api.rotate_signing_key(jsonb) TO keycard_platform;
 GRANT SELECT ON api.policy_schemas, api.policies, api.policy_versions, api.policy_sets, api.policy_set_versions
 	TO keycard_api, keycard_platform;
+
+------------------------------------------------------------------------------
+-- Registry: the shipped schema versions (after the Cedar schemas section,
+-- whose keycard.cedar_platform_schemas() is the one copy of their texts).
+-- The newest is active; older ones are deprecated (they still accept new
+-- policy versions).
+------------------------------------------------------------------------------
+
+INSERT INTO keycard.schema_versions (version, cedar_schema, cedar_schema_json, initial_status, shipped, created_at)
+SELECT p.version, p.cedar_schema, p.cedar_schema_json,
+	   CASE WHEN p.version = max(p.version) OVER () THEN 'active' ELSE 'deprecated' END,
+	   true, (p.version || 'T00:00:00Z')::timestamptz
+FROM keycard.cedar_platform_schemas() p;
+
