@@ -5,7 +5,10 @@ EXTVERSION = $(shell grep default_version $(EXTENSION).control | sed -e "s/defau
 
 MODULE_big = keycard
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/cedar/*.c)))
-HEADERS = $(wildcard src/*.h src/cedar/*.h)
+# Every object depends on every header: PGXS out of tree has no automatic
+# dependency tracking, and a stale object after a header change is worse than a
+# full rebuild.
+KEYCARD_HEADERS = $(wildcard src/*.h src/cedar/*.h)
 
 # One install source, copied to the versioned name; every upgrade step is its own file.
 DATA = $(wildcard sql/$(EXTENSION)--*--*.sql)
@@ -32,6 +35,8 @@ else
 all:
 	@echo "PostgreSQL server headers are missing: run 'make test' or 'make demo' (they install them)." >&2; exit 1
 endif
+
+$(OBJS): $(KEYCARD_HEADERS)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 	cp $< $@
