@@ -1468,6 +1468,10 @@ CREATE FUNCTION keycard.create_policy_version(zone_id text, policy_id text, sche
 COMMENT ON FUNCTION keycard.create_policy_version(text, text, text, jsonb, text) IS
 	'Creates the next version of a policy from Cedar text or Cedar JSON (exactly one): parsed, validated against the schema version, normalized, hashed (sha = hex SHA-256 of the JCS of the normalized EST)';
 
+-- One manifest entry as found in the registry (create_policy_set_version).
+CREATE TYPE keycard.manifest_entry_check AS (n bigint, version_id text, policy_id text, version integer, sha text,
+	schema_version text, version_archived boolean, name text, policy_archived boolean);
+
 CREATE FUNCTION keycard.create_policy_set_version(zone_id text, policy_set_id text, manifest jsonb, schema_version text)
 	RETURNS keycard.policy_set_versions
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -1479,9 +1483,9 @@ DECLARE
 	entries jsonb := '[]';
 	e jsonb;
 	i integer := 0;
-	pv keycard.policy_versions;
-	pol keycard.policies;
 	seen text[] := '{}';
+	vids text[] := '{}';
+	hits keycard.manifest_entry_check[];
 	k text;
 	id text;
 	v keycard.policy_set_versions;
@@ -1516,12 +1520,15 @@ BEGIN
 		END IF;
 	END LOOP;
 
+	-- Shapes first (expressions only), then every referenced version in one
+	-- locking query.  FOR SHARE: an archive of an entry's version or policy
+	-- waits until we commit, and we see it if it committed first.
 	FOR e IN SELECT x FROM jsonb_array_elements(manifest -> 'entries') x LOOP
 		i := i + 1;
 		IF jsonb_typeof(e) <> 'object' OR jsonb_typeof(e -> 'policy_id') IS DISTINCT FROM 'string'
 		   OR jsonb_typeof(e -> 'policy_version_id') IS DISTINCT FROM 'string'
 		   OR (e ? 'sha' AND jsonb_typeof(e -> 'sha') NOT IN ('string', 'null'))
-		   OR EXISTS (SELECT 1 FROM jsonb_object_keys(e) f WHERE f NOT IN ('policy_id', 'policy_version_id', 'sha')) THEN
+		   OR (e - 'policy_id' - 'policy_version_id' - 'sha') <> '{}'::jsonb THEN
 			PERFORM keycard.raise_error('invalid_manifest', format('manifest entry %s is malformed', i),
 				'An entry is {"policy_id": string, "policy_version_id": string, "sha"?: string}.', NULL);
 		END IF;
@@ -1530,40 +1537,48 @@ BEGIN
 				'A policy set version holds at most one version of each policy.', NULL);
 		END IF;
 		seen := seen || (e ->> 'policy_id');
-		-- FOR SHARE: an archive of this version waits until we commit, and we see it if it committed first.
-		SELECT * INTO pv FROM keycard.policy_versions x
-		WHERE x.zone_id = create_policy_set_version.zone_id AND x.version_id = e ->> 'policy_version_id'
-		FOR SHARE;
-		IF NOT FOUND THEN
+		vids := vids || (e ->> 'policy_version_id');
+	END LOOP;
+	SELECT coalesce(array_agg(r ORDER BY r.n), '{}') INTO hits
+	FROM (SELECT u.n, pv.version_id, pv.policy_id, pv.version, pv.sha, pv.schema_version,
+				 pv.archived_at IS NOT NULL AS version_archived, p.name, p.archived_at IS NOT NULL AS policy_archived
+		  FROM unnest(vids) WITH ORDINALITY u(vid, n)
+		  JOIN keycard.policy_versions pv ON pv.zone_id = create_policy_set_version.zone_id AND pv.version_id = u.vid
+		  JOIN keycard.policies p ON p.zone_id = pv.zone_id AND p.policy_id = pv.policy_id
+		  ORDER BY u.n
+		  FOR SHARE OF pv, p) r;
+	IF cardinality(hits) < cardinality(vids) THEN
+		i := (SELECT min(u.n) FROM unnest(vids) WITH ORDINALITY u(vid, n)
+			  WHERE NOT EXISTS (SELECT 1 FROM unnest(hits) f WHERE f.n = u.n));
+		PERFORM keycard.raise_error('invalid_manifest',
+			format('manifest entry %s names unknown policy version "%s"', i, vids[i]), NULL, NULL);
+	END IF;
+	FOR i IN 1 .. cardinality(vids) LOOP
+		e := manifest -> 'entries' -> (i - 1);
+		IF hits[i].policy_id <> e ->> 'policy_id' THEN
 			PERFORM keycard.raise_error('invalid_manifest',
-				format('manifest entry %s names unknown policy version "%s"', i, e ->> 'policy_version_id'), NULL, NULL);
-		END IF;
-		IF pv.policy_id <> e ->> 'policy_id' THEN
-			PERFORM keycard.raise_error('invalid_manifest',
-				format('manifest entry %s: policy version "%s" does not belong to policy "%s"', i, pv.version_id, e ->> 'policy_id'),
+				format('manifest entry %s: policy version "%s" does not belong to policy "%s"', i, vids[i], e ->> 'policy_id'),
 				NULL, NULL);
 		END IF;
-		SELECT * INTO pol FROM keycard.policies x
-		WHERE x.zone_id = create_policy_set_version.zone_id AND x.policy_id = pv.policy_id FOR SHARE;
-		IF pol.archived_at IS NOT NULL THEN
-			PERFORM keycard.raise_error('archived', format('manifest entry %s: policy "%s" is archived', i, pol.name), NULL, NULL);
+		IF hits[i].policy_archived THEN
+			PERFORM keycard.raise_error('archived', format('manifest entry %s: policy "%s" is archived', i, hits[i].name), NULL, NULL);
 		END IF;
-		IF pv.archived_at IS NOT NULL THEN
+		IF hits[i].version_archived THEN
 			PERFORM keycard.raise_error('archived',
-				format('manifest entry %s: version %s of policy "%s" is archived', i, pv.version, pol.name), NULL, NULL);
+				format('manifest entry %s: version %s of policy "%s" is archived', i, hits[i].version, hits[i].name), NULL, NULL);
 		END IF;
-		IF pv.schema_version <> schema_version THEN
+		IF hits[i].schema_version <> schema_version THEN
 			PERFORM keycard.raise_error('invalid_manifest',
 				format('manifest entry %s: version %s of policy "%s" was validated against schema version "%s"',
-					   i, pv.version, pol.name, pv.schema_version),
+					   i, hits[i].version, hits[i].name, hits[i].schema_version),
 				format('Every entry must be validated against schema version "%s".', schema_version), NULL);
 		END IF;
-		IF jsonb_typeof(e -> 'sha') = 'string' AND e ->> 'sha' <> pv.sha THEN
+		IF jsonb_typeof(e -> 'sha') = 'string' AND e ->> 'sha' <> hits[i].sha THEN
 			PERFORM keycard.raise_error('sha_mismatch', format('manifest entry %s: sha does not match the policy version', i),
-				format('The entry says %s but the policy version''s sha is %s.', e ->> 'sha', pv.sha), NULL);
+				format('The entry says %s but the policy version''s sha is %s.', e ->> 'sha', hits[i].sha), NULL);
 		END IF;
-		entries := entries || jsonb_build_array(jsonb_build_object('policy_id', pv.policy_id,
-			'policy_version_id', pv.version_id, 'sha', pv.sha));
+		entries := entries || jsonb_build_array(jsonb_build_object('policy_id', hits[i].policy_id,
+			'policy_version_id', hits[i].version_id, 'sha', hits[i].sha));
 	END LOOP;
 
 	-- Lock order: zone (shared, against rotation), then the set (gapless numbering).
