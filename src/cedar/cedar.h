@@ -64,4 +64,10 @@ typedef enum CedarExtStyle
 
 extern CedarExtStyle cedar_ext_style(const char *name, int len);
 
+/*
+ * Appends s as the reference quotes strings (Rust's str::escape_debug): in
+ * policyToText, schemaToText and messages.  escape.c.
+ */
+extern void cedar_append_escape_debug(StringInfo out, const char *s, int len);
+
 #endif							/* KEYCARD_CEDAR_H */

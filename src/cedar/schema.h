@@ -32,7 +32,7 @@
 #ifndef KEYCARD_CEDAR_SCHEMA_H
 #define KEYCARD_CEDAR_SCHEMA_H
 
-#include "cedar/ast.h"
+#include "cedar/cedar.h"
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
@@ -255,11 +255,5 @@ extern CedarEntityTypeDef **cedar_schema_entity_types(const CedarSchema *schema,
 
 /* Appends a type in the reference's notation (Long, Set<User>, {a: Long}) */
 extern void cedar_type_append(StringInfo out, const CedarType *t);
-
-/*
- * Appends str as Rust's str::escape_debug would (the reference's quoting in
- * schemaToText and in messages).
- */
-extern void cedar_append_escape_debug(StringInfo out, const char *s, int len);
 
 #endif							/* KEYCARD_CEDAR_SCHEMA_H */
