@@ -115,48 +115,6 @@ keycard_cedar_schema_text_normalize(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(result);
 }
 
-/*
- * Splits Cedar text into one slice per policy: a policy ends at a `;`
- * outside any brackets (tokens from the shared lexer, so strings and
- * comments are skipped correctly).  Text after the last `;` that holds no
- * token is dropped; anything else is left to the policy parser to reject.
- */
-static List *
-split_policies(const char *src, int len)
-{
-	CedarLexer	lex;
-	CedarToken	tok;
-	List	   *out = NIL;
-	int			start = 0,
-				depth = 0;
-	bool		any = false;
-
-	cedar_lex_init(&lex, src, len);
-	for (;;)
-	{
-		cedar_lex_next(&lex, &tok);
-		if (tok.kind == CEDAR_TOK_EOF || tok.kind == CEDAR_TOK_ERROR)
-			break;
-		any = true;
-		if (tok.kind == CEDAR_TOK_LPAREN || tok.kind == CEDAR_TOK_LBRACKET ||
-			tok.kind == CEDAR_TOK_LBRACE)
-			depth++;
-		else if ((tok.kind == CEDAR_TOK_RPAREN || tok.kind == CEDAR_TOK_RBRACKET ||
-				  tok.kind == CEDAR_TOK_RBRACE) && depth > 0)
-			depth--;
-		else if (tok.kind == CEDAR_TOK_SEMI && depth == 0)
-		{
-			out = lappend(out, list_make2_int(start, tok.end));
-			start = tok.end;
-			any = false;
-		}
-		CHECK_FOR_INTERRUPTS();
-	}
-	if (any || tok.kind == CEDAR_TOK_ERROR)
-		out = lappend(out, list_make2_int(start, len));
-	return out;
-}
-
 static void
 append_issues(StringInfo out, const CedarValidationIssue *v, int n)
 {
@@ -192,20 +150,12 @@ static void
 validate_text(const CedarSchema *schema, const char *src, int len, StringInfo out)
 {
 	CedarValidationResult res;
-	List	   *slices = split_policies(src, len);
-	ListCell   *lc;
-	int			i = 0;
+	int			npolicies;
+	CedarPolicy **policies = cedar_parse_policy_set(src, len, &npolicies);
 
 	cedar_validation_result_init(&res);
-	foreach(lc, slices)
-	{
-		List	   *sl = lfirst(lc);
-		int			s = linitial_int(sl),
-					e = lsecond_int(sl);
-		CedarPolicy *p = cedar_parse_policy(src + s, e - s);
-
-		cedar_validate_policy(schema, p, psprintf("policy%d", i++), &res);
-	}
+	for (int i = 0; i < npolicies; i++)
+		cedar_validate_policy(schema, policies[i], psprintf("policy%d", i), &res);
 	result_json(out, &res);
 }
 

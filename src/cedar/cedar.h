@@ -36,6 +36,9 @@
 /* Parses text[0..len) holding exactly one static Cedar policy. */
 extern CedarPolicy *cedar_parse_policy(const char *text, int len);
 
+/* Every policy of a policy set text, in text order (ids policy0, policy1, ...). */
+extern CedarPolicy **cedar_parse_policy_set(const char *text, int len, int *npolicies);
+
 /* Reads an EST policy (strict format check). */
 extern CedarPolicy *cedar_policy_from_est(Jsonb *est);
 

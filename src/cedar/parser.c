@@ -1290,24 +1290,19 @@ parse_scope(Parser *p, int index, CedarScope *scope)
 	}
 }
 
-CedarPolicy *
-cedar_parse_policy(const char *text, int len)
+/* Parses one policy at the parser's position, up to and including its ";". */
+static CedarPolicy *
+parse_policy(Parser *p)
 {
-	Parser		p;
 	CedarPolicy *pol = palloc0(sizeof(CedarPolicy));
 	int			cap = 4;
 	int			nvars = 0;
 
-	memset(&p, 0, sizeof(p));
-	p.src = text;
-	p.len = len;
-	cedar_lex_init(&p.lex, text, len);
-	advance(&p);
-	pol->start = p.tok.start;
+	pol->start = p->tok.start;
 
 	/* annotations */
 	pol->annotations = palloc(cap * sizeof(CedarAnnotation));
-	while (p.tok.kind == CEDAR_TOK_AT)
+	while (p->tok.kind == CEDAR_TOK_AT)
 	{
 		CedarAnnotation *a;
 
@@ -1319,68 +1314,68 @@ cedar_parse_policy(const char *text, int len)
 		}
 		a = &pol->annotations[pol->nannotations];
 		memset(a, 0, sizeof(*a));
-		a->start = p.tok.start;
-		advance(&p);
-		if (p.tok.kind != CEDAR_TOK_IDENT)
-			unexpected(&p, "an annotation name");
-		a->key = token_string(&p, &p.tok);
+		a->start = p->tok.start;
+		advance(p);
+		if (p->tok.kind != CEDAR_TOK_IDENT)
+			unexpected(p, "an annotation name");
+		a->key = token_string(p, &p->tok);
 		for (int i = 0; i < pol->nannotations; i++)
 		{
 			if (strcmp(pol->annotations[i].key.data, a->key.data) == 0)
-				perr(&p, p.tok.start, p.tok.end, NULL,
+				perr(p, p->tok.start, p->tok.end, NULL,
 					 "duplicate annotation \"@%s\"", a->key.data);
 		}
-		advance(&p);
+		advance(p);
 		a->value = cedarpol_make_string("", 0);
-		if (p.tok.kind == CEDAR_TOK_LPAREN)
+		if (p->tok.kind == CEDAR_TOK_LPAREN)
 		{
-			advance(&p);
-			if (p.tok.kind != CEDAR_TOK_STRING)
-				unexpected(&p, "a string literal");
+			advance(p);
+			if (p->tok.kind != CEDAR_TOK_STRING)
+				unexpected(p, "a string literal");
 			a->has_value = true;
-			a->value = unescape(&p, p.src + p.tok.start + 1,
-								p.tok.end - p.tok.start - 2, p.tok.start, p.tok.end);
-			advance(&p);
-			expect(&p, CEDAR_TOK_RPAREN, "\")\"");
+			a->value = unescape(p, p->src + p->tok.start + 1,
+								p->tok.end - p->tok.start - 2, p->tok.start, p->tok.end);
+			advance(p);
+			expect(p, CEDAR_TOK_RPAREN, "\")\"");
 		}
-		a->end = p.tok.start;
+		a->end = p->tok.start;
 		pol->nannotations++;
 		CHECK_FOR_INTERRUPTS();
 	}
 
 	/* effect */
-	if (p.tok.kind != CEDAR_TOK_IDENT)
-		unexpected(&p, "\"permit\" or \"forbid\"");
-	if (is_word(&p, "permit"))
+	if (p->tok.kind != CEDAR_TOK_IDENT)
+		unexpected(p, "\"permit\" or \"forbid\"");
+	if (is_word(p, "permit"))
 		pol->permit = true;
-	else if (!is_word(&p, "forbid"))
-		perr(&p, p.tok.start, p.tok.end, NULL,
+	else if (!is_word(p, "forbid"))
+		perr(p, p->tok.start, p->tok.end, NULL,
 			 "a policy must start with \"permit\" or \"forbid\"");
-	advance(&p);
+	advance(p);
 
 	/* scope */
-	expect(&p, CEDAR_TOK_LPAREN, "\"(\"");
-	while (p.tok.kind != CEDAR_TOK_RPAREN)
+	expect(p, CEDAR_TOK_LPAREN, "\"(\"");
+	while (p->tok.kind != CEDAR_TOK_RPAREN)
 	{
-		parse_scope(&p, nvars,
+		parse_scope(p, nvars,
 					nvars == 0 ? &pol->principal :
 					nvars == 1 ? &pol->action : &pol->resource);
 		nvars++;
-		if (p.tok.kind == CEDAR_TOK_COMMA)
-			advance(&p);
-		else if (p.tok.kind != CEDAR_TOK_RPAREN)
-			unexpected(&p, "\",\" or \")\"");
+		if (p->tok.kind == CEDAR_TOK_COMMA)
+			advance(p);
+		else if (p->tok.kind != CEDAR_TOK_RPAREN)
+			unexpected(p, "\",\" or \")\"");
 	}
 	if (nvars < 3)
-		perr(&p, p.tok.start, p.tok.end, NULL,
+		perr(p, p->tok.start, p->tok.end, NULL,
 			 "the policy scope is missing \"%s\"",
 			 nvars == 0 ? "principal" : nvars == 1 ? "action" : "resource");
-	advance(&p);
+	advance(p);
 
 	/* conditions */
 	cap = 4;
 	pol->conditions = palloc(cap * sizeof(CedarCondition));
-	while (p.tok.kind == CEDAR_TOK_IDENT)
+	while (p->tok.kind == CEDAR_TOK_IDENT)
 	{
 		CedarCondition *c;
 		PExpr		body;
@@ -1392,32 +1387,75 @@ cedar_parse_policy(const char *text, int len)
 									   mul_size(cap, sizeof(CedarCondition)));
 		}
 		c = &pol->conditions[pol->nconditions];
-		c->start = p.tok.start;
-		if (is_word(&p, "when"))
+		c->start = p->tok.start;
+		if (is_word(p, "when"))
 			c->is_when = true;
-		else if (is_word(&p, "unless"))
+		else if (is_word(p, "unless"))
 			c->is_when = false;
 		else
-			perr(&p, p.tok.start, p.tok.end, NULL,
+			perr(p, p->tok.start, p->tok.end, NULL,
 				 "expected \"when\", \"unless\" or \";\"");
-		advance(&p);
-		expect(&p, CEDAR_TOK_LBRACE, "\"{\"");
-		if (p.tok.kind == CEDAR_TOK_RBRACE)
-			perr(&p, c->start, p.tok.end, NULL,
+		advance(p);
+		expect(p, CEDAR_TOK_LBRACE, "\"{\"");
+		if (p->tok.kind == CEDAR_TOK_RBRACE)
+			perr(p, c->start, p->tok.end, NULL,
 				 "a %s clause must not be empty", c->is_when ? "when" : "unless");
-		body = parse_expr(&p);
-		c->body = to_expr(&p, &body);
-		expect(&p, CEDAR_TOK_RBRACE, "\"}\"");
-		c->end = p.tok.start;
+		body = parse_expr(p);
+		c->body = to_expr(p, &body);
+		expect(p, CEDAR_TOK_RBRACE, "\"}\"");
+		c->end = p->tok.start;
 		pol->nconditions++;
 		CHECK_FOR_INTERRUPTS();
 	}
-	expect(&p, CEDAR_TOK_SEMI, "\"when\", \"unless\" or \";\"");
-	pol->end = p.tok.start;
+	expect(p, CEDAR_TOK_SEMI, "\"when\", \"unless\" or \";\"");
+	pol->end = p->tok.start;
+	return pol;
+}
+
+static void
+parser_init(Parser *p, const char *text, int len)
+{
+	memset(p, 0, sizeof(*p));
+	p->src = text;
+	p->len = len;
+	cedar_lex_init(&p->lex, text, len);
+	advance(p);
+}
+
+CedarPolicy *
+cedar_parse_policy(const char *text, int len)
+{
+	Parser		p;
+	CedarPolicy *pol;
+
+	parser_init(&p, text, len);
+	pol = parse_policy(&p);
 	if (p.tok.kind != CEDAR_TOK_EOF)
 		perr(&p, p.tok.start, p.tok.end,
 			 "A policy version holds exactly one policy.",
 			 "unexpected %s after the end of the policy",
 			 cedar_token_kind_name(p.tok.kind));
 	return pol;
+}
+
+CedarPolicy **
+cedar_parse_policy_set(const char *text, int len, int *npolicies)
+{
+	Parser		p;
+	int			cap = 4;
+	CedarPolicy **policies = palloc(cap * sizeof(CedarPolicy *));
+
+	parser_init(&p, text, len);
+	*npolicies = 0;
+	while (p.tok.kind != CEDAR_TOK_EOF)
+	{
+		if (*npolicies >= cap)
+		{
+			cap *= 2;
+			policies = repalloc(policies, mul_size(cap, sizeof(CedarPolicy *)));
+		}
+		policies[(*npolicies)++] = parse_policy(&p);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return policies;
 }
