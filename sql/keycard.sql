@@ -1542,9 +1542,10 @@ BEGIN
 	SELECT coalesce(array_agg(r ORDER BY r.n), '{}') INTO hits
 	FROM (SELECT u.n, pv.version_id, pv.policy_id, pv.version, pv.sha, pv.schema_version,
 				 pv.archived_at IS NOT NULL AS version_archived, p.name, p.archived_at IS NOT NULL AS policy_archived
-		  FROM unnest(vids) WITH ORDINALITY u(vid, n)
-		  JOIN keycard.policy_versions pv ON pv.zone_id = create_policy_set_version.zone_id AND pv.version_id = u.vid
+		  FROM keycard.policy_versions pv
 		  JOIN keycard.policies p ON p.zone_id = pv.zone_id AND p.policy_id = pv.policy_id
+		  JOIN unnest(vids) WITH ORDINALITY u(vid, n) ON u.vid = pv.version_id
+		  WHERE pv.zone_id = create_policy_set_version.zone_id AND pv.version_id = ANY (vids)
 		  ORDER BY u.n
 		  FOR SHARE OF pv, p) r;
 	IF cardinality(hits) < cardinality(vids) THEN
