@@ -66,6 +66,9 @@ SELECT keycard.api_cursor_key('not a cursor', 'created_at', 1);
 SELECT keycard.api_cursor_key(keycard.base64url_encode('{"s":"created_at","k":[1]}'), 'created_at', 1);
 
 -- A zone and a PostgREST-like request helper (settings as PostgREST sets them).
+-- Zones cannot be deleted, so everything from here on happens in one
+-- transaction that is rolled back (each request is a savepoint).
+BEGIN;
 SELECT zone_id AS z1 FROM keycard.create_zone('api regress one') \gset
 SELECT zone_id AS z2 FROM keycard.create_zone('api regress two') \gset
 CREATE FUNCTION pg_temp.req(method text, path text, role text, headers jsonb) RETURNS void
@@ -94,109 +97,111 @@ END
 $$;
 
 -- Pre-request: API version, request id, anonymous callers, rotation.
-BEGIN;
+SAVEPOINT req;
 SELECT pg_temp.req('GET', '/rpc/list_policies', 'keycard_api', '{"x-api-version": "2026-02-01"}');
 SET LOCAL ROLE keycard_api;
 SELECT api.check_request();
 SELECT current_setting('response.headers');
-ROLLBACK;
-BEGIN;
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
 SELECT pg_temp.req('GET', '/rpc/list_policies', 'keycard_api', '{"x-api-version": "2025-01-01"}');
 SET LOCAL ROLE keycard_api;
 SELECT api.check_request();
-ROLLBACK;
-BEGIN;
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
 SELECT pg_temp.req('GET', '/rpc/list_policies', 'keycard_api', '{"x-client-request-id": "12345"}');
 SET LOCAL ROLE keycard_api;
 SELECT api.check_request();
-ROLLBACK;
-BEGIN;
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
 SELECT pg_temp.req('GET', '/rpc/list_policies', 'keycard_anon', '{}');
 SET LOCAL ROLE keycard_anon;
 SELECT api.check_request();
-ROLLBACK;
-BEGIN;
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
 SELECT pg_temp.req('GET', '/rpc/zone_jwks', 'keycard_anon', '{}');
 SET LOCAL ROLE keycard_anon;
 SELECT api.check_request();
 SELECT jsonb_array_length(api.zone_jwks(:'z1') -> 'keys') AS keys;
 SELECT api.list_policies(:'z1');
-ROLLBACK;
-BEGIN;
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
 SELECT pg_temp.req('POST', '/rpc/rotate_signing_key', 'keycard_api', '{}');
 SET LOCAL ROLE keycard_api;
 SELECT api.check_request();
-ROLLBACK;
+ROLLBACK TO SAVEPOINT req;
 
 -- Writes read their path parameters from the headers nginx sets.
-BEGIN;
+SAVEPOINT req;
 SELECT pg_temp.req('POST', '/rpc/create_policy', 'keycard_api', jsonb_build_object('x-keycard-zone-id', :'z1'));
 SET LOCAL ROLE keycard_api;
 SELECT api.check_request();
 SELECT jsonb_object_keys(api.create_policy('{"name": "readers", "description": "Read access"}')) AS policy_field ORDER BY 1;
 SELECT current_setting('response.status') AS status, current_setting('response.headers') AS headers;
 SELECT name, description, owner_type, created_by FROM api.policies;
-COMMIT;
-BEGIN;
+RELEASE SAVEPOINT req;
+RESET ROLE;
+SAVEPOINT req;
 SELECT pg_temp.req('POST', '/rpc/create_policy', 'keycard_api', jsonb_build_object('x-keycard-zone-id', :'z1'));
 SET LOCAL ROLE keycard_api;
 SELECT api.create_policy('{"name": "readers"}');
-ROLLBACK;
-BEGIN;
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
 SELECT pg_temp.req('POST', '/rpc/create_policy', 'keycard_api', jsonb_build_object('x-keycard-zone-id', :'z1'));
 SET LOCAL ROLE keycard_api;
 SELECT api.create_policy('{"name": "x", "colour": "red"}');
-ROLLBACK;
-BEGIN;
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
 SELECT pg_temp.req('POST', '/rpc/create_policy', 'keycard_api', jsonb_build_object('x-keycard-zone-id', :'z1'));
 SET LOCAL ROLE keycard_api;
 SELECT api.create_policy('[1, 2]');
-ROLLBACK;
-BEGIN;
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
 SELECT pg_temp.req('POST', '/rpc/create_policy', 'keycard_api', '{}');
 SET LOCAL ROLE keycard_api;
 SELECT api.create_policy('{"name": "x"}');
-ROLLBACK;
-BEGIN;
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
 SELECT pg_temp.req('POST', '/rpc/create_policy', 'keycard_api', jsonb_build_object('x-keycard-zone-id', :'z2'));
 SET LOCAL ROLE keycard_api;
 SELECT pg_temp.error_code($$SELECT api.create_policy('{"name": "elsewhere"}')$$);
-ROLLBACK;
+ROLLBACK TO SAVEPOINT req;
 
 -- Lists: wire shape, format, filters; another zone is not found.
-BEGIN;
+SAVEPOINT req;
 SELECT pg_temp.req('GET', '/rpc/list_policy_schemas', 'keycard_api', '{"x-keycard-query": "format=cedar&expand%5B%5D=total_count"}');
 SET LOCAL ROLE keycard_api;
 SELECT jsonb_path_query(api.list_policy_schemas(:'z1'), '$.items[*] ? (@.cedar_schema_json == null) .version') AS cedar_only,
 	   api.list_policy_schemas(:'z1') -> 'pagination' AS pagination;
 SELECT pg_temp.error_code(format('SELECT api.list_policy_schemas(%L)', :'z2'));
-ROLLBACK;
-BEGIN;
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
 SELECT pg_temp.req('GET', '/rpc/list_policies', 'keycard_api', '{"x-keycard-query": "query=READ&filter[owner_type]=customer"}');
 SET LOCAL ROLE keycard_api;
 SELECT jsonb_path_query(api.list_policies(:'z1'), '$.items[*].name') AS name,
 	   api.list_policies(:'z1') -> 'pagination' AS pagination;
-ROLLBACK;
-BEGIN;
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
 SELECT pg_temp.req('GET', '/rpc/list_policies', 'keycard_api', '{"x-keycard-query": "filter[id]=a&after=b"}');
 SET LOCAL ROLE keycard_api;
 SELECT api.list_policies(:'z1');
-ROLLBACK;
-BEGIN;
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
 SELECT pg_temp.req('GET', '/rpc/list_policy_sets', 'keycard_api', '{"x-keycard-query": "sort=status&order=asc"}');
 SET LOCAL ROLE keycard_api;
 SELECT api.list_policy_sets(:'z1');
-ROLLBACK;
+ROLLBACK TO SAVEPOINT req;
 
 -- Direct reads of the views keep to the caller's zones (row-level security).
-BEGIN;
+SAVEPOINT req;
 SELECT pg_temp.req('GET', '/policies', 'keycard_api', '{}');
 SET LOCAL ROLE keycard_api;
 SELECT count(*) AS visible_policies, count(DISTINCT zone_id) AS zones FROM api.policies;
 SELECT count(*) AS schema_rows FROM api.policy_schemas;
-ROLLBACK;
-BEGIN;
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
 SELECT pg_temp.req('GET', '/policies', 'keycard_anon', '{}');
 SET LOCAL ROLE keycard_anon;
 SELECT count(*) FROM api.policies;
+ROLLBACK TO SAVEPOINT req;
 ROLLBACK;
