@@ -11,16 +11,18 @@ psql -q -X -v ON_ERROR_STOP=1 -c "CREATE DATABASE keycard_demo" >/dev/null
 export PGDATABASE=keycard_demo
 psql -q -X -v ON_ERROR_STOP=1 -c "CREATE EXTENSION keycard"
 
-psql -X -v ON_ERROR_STOP=1 -v tmp="$KC_TMP" -t -A -q -f "$KC_REPO/test/demo.sql" | sed 's/^/  /'
+psql -X -v ON_ERROR_STOP=1 -v tmp="$KC_TMP" -f "$KC_REPO/test/demo.sql" 2>&1 | sed 's/^/  /'
 
 echo
-echo "== 5. Verified outside the database by an independent JOSE library (npm jose)"
-for alg in rs256 eddsa; do
-	printf '  %s: ' "$alg"
-	verify_attestation "$KC_TMP/$alg.jws.json" "$KC_TMP/jwks.json" --check-jcs >/dev/null
-done
+echo "== 7. The attestations, checked outside the database by an independent JOSE library (npm jose)"
+printf '  as created, with the JWKS of the time:           '
+verify_attestation "$KC_TMP/attestation-created.json" "$KC_TMP/jwks-before.json" --check-jcs >/dev/null
+printf '  as re-signed after rotation, with the new JWKS:   '
+verify_attestation "$KC_TMP/attestation-re_signed.json" "$KC_TMP/jwks-after.json" --check-jcs >/dev/null
+printf '  the original signature, with the new JWKS:        '
+verify_attestation "$KC_TMP/attestation-created.json" "$KC_TMP/jwks-after.json" --check-jcs >/dev/null
 echo
-echo "demo complete"
+echo "SQL demo complete"
 
 # ==============================================================================
 # HTTP: the same registry at the documented paths, through the shipped nginx
@@ -28,7 +30,7 @@ echo "demo complete"
 # infrastructure standing in for PostgREST 12, which is not installed here).
 # ==============================================================================
 echo
-echo "== 6. Over HTTP: nginx (shipped site) -> PostgREST replay harness -> api schema"
+echo "== 8. Over HTTP: nginx (shipped site) -> PostgREST replay harness -> api schema"
 http_dir=$KC_TMP/http-demo
 mkdir -p "$http_dir"
 http_pids=()

@@ -1,31 +1,79 @@
--- make demo: what keycard does, step by step, on a throwaway cluster.
+-- make demo, in SQL: what keycard does, step by step, on a throwaway cluster.
+-- Files for the independent verifier are written to :tmp.
 \pset footer off
+\set QUIET on
+\set SHOW_CONTEXT never
 \echo
-\echo '== 1. Canonical JSON (RFC 8785): member order, whitespace and number spelling do not matter'
+\echo '== 1. Canonical JSON (RFC 8785) and content hashes: member order, whitespace and number spelling do not matter'
 SELECT keycard.jcs('{"b": [1.0, 2e1, -0], "a": "\u00e9\n"}'::json) AS canonical;
 SELECT keycard.jcs_sha256('{"b":[1,20,0],"a":"é\n"}'::json) = keycard.jcs_sha256('{"a": "\u00e9\n", "b": [1E0, 20.00, 0]}'::json)
        AS same_hash;
 
 \echo
-\echo '== 2. Zone signing keys: created in the database, private half sealed under a key-encryption key outside it'
-SELECT keycard.create_signing_key('RS256') AS rsa_kid \gset
-SELECT keycard.create_signing_key('EdDSA') AS ed_kid \gset
-SELECT kid, alg, length(encrypted_private_key) AS sealed_bytes FROM keycard.signing_keys ORDER BY alg;
-SELECT jsonb_pretty(keycard.jwk(:'ed_kid')) AS public_jwk;
+\echo '== 2. A zone: its first signing key (RS256), its default schema version, its JWKS'
+SELECT zone_id AS zone FROM keycard.create_zone('demo') \gset
+SELECT version || CASE WHEN is_default THEN ' (default)' ELSE '' END AS schema_versions
+FROM keycard.zone_schema_versions WHERE zone_id = :'zone' ORDER BY version;
+SELECT jsonb_pretty(keycard.zone_jwks(:'zone')) AS jwks \gset
+\echo :jwks
 
 \echo
-\echo '== 3. An attestation signed with each key (JWS, Flattened JSON Serialization)'
-\set statement '{"type":"policy_set_attestation","v":1,"zone_id":"demo","policy_set_id":"demo-set","policy_set_version":1,"manifest_sha":"8f96d5d0392a4e31db2f44bf9d0f17ba2ad86217e5748f9b6804608f8b683cfe","status":"created","attested_at":"2026-11-24T12:00:00Z","attested_by":"demo"}'
-SELECT jsonb_pretty(keycard.jws_sign(:'statement', :'ed_kid')) AS eddsa_jws;
-\o :tmp/rs256.jws.json
-SELECT keycard.jws_sign(:'statement', :'rsa_kid');
-\o :tmp/eddsa.jws.json
-SELECT keycard.jws_sign(:'statement', :'ed_kid');
-\o :tmp/jwks.json
-SELECT jsonb_build_object('keys', jsonb_agg(keycard.jwk(kid) ORDER BY kid)) FROM keycard.signing_keys;
-\o
+\echo '== 3. A policy and two versions: one from Cedar text, one from the same policy as Cedar JSON'
+SELECT policy_id AS policy FROM keycard.create_policy(:'zone', 'readers', 'Anyone may read') \gset
+SELECT version, sha, cedar_raw FROM keycard.create_policy_version(:'zone', :'policy', '2026-03-16',
+       cedar_raw => E'// who may read\npermit (\n  principal,\n  action == Action::"read",\n  resource\n);');
+SELECT version, sha, cedar_json FROM keycard.create_policy_version(:'zone', :'policy', '2026-03-16',
+       cedar_json => keycard.cedar_policy_to_json('permit(principal, action == Action::"read", resource);'));
+SELECT count(DISTINCT sha) = 1 AS text_and_json_hash_the_same FROM keycard.policy_versions WHERE policy_id = :'policy';
+\echo '   an invalid policy is refused with the validator''s reason:'
+\set ON_ERROR_STOP off
+SELECT keycard.create_policy_version(:'zone', :'policy', '2026-03-16',
+       cedar_raw => 'permit (principal, action == Action::"read", resource) when { principal.nickname == "x" };');
+\set ON_ERROR_STOP on
+
 \echo
-\echo '== 4. Verified inside the database against the JWKS'
-SELECT keycard.jws_verify(keycard.jws_sign(:'statement', :'rsa_kid'),
-                          (SELECT jsonb_build_object('keys', jsonb_agg(keycard.jwk(kid))) FROM keycard.signing_keys))
-       ->> 'manifest_sha' AS verified_manifest_sha;
+\echo '== 4. A policy set version: manifest, manifest_sha and a signed attestation'
+SELECT policy_set_id AS set FROM keycard.create_policy_set(:'zone', 'production') \gset
+SELECT version_id AS pv FROM keycard.policy_versions WHERE policy_id = :'policy' AND version = 1 \gset
+SELECT version_id AS set_version, version, manifest_sha, jsonb_pretty(manifest) AS manifest
+FROM keycard.create_policy_set_version(:'zone', :'set',
+       jsonb_build_object('entries', jsonb_build_array(jsonb_build_object('policy_id', :'policy', 'policy_version_id', :'pv'))),
+       '2026-03-16') \gset
+\echo manifest:
+\echo :manifest
+\echo manifest_sha: :manifest_sha
+SELECT jsonb_pretty(statement) AS statement FROM keycard.current_attestations WHERE version_id = :'set_version' \gset
+\echo attestation statement, signed as a JWS with the zone key:
+\echo :statement
+\pset tuples_only on
+\pset format unaligned
+\o :tmp/attestation-created.json
+SELECT jws FROM keycard.current_attestations WHERE version_id = :'set_version';
+\o :tmp/jwks-before.json
+SELECT keycard.zone_jwks(:'zone');
+\o
+\pset tuples_only off
+\pset format aligned
+
+\echo
+\echo '== 5. Key rotation: a new EdDSA key; every version re-signed; the retired key stays published'
+SELECT jsonb_pretty(keycard.rotate_zone_key(:'zone', 'EdDSA')) AS rotation \gset
+\echo :rotation
+SELECT status, kid FROM keycard.attestations WHERE version_id = :'set_version' ORDER BY attestation_id;
+\pset tuples_only on
+\pset format unaligned
+\o :tmp/attestation-re_signed.json
+SELECT jws FROM keycard.current_attestations WHERE version_id = :'set_version';
+\o :tmp/jwks-after.json
+SELECT keycard.zone_jwks(:'zone');
+\o
+\pset tuples_only off
+\pset format aligned
+
+\echo
+\echo '== 6. verify_zone: every sha, manifest_sha and signature recomputed (no rows = intact)'
+SELECT count(*) AS problems FROM keycard.verify_zone(:'zone');
+\echo '   versions are immutable, even for the superuser:'
+\set ON_ERROR_STOP off
+UPDATE keycard.policy_versions SET sha = repeat('0', 64) WHERE policy_id = :'policy';
+\set ON_ERROR_STOP on

@@ -11,6 +11,7 @@ packages=(
 	libssl-dev                 # OpenSSL 3: SHA-256, RSA, Ed25519, AES-GCM
 	libipc-run-perl            # PostgreSQL's TAP framework
 	nginx                      # the shipped site config, tested for real
+	curl                       # HTTP requests in the demo and the HTTP suite
 	nodejs npm                 # differential tests against the Cedar reference
 	openssl                    # the demo's key-encryption key, benchmark baselines
 )
