@@ -2385,8 +2385,9 @@ CREATE FUNCTION api.check_request() RETURNS void
 	AS $$
 -- PostgREST's db-pre-request: runs before every request, as the request's role.
 DECLARE
-	v text := nullif(keycard.api_header('x-api-version'), '');
-	rid text := nullif(keycard.api_header('x-client-request-id'), '');
+	headers jsonb := nullif(current_setting('request.headers', true), '')::jsonb;
+	v text := nullif(headers ->> 'x-api-version', '');
+	rid text := nullif(headers ->> 'x-client-request-id', '');
 	cur_role text := current_setting('role', true);
 	path text := current_setting('request.path', true);
 BEGIN
@@ -2461,42 +2462,85 @@ LEFT JOIN LATERAL (SELECT x.statement FROM keycard.attestations x
 COMMENT ON VIEW api.policy_set_versions IS
 	'PolicySetVersion, as the API returns it, with its current attestation statement (zone_id is not part of the wire shape)';
 
--- Wire objects from the views (one row each) ------------------------------------------------
+-- Wire objects from registry rows ---------------------------------------------------
+-- The single-object endpoints shape the row the registry function returned
+-- (no second lookup, no per-call planning); these functions and the views
+-- above describe the same shapes, which test/suites/60-http-api and the
+-- api_http regress test compare row by row.
+
+CREATE FUNCTION keycard.api_policy_json(p keycard.policies) RETURNS jsonb
+	LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN pg_catalog.jsonb_build_object(
+		'id', p.policy_id, 'zone_id', p.zone_id, 'name', p.name, 'description', p.description,
+		'owner_type', p.owner_type, 'created_at', keycard.api_time(p.created_at), 'created_by', p.created_by,
+		'updated_at', keycard.api_time(p.updated_at), 'updated_by', p.updated_by,
+		'archived_at', keycard.api_time(p.archived_at), 'latest_version', p.latest_version,
+		'latest_version_id', p.latest_version_id, 'latest_schema_version', p.latest_schema_version);
+COMMENT ON FUNCTION keycard.api_policy_json(keycard.policies) IS 'Policy wire object of a policies row (as api.policies)';
+
+CREATE FUNCTION keycard.api_policy_version_json(v keycard.policy_versions, format text) RETURNS jsonb
+	LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN pg_catalog.jsonb_build_object(
+		'id', v.version_id, 'zone_id', v.zone_id, 'policy_id', v.policy_id, 'version', v.version,
+		'schema_version', v.schema_version, 'sha', v.sha, 'owner_type', v.owner_type,
+		'created_at', keycard.api_time(v.created_at), 'created_by', v.created_by,
+		'archived_at', keycard.api_time(v.archived_at), 'archived_by', v.archived_by,
+		'cedar_json', CASE WHEN format IS DISTINCT FROM 'cedar' THEN v.cedar_json END,
+		'cedar_raw', CASE WHEN format IS DISTINCT FROM 'json' THEN v.cedar_raw END);
+COMMENT ON FUNCTION keycard.api_policy_version_json(keycard.policy_versions, text) IS
+	'PolicyVersion wire object of a policy_versions row (as api.policy_versions); format json or cedar nulls the other form';
+
+CREATE FUNCTION keycard.api_policy_set_json(s keycard.policy_sets) RETURNS jsonb
+	LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN pg_catalog.jsonb_build_object(
+		'id', s.policy_set_id, 'zone_id', s.zone_id, 'name', s.name, 'owner_type', s.owner_type,
+		'scope_type', s.scope_type, 'created_at', keycard.api_time(s.created_at), 'created_by', s.created_by,
+		'updated_at', keycard.api_time(s.updated_at), 'updated_by', s.updated_by,
+		'archived_at', keycard.api_time(s.archived_at), 'latest_version', s.latest_version,
+		'latest_version_id', s.latest_version_id,
+		'active', false, 'active_version', NULL, 'active_version_id', NULL, 'mode', NULL,
+		'scope_target_id', NULL, 'shadow_version', NULL, 'shadow_version_id', NULL);
+COMMENT ON FUNCTION keycard.api_policy_set_json(keycard.policy_sets) IS
+	'PolicySetWithBinding wire object of a policy_sets row (as api.policy_sets)';
+
+CREATE FUNCTION keycard.api_policy_set_version_json(v keycard.policy_set_versions) RETURNS jsonb
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	statement jsonb;
+BEGIN
+	SELECT x.statement INTO statement FROM keycard.attestations x
+	WHERE x.zone_id = v.zone_id AND x.version_id = v.version_id
+	ORDER BY x.attestation_id DESC LIMIT 1;
+	RETURN jsonb_build_object(
+		'id', v.version_id, 'policy_set_id', v.policy_set_id, 'version', v.version,
+		'schema_version', v.schema_version, 'manifest', v.manifest, 'manifest_sha', v.manifest_sha,
+		'owner_type', v.owner_type, 'created_at', keycard.api_time(v.created_at), 'created_by', v.created_by,
+		'active', false, 'archived_at', keycard.api_time(v.archived_at), 'archived_by', v.archived_by,
+		'attestation', statement);
+END
+$$;
+COMMENT ON FUNCTION keycard.api_policy_set_version_json(keycard.policy_set_versions) IS
+	'PolicySetVersion wire object of a policy_set_versions row with its current attestation statement (as api.policy_set_versions)';
 
 CREATE FUNCTION keycard.api_policy_schema(zone_id text, version text, format text) RETURNS jsonb
-	LANGUAGE sql STABLE PARALLEL SAFE
-	RETURN (SELECT (pg_catalog.to_jsonb(v) OPERATOR(pg_catalog.-) 'zone_id')
-				   OPERATOR(pg_catalog.||) CASE WHEN format OPERATOR(pg_catalog.=) 'cedar' THEN '{"cedar_schema_json": null}'::jsonb
-												ELSE '{"cedar_schema": null}'::jsonb END
-			FROM api.policy_schemas v
-			WHERE v.zone_id OPERATOR(pg_catalog.=) api_policy_schema.zone_id
-			  AND v.version OPERATOR(pg_catalog.=) api_policy_schema.version);
-
-CREATE FUNCTION keycard.api_policy(zone_id text, policy_id text) RETURNS jsonb
-	LANGUAGE sql STABLE PARALLEL SAFE
-	RETURN (SELECT pg_catalog.to_jsonb(v) FROM api.policies v
-			WHERE v.zone_id OPERATOR(pg_catalog.=) api_policy.zone_id AND v.id OPERATOR(pg_catalog.=) api_policy.policy_id);
-
-CREATE FUNCTION keycard.api_policy_version(zone_id text, version_id text, format text) RETURNS jsonb
-	LANGUAGE sql STABLE PARALLEL SAFE
-	RETURN (SELECT pg_catalog.to_jsonb(v) OPERATOR(pg_catalog.||)
-				   CASE format WHEN 'json' THEN '{"cedar_raw": null}'::jsonb
-							   WHEN 'cedar' THEN '{"cedar_json": null}'::jsonb ELSE '{}'::jsonb END
-			FROM api.policy_versions v
-			WHERE v.zone_id OPERATOR(pg_catalog.=) api_policy_version.zone_id
-			  AND v.id OPERATOR(pg_catalog.=) api_policy_version.version_id);
-
-CREATE FUNCTION keycard.api_policy_set(zone_id text, policy_set_id text) RETURNS jsonb
-	LANGUAGE sql STABLE PARALLEL SAFE
-	RETURN (SELECT pg_catalog.to_jsonb(v) FROM api.policy_sets v
-			WHERE v.zone_id OPERATOR(pg_catalog.=) api_policy_set.zone_id
-			  AND v.id OPERATOR(pg_catalog.=) api_policy_set.policy_set_id);
-
-CREATE FUNCTION keycard.api_policy_set_version(zone_id text, version_id text) RETURNS jsonb
-	LANGUAGE sql STABLE PARALLEL SAFE
-	RETURN (SELECT pg_catalog.to_jsonb(v) OPERATOR(pg_catalog.-) 'zone_id' FROM api.policy_set_versions v
-			WHERE v.zone_id OPERATOR(pg_catalog.=) api_policy_set_version.zone_id
-			  AND v.id OPERATOR(pg_catalog.=) api_policy_set_version.version_id);
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	r jsonb;
+BEGIN
+	SELECT (to_jsonb(v) - 'zone_id')
+		   || CASE WHEN format = 'cedar' THEN '{"cedar_schema_json": null}'::jsonb ELSE '{"cedar_schema": null}'::jsonb END
+	INTO r
+	FROM api.policy_schemas v
+	WHERE v.zone_id = api_policy_schema.zone_id AND v.version = api_policy_schema.version;
+	RETURN r;
+END
+$$;
+COMMENT ON FUNCTION keycard.api_policy_schema(text, text, text) IS
+	'SchemaVersionWithZoneInfo wire object, or NULL; format cedar or json (the default) nulls the other form';
 
 -- Policy schemas (#1-#3) ---------------------------------------------------------------------
 
@@ -2580,7 +2624,7 @@ BEGIN
 	p := keycard.create_policy(zone, body ->> 'name', keycard.api_string(body, 'description'));
 	PERFORM keycard.api_created();
 	PERFORM keycard.api_add_header('ETag', p.etag);
-	RETURN keycard.api_policy(zone, p.policy_id);
+	RETURN keycard.api_policy_json(p);
 END
 $$;
 COMMENT ON FUNCTION api.create_policy(jsonb) IS 'POST /zones/{zone_id}/policies {name, description?}: 201 with ETag';
@@ -2595,7 +2639,7 @@ BEGIN
 	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
 	p := keycard.get_policy(zone_id, policy_id);
 	PERFORM keycard.api_add_header('ETag', p.etag);
-	RETURN keycard.api_policy(zone_id, policy_id);
+	RETURN keycard.api_policy_json(p);
 END
 $$;
 COMMENT ON FUNCTION api.get_policy(text, text) IS 'GET /zones/{zone_id}/policies/{policy_id}, with ETag';
@@ -2612,7 +2656,7 @@ BEGIN
 	PERFORM keycard.api_body($1, '{}', ARRAY['name', 'description']);
 	p := keycard.update_policy(zone, id, $1, nullif(keycard.api_header('if-match'), ''));
 	PERFORM keycard.api_add_header('ETag', p.etag);
-	RETURN keycard.api_policy(zone, id);
+	RETURN keycard.api_policy_json(p);
 END
 $$;
 COMMENT ON FUNCTION api.update_policy(jsonb) IS
@@ -2686,7 +2730,7 @@ DECLARE
 BEGIN
 	p := keycard.archive_policy(zone, id);
 	PERFORM keycard.api_add_header('ETag', p.etag);
-	RETURN keycard.api_policy(zone, id);
+	RETURN keycard.api_policy_json(p);
 END
 $$;
 COMMENT ON FUNCTION api.archive_policy() IS 'DELETE /zones/{zone_id}/policies/{policy_id}: archives the policy';
@@ -2709,7 +2753,7 @@ BEGIN
 	v := keycard.create_policy_version(zone, pid, body ->> 'schema_version',
 		nullif(body -> 'cedar_json', 'null'::jsonb), keycard.api_string(body, 'cedar_raw'));
 	PERFORM keycard.api_created();
-	RETURN keycard.api_policy_version(zone, v.version_id, NULL);
+	RETURN keycard.api_policy_version_json(v, NULL);
 END
 $$;
 COMMENT ON FUNCTION api.create_policy_version(jsonb) IS
@@ -2723,8 +2767,7 @@ DECLARE
 	q jsonb := keycard.api_query();
 BEGIN
 	PERFORM keycard.api_check_query(q, ARRAY['format']);
-	PERFORM keycard.get_policy_version(zone_id, policy_id, version_id);
-	RETURN keycard.api_policy_version(zone_id, version_id, keycard.api_format(q, NULL));
+	RETURN keycard.api_policy_version_json(keycard.get_policy_version(zone_id, policy_id, version_id), keycard.api_format(q, NULL));
 END
 $$;
 COMMENT ON FUNCTION api.get_policy_version(text, text, text) IS
@@ -2762,7 +2805,7 @@ DECLARE
 	v keycard.policy_versions;
 BEGIN
 	v := keycard.archive_policy_version(zone, keycard.api_path_param('policy-id'), keycard.api_path_param('version-id'));
-	RETURN keycard.api_policy_version(zone, v.version_id, NULL);
+	RETURN keycard.api_policy_version_json(v, NULL);
 END
 $$;
 COMMENT ON FUNCTION api.archive_policy_version() IS
@@ -2785,7 +2828,7 @@ BEGIN
 	s := keycard.create_policy_set(zone, body ->> 'name', coalesce(keycard.api_string(body, 'scope_type'), 'zone'));
 	PERFORM keycard.api_created();
 	PERFORM keycard.api_add_header('ETag', s.etag);
-	RETURN keycard.api_policy_set(zone, s.policy_set_id);
+	RETURN keycard.api_policy_set_json(s);
 END
 $$;
 COMMENT ON FUNCTION api.create_policy_set(jsonb) IS
@@ -2801,7 +2844,7 @@ BEGIN
 	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
 	s := keycard.get_policy_set(zone_id, policy_set_id);
 	PERFORM keycard.api_add_header('ETag', s.etag);
-	RETURN keycard.api_policy_set(zone_id, policy_set_id);
+	RETURN keycard.api_policy_set_json(s);
 END
 $$;
 COMMENT ON FUNCTION api.get_policy_set(text, text) IS 'GET /zones/{zone_id}/policy-sets/{policy_set_id}, with ETag';
@@ -2818,7 +2861,7 @@ BEGIN
 	PERFORM keycard.api_body($1, '{}', ARRAY['name']);
 	s := keycard.update_policy_set(zone, id, $1, nullif(keycard.api_header('if-match'), ''));
 	PERFORM keycard.api_add_header('ETag', s.etag);
-	RETURN keycard.api_policy_set(zone, id);
+	RETURN keycard.api_policy_set_json(s);
 END
 $$;
 COMMENT ON FUNCTION api.update_policy_set(jsonb) IS
@@ -2883,7 +2926,7 @@ DECLARE
 BEGIN
 	s := keycard.archive_policy_set(zone, id, nullif(keycard.api_header('if-match'), ''));
 	PERFORM keycard.api_add_header('ETag', s.etag);
-	RETURN keycard.api_policy_set(zone, id);
+	RETURN keycard.api_policy_set_json(s);
 END
 $$;
 COMMENT ON FUNCTION api.archive_policy_set() IS
@@ -2906,7 +2949,7 @@ BEGIN
 	END IF;
 	v := keycard.create_policy_set_version(zone, sid, body -> 'manifest', body ->> 'schema_version');
 	PERFORM keycard.api_created();
-	RETURN keycard.api_policy_set_version(zone, v.version_id);
+	RETURN keycard.api_policy_set_version_json(v);
 END
 $$;
 COMMENT ON FUNCTION api.create_policy_set_version(jsonb) IS
@@ -2918,8 +2961,7 @@ CREATE FUNCTION api.get_policy_set_version(zone_id text, policy_set_id text, ver
 	AS $$
 BEGIN
 	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
-	PERFORM keycard.get_policy_set_version(zone_id, policy_set_id, version_id);
-	RETURN keycard.api_policy_set_version(zone_id, version_id);
+	RETURN keycard.api_policy_set_version_json(keycard.get_policy_set_version(zone_id, policy_set_id, version_id));
 END
 $$;
 COMMENT ON FUNCTION api.get_policy_set_version(text, text, text) IS
@@ -2953,7 +2995,7 @@ DECLARE
 	v keycard.policy_set_versions;
 BEGIN
 	v := keycard.archive_policy_set_version(zone, keycard.api_path_param('policy-set-id'), keycard.api_path_param('version-id'));
-	RETURN keycard.api_policy_set_version(zone, v.version_id);
+	RETURN keycard.api_policy_set_version_json(v);
 END
 $$;
 COMMENT ON FUNCTION api.archive_policy_set_version() IS
@@ -3051,17 +3093,3 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION api.rotate_signing_key(jsonb) TO keycard_platform;
 GRANT SELECT ON api.policy_schemas, api.policies, api.policy_versions, api.policy_sets, api.policy_set_versions
 	TO keycard_api, keycard_platform;
-
-------------------------------------------------------------------------------
--- Registry: the shipped schema versions (after the Cedar schemas section,
--- whose keycard.cedar_platform_schemas() is the one copy of their texts).
--- The newest is active; older ones are deprecated (they still accept new
--- policy versions).
-------------------------------------------------------------------------------
-
-INSERT INTO keycard.schema_versions (version, cedar_schema, cedar_schema_json, initial_status, shipped, created_at)
-SELECT p.version, p.cedar_schema, p.cedar_schema_json,
-	   CASE WHEN p.version = max(p.version) OVER () THEN 'active' ELSE 'deprecated' END,
-	   true, (p.version || 'T00:00:00Z')::timestamptz
-FROM keycard.cedar_platform_schemas() p;
-
