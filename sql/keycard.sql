@@ -1887,6 +1887,19 @@ COMMENT ON FUNCTION keycard.cedar_platform_schemas() IS
 	'The platform''s Cedar schema versions shipped with the extension, as text and as JSON';
 
 ------------------------------------------------------------------------------
+-- Registry: the shipped schema versions (after the Cedar schemas section,
+-- whose keycard.cedar_platform_schemas() is the one copy of their texts).
+-- The newest is active; older ones are deprecated (they still accept new
+-- policy versions).
+------------------------------------------------------------------------------
+
+INSERT INTO keycard.schema_versions (version, cedar_schema, cedar_schema_json, initial_status, shipped, created_at)
+SELECT p.version, p.cedar_schema, p.cedar_schema_json,
+	   CASE WHEN p.version = max(p.version) OVER () THEN 'active' ELSE 'deprecated' END,
+	   true, (p.version || 'T00:00:00Z')::timestamptz
+FROM keycard.cedar_platform_schemas() p;
+
+------------------------------------------------------------------------------
 -- HTTP API (schema api): what PostgREST exposes.  Views give the wire shapes
 -- for reading; one function per documented endpoint does the work by calling
 -- the registry functions above; api.check_request() is PostgREST's
