@@ -3106,3 +3106,4 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION api.rotate_signing_key(jsonb) TO keycard_platform;
 GRANT SELECT ON api.policy_schemas, api.policies, api.policy_versions, api.policy_sets, api.policy_set_versions
 	TO keycard_api, keycard_platform;
+-- End of the HTTP API section (schema api).
