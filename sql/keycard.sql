@@ -1900,6 +1900,1011 @@ SELECT p.version, p.cedar_schema, p.cedar_schema_json,
 FROM keycard.cedar_platform_schemas() p;
 
 ------------------------------------------------------------------------------
+-- Registry part 2: bindings, archive guards, drafts (no C: SQL and PL/pgSQL
+-- only; tests sql/registry_bindings*.sql, sql/registry_drafts.sql,
+-- test/isolation/specs/registry_binding_*.spec, bench/45-activation)
+--
+-- A slot is (zone, scope type, scope target; the zone id is the target of the
+-- zone scope) and holds at most one active and one shadow binding: unique
+-- indexes say so whatever writes the rows, and the bindings_guard trigger
+-- lets rows change only inside keycard.bind_policy_set_version and
+-- keycard.clear_shadow_binding, which record every change in the append-only
+-- binding_history.  Concurrency: a binding change takes a transaction
+-- advisory lock on its slot, then updates the policy set's row in
+-- binding_locks; the archive guards (triggers on part 1's tables) update the
+-- same rows before they look at the bindings.  So under READ COMMITTED each
+-- side waits for the other and then sees what it committed, and under
+-- REPEATABLE READ the later one fails with a serialization error instead of
+-- missing the other: an archived version is never bound and a bound one is
+-- never archived.
+------------------------------------------------------------------------------
+
+CREATE TABLE keycard.bindings (
+	zone_id text NOT NULL REFERENCES keycard.zones (zone_id),
+	scope_type text NOT NULL CHECK (scope_type IN ('zone', 'resource', 'user', 'session')),
+	scope_target_id text NOT NULL CHECK (length(scope_target_id) BETWEEN 1 AND 255),
+	mode text NOT NULL CHECK (mode IN ('active', 'shadow')),
+	policy_set_id text NOT NULL,
+	version_id text NOT NULL,
+	version integer NOT NULL,
+	bound_at timestamptz NOT NULL,
+	bound_by text NOT NULL,
+	request_id text,
+	PRIMARY KEY (zone_id, scope_type, scope_target_id, mode),
+	FOREIGN KEY (zone_id, policy_set_id) REFERENCES keycard.policy_sets (zone_id, policy_set_id),
+	FOREIGN KEY (zone_id, version_id) REFERENCES keycard.policy_set_versions (zone_id, version_id),
+	CHECK (scope_type <> 'zone' OR scope_target_id = zone_id)
+);
+-- A version is never active and shadow at once; a set has one active and one shadow version at most.
+CREATE UNIQUE INDEX bindings_version_key ON keycard.bindings (zone_id, version_id);
+CREATE UNIQUE INDEX bindings_policy_set_key ON keycard.bindings (zone_id, policy_set_id, mode);
+COMMENT ON TABLE keycard.bindings IS
+	'Current bindings: per slot (zone, scope type, scope target) at most one active and one shadow policy set version';
+
+-- No foreign keys: every reference was checked when the binding changed, and
+-- zones and versions are never deleted.
+CREATE TABLE keycard.binding_history (
+	zone_id text NOT NULL,
+	event_id text NOT NULL,
+	occurred_at timestamptz NOT NULL,
+	actor text NOT NULL,
+	request_id text,
+	action text NOT NULL CHECK (action IN ('activate', 'promote', 'bind_shadow', 'clear_shadow')),
+	scope_type text NOT NULL,
+	scope_target_id text NOT NULL,
+	mode text NOT NULL CHECK (mode IN ('active', 'shadow')),
+	from_policy_set_id text,
+	from_version_id text,
+	from_version integer,
+	to_policy_set_id text,
+	to_version_id text,
+	to_version integer,
+	PRIMARY KEY (zone_id, event_id),
+	CHECK (from_version_id IS NOT NULL OR to_version_id IS NOT NULL),
+	CHECK (from_version_id IS DISTINCT FROM to_version_id)
+);
+CREATE INDEX binding_history_by_slot ON keycard.binding_history (zone_id, scope_type, scope_target_id, event_id);
+COMMENT ON TABLE keycard.binding_history IS
+	'Append-only record of every binding change: who, when, which request, which slot and mode, from which version to which';
+
+-- One row per policy set, updated by every binding change of the set and by
+-- every archive guard that concerns it: the rows make those transactions
+-- conflict.  Derived state, so not dumped and not visible to callers.
+CREATE TABLE keycard.binding_locks (
+	zone_id text NOT NULL,
+	policy_set_id text NOT NULL,
+	changes bigint NOT NULL DEFAULT 1,
+	PRIMARY KEY (zone_id, policy_set_id)
+);
+REVOKE ALL ON keycard.binding_locks FROM PUBLIC;
+COMMENT ON TABLE keycard.binding_locks IS
+	'Internal: a row per policy set that binding changes and archive guards update, so that they serialize';
+
+CREATE FUNCTION keycard.lock_policy_set_bindings(zone_id text, policy_set_ids text[]) RETURNS void
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	INSERT INTO keycard.binding_locks AS l (zone_id, policy_set_id)
+	SELECT lock_policy_set_bindings.zone_id, s FROM unnest(policy_set_ids) s ORDER BY s
+	ON CONFLICT ON CONSTRAINT binding_locks_pkey DO UPDATE SET changes = l.changes + 1;
+END
+$$;
+REVOKE ALL ON FUNCTION keycard.lock_policy_set_bindings(text, text[]) FROM PUBLIC;
+COMMENT ON FUNCTION keycard.lock_policy_set_bindings(text, text[]) IS
+	'Internal: updates the binding_locks rows of the policy sets (in id order), so binding changes and archives of them serialize';
+
+-- Words for a slot in messages: "the zone", or user "u-1".
+CREATE FUNCTION keycard.slot_text(scope_type text, scope_target_id text) RETURNS text
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	RETURN CASE WHEN scope_type OPERATOR(pg_catalog.=) 'zone' THEN 'the zone'
+				ELSE pg_catalog.format('%s "%s"', scope_type, scope_target_id) END;
+
+-- Binding rows: who may write them and what a row may say ---------------------------
+
+CREATE FUNCTION keycard.bindings_guard() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+-- Rows change only from the binding functions: the statement's caller, read
+-- from the error context stack, must be one of them (a statement text cannot
+-- fake the frame that follows it: it would need a double quote).  The row
+-- rules below hold whoever writes.
+DECLARE
+	ctx text;
+	r keycard.bindings;
+	v record;
+BEGIN
+	IF TG_OP = 'TRUNCATE' THEN
+		PERFORM keycard.raise_error('immutable', 'keycard.bindings cannot be truncated',
+			format('Rule %s: bindings change only through the binding functions, and a slot that had an active binding keeps one.', TG_NAME), NULL);
+	END IF;
+	GET DIAGNOSTICS ctx = PG_CONTEXT;
+	-- pg_restore loads the rows with COPY (the data was checked when written).
+	IF ctx !~ '^[^\n]*\nSQL statement "[^"]*"\nPL/pgSQL function keycard\.(bind_policy_set_version|clear_shadow_binding)\('
+	   AND NOT (TG_OP = 'INSERT' AND ctx ~ '^[^\n]*\nCOPY bindings, line [0-9]+') THEN
+		PERFORM keycard.raise_error('immutable', 'rows of keycard.bindings change only through the binding functions',
+			format('Rule %s: every binding change is checked and recorded in keycard.binding_history.', TG_NAME),
+			'Use keycard.activate_policy_set_version, keycard.shadow_policy_set_version or keycard.clear_shadow_binding.');
+	END IF;
+	IF TG_OP = 'DELETE' THEN
+		IF OLD.mode = 'active' THEN
+			PERFORM keycard.raise_error('invalid_request', 'an active binding cannot be removed',
+				format('Rule %s: a slot that had an active binding always keeps one.', TG_NAME),
+				'Activate another version instead.');
+		END IF;
+		RETURN OLD;
+	END IF;
+	r := NEW;
+	IF TG_OP = 'UPDATE' AND (OLD.zone_id, OLD.scope_type, OLD.scope_target_id, OLD.mode)
+							IS DISTINCT FROM (r.zone_id, r.scope_type, r.scope_target_id, r.mode) THEN
+		PERFORM keycard.raise_error('immutable', 'the slot and mode of a binding cannot change',
+			format('Rule %s: zone_id, scope_type, scope_target_id and mode are fixed when the row is created.', TG_NAME), NULL);
+	END IF;
+	SELECT x.policy_set_id, x.version, x.archived_at AS version_archived_at, s.name, s.scope_type,
+		   s.archived_at AS set_archived_at, o.scope_type AS other_scope_type, o.scope_target_id AS other_target,
+		   o.version AS other_version, o.mode AS other_mode
+	INTO v
+	FROM keycard.policy_set_versions x
+	JOIN keycard.policy_sets s ON s.zone_id = x.zone_id AND s.policy_set_id = x.policy_set_id
+	-- A set lives in one slot: PolicySetWithBinding has one scope_target_id,
+	-- and moving it would leave the old slot without its active binding.
+	LEFT JOIN LATERAL (SELECT * FROM keycard.bindings b
+					   WHERE b.zone_id = r.zone_id AND b.policy_set_id = r.policy_set_id
+						 AND (b.scope_type, b.scope_target_id) IS DISTINCT FROM (r.scope_type, r.scope_target_id)
+					   LIMIT 1) o ON true
+	WHERE x.zone_id = r.zone_id AND x.version_id = r.version_id;
+	IF v.policy_set_id IS DISTINCT FROM r.policy_set_id OR v.version IS DISTINCT FROM r.version
+	   OR v.scope_type IS DISTINCT FROM r.scope_type THEN
+		PERFORM keycard.raise_error('invalid_request', 'binding does not match its policy set version',
+			format('Rule %s: policy_set_id, version and scope_type must be those of the bound version and its set.', TG_NAME), NULL);
+	END IF;
+	IF v.set_archived_at IS NOT NULL THEN
+		PERFORM keycard.raise_error('archived', format('policy set "%s" is archived', v.name),
+			'An archived policy set cannot be bound.', NULL);
+	END IF;
+	IF v.version_archived_at IS NOT NULL THEN
+		PERFORM keycard.raise_error('archived', format('version %s of policy set "%s" is archived', v.version, v.name),
+			'An archived version cannot be bound.', 'Bind a version that is not archived.');
+	END IF;
+	IF v.other_mode IS NOT NULL THEN
+		PERFORM keycard.raise_error('bound', format('policy set "%s" is bound to %s', v.name,
+				keycard.slot_text(v.other_scope_type, v.other_target)),
+			format('Its version %s is bound %s there; a policy set is bound in one slot at a time.', v.other_version, v.other_mode),
+			'Bind another policy set to this slot.');
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION keycard.bindings_guard() IS
+	'Trigger: binding rows change only through the binding functions; a bound version belongs to its set, is not archived, and a set is bound in one slot';
+
+CREATE TRIGGER bindings_guard BEFORE INSERT OR UPDATE OR DELETE ON keycard.bindings
+	FOR EACH ROW EXECUTE FUNCTION keycard.bindings_guard();
+CREATE TRIGGER bindings_no_truncate BEFORE TRUNCATE ON keycard.bindings
+	FOR EACH STATEMENT EXECUTE FUNCTION keycard.bindings_guard();
+CREATE TRIGGER binding_history_immutable BEFORE UPDATE OR DELETE ON keycard.binding_history
+	FOR EACH ROW EXECUTE FUNCTION keycard.guard_immutable();
+CREATE TRIGGER binding_history_no_truncate BEFORE TRUNCATE ON keycard.binding_history
+	FOR EACH STATEMENT EXECUTE FUNCTION keycard.guard_immutable();
+
+-- Archive guards on part 1's tables -------------------------------------------------
+
+CREATE FUNCTION keycard.archive_guard() RETURNS trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+-- Fires when archived_at is being set on a policy set version, a policy set
+-- or a policy version; refuses while a binding holds it.  Updating the
+-- binding_locks rows first makes a concurrent binding change of the same
+-- sets finish (or fail) before the bindings are read.
+DECLARE
+	h record;
+	sets text[];
+BEGIN
+	IF TG_TABLE_NAME = 'policy_versions' THEN
+		SELECT array_agg(DISTINCT v.policy_set_id) INTO sets
+		FROM keycard.policy_set_version_entries e
+		JOIN keycard.policy_set_versions v ON v.zone_id = e.zone_id AND v.version_id = e.version_id
+		WHERE e.zone_id = NEW.zone_id AND e.policy_version_id = NEW.version_id;
+		IF sets IS NULL THEN
+			RETURN NEW;
+		END IF;
+		PERFORM keycard.lock_policy_set_bindings(NEW.zone_id, sets);
+		SELECT b.*, v.version AS set_version, s.name AS set_name, p.name AS policy_name INTO h
+		FROM keycard.policy_set_version_entries e
+		JOIN keycard.bindings b ON b.zone_id = e.zone_id AND b.version_id = e.version_id
+		JOIN keycard.policy_set_versions v ON v.zone_id = b.zone_id AND v.version_id = b.version_id
+		JOIN keycard.policy_sets s ON s.zone_id = b.zone_id AND s.policy_set_id = b.policy_set_id
+		JOIN keycard.policies p ON p.zone_id = e.zone_id AND p.policy_id = e.policy_id
+		WHERE e.zone_id = NEW.zone_id AND e.policy_version_id = NEW.version_id
+		ORDER BY b.mode, s.name, b.version_id
+		LIMIT 1;
+		IF FOUND THEN
+			PERFORM keycard.raise_error('bound',
+				format('version %s of policy "%s" is bound', NEW.version, h.policy_name),
+				format('Version %s of policy set "%s", bound %s for %s, references it.',
+					   h.set_version, h.set_name, h.mode, keycard.slot_text(h.scope_type, h.scope_target_id)),
+				'Bind a policy set version that does not reference it first.');
+		END IF;
+	ELSIF TG_TABLE_NAME = 'policy_set_versions' THEN
+		PERFORM keycard.lock_policy_set_bindings(NEW.zone_id, ARRAY[NEW.policy_set_id]);
+		SELECT b.*, s.name AS set_name INTO h
+		FROM keycard.bindings b
+		JOIN keycard.policy_sets s ON s.zone_id = b.zone_id AND s.policy_set_id = b.policy_set_id
+		WHERE b.zone_id = NEW.zone_id AND b.version_id = NEW.version_id;
+		IF FOUND THEN
+			PERFORM keycard.raise_error('bound',
+				format('version %s of policy set "%s" is bound', NEW.version, h.set_name),
+				format('It is bound %s for %s.', h.mode, keycard.slot_text(h.scope_type, h.scope_target_id)),
+				CASE h.mode WHEN 'active' THEN 'Activate another version in that slot first.'
+					ELSE 'Bind another version as shadow, or clear the shadow binding, first.' END);
+		END IF;
+	ELSIF TG_TABLE_NAME = 'policy_sets' THEN
+		PERFORM keycard.lock_policy_set_bindings(NEW.zone_id, ARRAY[NEW.policy_set_id]);
+		SELECT * INTO h FROM keycard.bindings x
+		WHERE x.zone_id = NEW.zone_id AND x.policy_set_id = NEW.policy_set_id
+		ORDER BY x.mode
+		LIMIT 1;
+		IF FOUND THEN
+			PERFORM keycard.raise_error('bound', format('policy set "%s" is bound', NEW.name),
+				format('Its version %s is bound %s for %s.', h.version, h.mode, keycard.slot_text(h.scope_type, h.scope_target_id)),
+				CASE h.mode WHEN 'active' THEN 'Activate a version of another policy set in that slot first.'
+					ELSE 'Bind another version as shadow, or clear the shadow binding, first.' END);
+		END IF;
+	ELSE
+		RAISE EXCEPTION 'keycard.archive_guard() is not for table %', TG_TABLE_NAME;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION keycard.archive_guard() IS
+	'Trigger: a bound policy set version, the policy versions its manifest references and its policy set cannot be archived';
+
+CREATE TRIGGER policy_versions_archive_bound BEFORE UPDATE ON keycard.policy_versions
+	FOR EACH ROW WHEN (OLD.archived_at IS NULL AND NEW.archived_at IS NOT NULL)
+	EXECUTE FUNCTION keycard.archive_guard();
+CREATE TRIGGER policy_set_versions_archive_bound BEFORE UPDATE ON keycard.policy_set_versions
+	FOR EACH ROW WHEN (OLD.archived_at IS NULL AND NEW.archived_at IS NOT NULL)
+	EXECUTE FUNCTION keycard.archive_guard();
+CREATE TRIGGER policy_sets_archive_bound BEFORE UPDATE ON keycard.policy_sets
+	FOR EACH ROW WHEN (OLD.archived_at IS NULL AND NEW.archived_at IS NOT NULL)
+	EXECUTE FUNCTION keycard.archive_guard();
+
+-- Binding views: PolicySetWithBinding and PolicySetVersion.active ----------------------
+
+CREATE VIEW keycard.policy_sets_with_binding WITH (security_invoker = true) AS
+SELECT s.*,
+	   (a.version_id IS NOT NULL OR h.version_id IS NOT NULL) AS active,
+	   a.version AS active_version,
+	   a.version_id AS active_version_id,
+	   CASE WHEN a.version_id IS NOT NULL THEN 'active' WHEN h.version_id IS NOT NULL THEN 'shadow' END AS mode,
+	   coalesce(a.scope_target_id, h.scope_target_id) AS scope_target_id,
+	   h.version AS shadow_version,
+	   h.version_id AS shadow_version_id
+FROM keycard.policy_sets s
+LEFT JOIN keycard.bindings a
+	   ON a.zone_id OPERATOR(pg_catalog.=) s.zone_id AND a.policy_set_id OPERATOR(pg_catalog.=) s.policy_set_id
+	  AND a.mode OPERATOR(pg_catalog.=) 'active'
+LEFT JOIN keycard.bindings h
+	   ON h.zone_id OPERATOR(pg_catalog.=) s.zone_id AND h.policy_set_id OPERATOR(pg_catalog.=) s.policy_set_id
+	  AND h.mode OPERATOR(pg_catalog.=) 'shadow';
+GRANT SELECT ON keycard.policy_sets_with_binding TO PUBLIC;
+COMMENT ON VIEW keycard.policy_sets_with_binding IS
+	'PolicySetWithBinding: policy sets with active (bound in either mode), active_version(_id), mode (active, else shadow), scope_target_id, shadow_version(_id)';
+
+CREATE VIEW keycard.policy_set_versions_with_binding WITH (security_invoker = true) AS
+SELECT v.*,
+	   coalesce(b.mode OPERATOR(pg_catalog.=) 'active', false) AS active,
+	   b.mode,
+	   b.scope_target_id
+FROM keycard.policy_set_versions v
+LEFT JOIN keycard.bindings b
+	   ON b.zone_id OPERATOR(pg_catalog.=) v.zone_id AND b.version_id OPERATOR(pg_catalog.=) v.version_id;
+GRANT SELECT ON keycard.policy_set_versions_with_binding TO PUBLIC;
+COMMENT ON VIEW keycard.policy_set_versions_with_binding IS
+	'Policy set versions with active (bound with mode active), the binding mode (active, shadow or null) and scope_target_id';
+
+-- Binding functions ----------------------------------------------------------------------
+
+CREATE FUNCTION keycard.bind_policy_set_version(zone_id text, policy_set_id text, version_id text,
+												mode text DEFAULT 'active', scope_target_id text DEFAULT NULL)
+	RETURNS keycard.policy_set_versions_with_binding
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	z text := zone_id;
+	sid text := policy_set_id;
+	vid text := version_id;
+	m text := mode;
+	target text := scope_target_id;
+	s keycard.policy_sets;
+	v keycard.policy_set_versions;
+	cur record;
+	prev keycard.bindings;
+	actor text;
+	rid text;
+	id text;
+	ts timestamptz;
+	action text := 'activate';
+	result keycard.policy_set_versions_with_binding;
+BEGIN
+	PERFORM keycard.require_zone(z);
+	IF m IS NULL OR m NOT IN ('active', 'shadow') THEN
+		PERFORM keycard.raise_error('invalid_request', format('invalid binding mode "%s"', coalesce(m, 'null')),
+			'A version is bound with mode active or shadow; there is no deactivation.',
+			'Activate another version instead.');
+	END IF;
+	SELECT * INTO s FROM keycard.policy_sets x WHERE x.zone_id = z AND x.policy_set_id = sid;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy set "%s" not found', sid), NULL, NULL);
+	END IF;
+	IF s.owner_type = 'platform' AND NOT keycard.caller_is_platform() THEN
+		PERFORM keycard.raise_error('platform_owned', format('policy set "%s" is owned by the platform', s.name),
+			'Platform-owned policy sets can be read but not bound by customers.', NULL);
+	END IF;
+
+	-- The slot: the zone itself, else the given target, else where the set is bound.
+	IF s.scope_type = 'zone' THEN
+		IF target IS NOT NULL AND target <> z THEN
+			PERFORM keycard.raise_error('invalid_request', 'scope_target_id of a zone-scope policy set is the zone id',
+				format('Policy set "%s" has scope zone.', s.name), 'Omit scope_target_id.');
+		END IF;
+		target := z;
+	ELSIF target IS NULL THEN
+		SELECT b.scope_target_id INTO target FROM keycard.bindings b
+		WHERE b.zone_id = z AND b.policy_set_id = sid LIMIT 1;
+		IF target IS NULL THEN
+			PERFORM keycard.raise_error('invalid_request', format('scope_target_id is required for scope %s', s.scope_type),
+				format('Policy set "%s" has scope %s and is not bound yet.', s.name, s.scope_type),
+				format('Name the %s the version is bound for.', s.scope_type));
+		END IF;
+	ELSIF length(target) NOT BETWEEN 1 AND 255 THEN
+		PERFORM keycard.raise_error('invalid_request', 'scope_target_id must have 1 to 255 characters', NULL, NULL);
+	END IF;
+
+	-- Lock order: the slot, then the set's binding_locks row (archive guards
+	-- take only the latter).  Everything below is read after both.
+	PERFORM pg_advisory_xact_lock(1801675527, hashtext(z || '/' || s.scope_type || '/' || target));
+	INSERT INTO keycard.binding_locks AS l (zone_id, policy_set_id) VALUES (z, sid)
+	ON CONFLICT ON CONSTRAINT binding_locks_pkey DO UPDATE SET changes = l.changes + 1;
+	SELECT x.set_archived_at, x.version, x.version_archived_at, x.archived_entries,
+		   a.policy_set_id AS active_set, a.version_id AS active_id, a.version AS active_version,
+		   h.policy_set_id AS shadow_set, h.version_id AS shadow_id, h.version AS shadow_version
+	INTO cur
+	FROM (SELECT (SELECT y.archived_at FROM keycard.policy_sets y WHERE y.zone_id = z AND y.policy_set_id = sid) AS set_archived_at,
+				 w.version, w.archived_at AS version_archived_at,
+				 (SELECT string_agg(format('version %s of policy "%s"', pv.version, p.name), ', ' ORDER BY e.position)
+				  FROM keycard.policy_set_version_entries e
+				  JOIN keycard.policy_versions pv ON pv.zone_id = e.zone_id AND pv.version_id = e.policy_version_id
+				  JOIN keycard.policies p ON p.zone_id = e.zone_id AND p.policy_id = e.policy_id
+				  WHERE e.zone_id = z AND e.version_id = vid AND pv.archived_at IS NOT NULL) AS archived_entries
+		  FROM keycard.policy_set_versions w
+		  WHERE w.zone_id = z AND w.version_id = vid AND w.policy_set_id = sid) x
+	LEFT JOIN keycard.bindings a
+		   ON a.zone_id = z AND a.scope_type = s.scope_type AND a.scope_target_id = target AND a.mode = 'active'
+	LEFT JOIN keycard.bindings h
+		   ON h.zone_id = z AND h.scope_type = s.scope_type AND h.scope_target_id = target AND h.mode = 'shadow';
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy set version "%s" not found', vid), NULL, NULL);
+	END IF;
+	IF cur.set_archived_at IS NOT NULL THEN
+		PERFORM keycard.raise_error('archived', format('policy set "%s" is archived', s.name),
+			'An archived policy set cannot be bound.', NULL);
+	END IF;
+	IF cur.version_archived_at IS NOT NULL THEN
+		PERFORM keycard.raise_error('archived', format('version %s of policy set "%s" is archived', cur.version, s.name),
+			'An archived version cannot be bound.', 'Bind a version that is not archived.');
+	END IF;
+	IF cur.archived_entries IS NOT NULL THEN
+		PERFORM keycard.raise_error('archived',
+			format('version %s of policy set "%s" references archived policy versions', cur.version, s.name),
+			format('Archived: %s.', cur.archived_entries), 'Create a policy set version without them and bind that one.');
+	END IF;
+
+	IF vid = (CASE m WHEN 'active' THEN cur.active_id ELSE cur.shadow_id END) THEN
+		-- Already so: nothing changes, nothing is recorded.
+		SELECT * INTO result FROM keycard.policy_set_versions_with_binding x WHERE x.zone_id = z AND x.version_id = vid;
+		RETURN result;
+	ELSIF m = 'shadow' AND vid = cur.active_id THEN
+		PERFORM keycard.raise_error('bound', format('version %s of policy set "%s" is active', cur.version, s.name),
+			'A version is never active and shadow at once.', NULL);
+	END IF;
+
+	actor := keycard.current_actor();
+	rid := keycard.client_request_id();
+	id := keycard.new_id();
+	ts := keycard.id_time(id);
+	IF m = 'active' AND vid = cur.shadow_id THEN
+		-- Promotion: the shadow slot empties and the version becomes active.
+		action := 'promote';
+		DELETE FROM keycard.bindings b
+		WHERE b.zone_id = z AND b.scope_type = s.scope_type AND b.scope_target_id = target AND b.mode = 'shadow';
+		INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, scope_type,
+											 scope_target_id, mode, from_policy_set_id, from_version_id, from_version)
+		VALUES (z, id, ts, actor, rid, action, s.scope_type, target, 'shadow', sid, vid, cur.version);
+		id := keycard.new_id();
+	ELSIF m = 'shadow' THEN
+		action := 'bind_shadow';
+	END IF;
+	IF m = 'active' THEN
+		prev.policy_set_id := cur.active_set; prev.version_id := cur.active_id; prev.version := cur.active_version;
+	ELSE
+		prev.policy_set_id := cur.shadow_set; prev.version_id := cur.shadow_id; prev.version := cur.shadow_version;
+	END IF;
+	IF prev.version_id IS NULL THEN
+		INSERT INTO keycard.bindings (zone_id, scope_type, scope_target_id, mode, policy_set_id, version_id, version,
+									  bound_at, bound_by, request_id)
+		VALUES (z, s.scope_type, target, m, sid, vid, cur.version, ts, actor, rid)
+		ON CONFLICT DO NOTHING;
+		IF NOT FOUND THEN
+			-- Only a REPEATABLE READ caller that read the empty slot before a
+			-- concurrent binding committed gets here.
+			RAISE EXCEPTION 'could not bind version % of policy set "%": the slot changed concurrently', cur.version, s.name
+				USING ERRCODE = 'serialization_failure', HINT = 'Retry the transaction.';
+		END IF;
+	ELSE
+		UPDATE keycard.bindings b SET policy_set_id = sid, version_id = vid, version = cur.version,
+			bound_at = ts, bound_by = actor, request_id = rid
+		WHERE b.zone_id = z AND b.scope_type = s.scope_type AND b.scope_target_id = target AND b.mode = m;
+	END IF;
+	INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, scope_type,
+										 scope_target_id, mode, from_policy_set_id, from_version_id, from_version,
+										 to_policy_set_id, to_version_id, to_version)
+	VALUES (z, id, keycard.id_time(id), actor, rid, action, s.scope_type, target, m,
+			prev.policy_set_id, prev.version_id, prev.version, sid, vid, cur.version);
+
+	-- The version as PolicySetVersion with its new binding.
+	SELECT * INTO v FROM keycard.policy_set_versions x WHERE x.zone_id = z AND x.version_id = vid;
+	result := v;
+	result.active := m = 'active';
+	result.mode := m;
+	result.scope_target_id := target;
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION keycard.bind_policy_set_version(text, text, text, text, text) IS
+	'Binds a policy set version in its slot with mode active (takes the slot over, demoting the previous binding; the shadow-bound version is promoted) or shadow (one per slot); records the change';
+
+CREATE FUNCTION keycard.activate_policy_set_version(zone_id text, policy_set_id text, version_id text,
+													scope_target_id text DEFAULT NULL)
+	RETURNS keycard.policy_set_versions_with_binding
+	LANGUAGE sql VOLATILE
+	RETURN keycard.bind_policy_set_version(zone_id, policy_set_id, version_id, 'active', scope_target_id);
+COMMENT ON FUNCTION keycard.activate_policy_set_version(text, text, text, text) IS
+	'Activates a policy set version in its slot (roll forward and roll back alike): the previous active binding is demoted, a shadow-bound version is promoted';
+
+CREATE FUNCTION keycard.shadow_policy_set_version(zone_id text, policy_set_id text, version_id text,
+												  scope_target_id text DEFAULT NULL)
+	RETURNS keycard.policy_set_versions_with_binding
+	LANGUAGE sql VOLATILE
+	RETURN keycard.bind_policy_set_version(zone_id, policy_set_id, version_id, 'shadow', scope_target_id);
+COMMENT ON FUNCTION keycard.shadow_policy_set_version(text, text, text, text) IS
+	'Binds a policy set version as the shadow of its slot (observed beside the active one), replacing the previous shadow';
+
+CREATE FUNCTION keycard.update_policy_set_version(zone_id text, policy_set_id text, version_id text, changes jsonb)
+	RETURNS keycard.policy_set_versions_with_binding
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+-- The PATCH body: {"active": true} activates, {"mode": "active"|"shadow"}
+-- binds with that mode, "scope_target_id" names the slot of non-zone scopes.
+DECLARE
+	m text;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	PERFORM keycard.check_changes(changes, ARRAY['active', 'mode', 'scope_target_id']);
+	IF changes ? 'active' AND changes -> 'active' IS DISTINCT FROM 'true' THEN
+		IF changes -> 'active' = 'false' THEN
+			PERFORM keycard.raise_error('invalid_request', 'a policy set version cannot be deactivated',
+				'There is no deactivation: a slot that had an active policy set version always keeps one.',
+				'Activate another version instead (roll back is "activate version N").');
+		END IF;
+		PERFORM keycard.raise_error('invalid_request', 'active must be true', NULL, NULL);
+	END IF;
+	IF changes ? 'mode' AND (jsonb_typeof(changes -> 'mode') IS DISTINCT FROM 'string' OR changes ->> 'mode' NOT IN ('active', 'shadow')) THEN
+		PERFORM keycard.raise_error('invalid_request', 'mode must be "active" or "shadow"', NULL, NULL);
+	END IF;
+	IF changes ? 'scope_target_id' AND jsonb_typeof(changes -> 'scope_target_id') NOT IN ('string', 'null') THEN
+		PERFORM keycard.raise_error('invalid_request', 'scope_target_id must be a string', NULL, NULL);
+	END IF;
+	IF NOT (changes ? 'active' OR changes ? 'mode') THEN
+		PERFORM keycard.raise_error('invalid_request', 'nothing to change',
+			'The body is {"active": true} or {"mode": "active"} or {"mode": "shadow"}.', NULL);
+	END IF;
+	m := coalesce(changes ->> 'mode', 'active');
+	IF changes ? 'active' AND m = 'shadow' THEN
+		PERFORM keycard.raise_error('invalid_request', '"active": true contradicts "mode": "shadow"', NULL,
+			'Send {"mode": "shadow"} to bind as shadow.');
+	END IF;
+	RETURN keycard.bind_policy_set_version(zone_id, policy_set_id, version_id, m, changes ->> 'scope_target_id');
+END
+$$;
+COMMENT ON FUNCTION keycard.update_policy_set_version(text, text, text, jsonb) IS
+	'PATCH of a policy set version: {"active": true} activates, {"mode": "shadow"} binds as shadow; {"active": false} is refused (no deactivation)';
+
+CREATE FUNCTION keycard.clear_shadow_binding(zone_id text, policy_set_id text)
+	RETURNS keycard.policy_sets_with_binding
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	z text := zone_id;
+	sid text := policy_set_id;
+	s keycard.policy_sets;
+	b keycard.bindings;
+	id text := keycard.new_id();
+	result keycard.policy_sets_with_binding;
+BEGIN
+	PERFORM keycard.require_zone(z);
+	SELECT * INTO s FROM keycard.policy_sets x WHERE x.zone_id = z AND x.policy_set_id = sid;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy set "%s" not found', sid), NULL, NULL);
+	END IF;
+	IF s.owner_type = 'platform' AND NOT keycard.caller_is_platform() THEN
+		PERFORM keycard.raise_error('platform_owned', format('policy set "%s" is owned by the platform', s.name),
+			'Platform-owned policy sets can be read but not bound by customers.', NULL);
+	END IF;
+	SELECT * INTO b FROM keycard.bindings x WHERE x.zone_id = z AND x.policy_set_id = sid AND x.mode = 'shadow';
+	IF FOUND THEN
+		PERFORM pg_advisory_xact_lock(1801675527, hashtext(z || '/' || b.scope_type || '/' || b.scope_target_id));
+		PERFORM keycard.lock_policy_set_bindings(z, ARRAY[sid]);
+		DELETE FROM keycard.bindings x WHERE x.zone_id = z AND x.policy_set_id = sid AND x.mode = 'shadow'
+		RETURNING * INTO b;
+		IF FOUND THEN
+			INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, scope_type,
+												 scope_target_id, mode, from_policy_set_id, from_version_id, from_version)
+			VALUES (z, id, keycard.id_time(id), keycard.current_actor(), keycard.client_request_id(), 'clear_shadow',
+					b.scope_type, b.scope_target_id, 'shadow', sid, b.version_id, b.version);
+		END IF;
+	END IF;
+	SELECT * INTO result FROM keycard.policy_sets_with_binding x WHERE x.zone_id = z AND x.policy_set_id = sid;
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION keycard.clear_shadow_binding(text, text) IS
+	'Removes the policy set''s shadow binding, if any (active bindings are never removed); records the change';
+
+CREATE FUNCTION keycard.get_policy_set_with_binding(zone_id text, policy_set_id text)
+	RETURNS keycard.policy_sets_with_binding
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	result keycard.policy_sets_with_binding;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	SELECT * INTO result FROM keycard.policy_sets_with_binding x
+	WHERE x.zone_id = get_policy_set_with_binding.zone_id AND x.policy_set_id = get_policy_set_with_binding.policy_set_id;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy set "%s" not found', policy_set_id), NULL, NULL);
+	END IF;
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION keycard.get_policy_set_with_binding(text, text) IS 'PolicySetWithBinding of one policy set, or not_found';
+
+-- Drafts -------------------------------------------------------------------------------------
+
+CREATE TABLE keycard.policy_drafts (
+	zone_id text NOT NULL,
+	policy_id text NOT NULL,
+	schema_version text NOT NULL REFERENCES keycard.schema_versions (version),
+	cedar_json jsonb,
+	cedar_raw text,
+	base_version_id text,
+	created_at timestamptz NOT NULL,
+	created_by text NOT NULL,
+	updated_at timestamptz NOT NULL,
+	updated_by text NOT NULL,
+	request_id text,
+	PRIMARY KEY (zone_id, policy_id),
+	FOREIGN KEY (zone_id, policy_id) REFERENCES keycard.policies (zone_id, policy_id),
+	FOREIGN KEY (zone_id, base_version_id) REFERENCES keycard.policy_versions (zone_id, version_id),
+	CHECK ((cedar_json IS NULL) <> (cedar_raw IS NULL))
+);
+COMMENT ON TABLE keycard.policy_drafts IS
+	'One mutable working copy per policy: Cedar text or JSON as saved (checked only when published)';
+
+CREATE TABLE keycard.policy_set_drafts (
+	zone_id text NOT NULL,
+	policy_set_id text NOT NULL,
+	manifest jsonb NOT NULL,
+	schema_version text NOT NULL REFERENCES keycard.schema_versions (version),
+	name text CHECK (length(name) BETWEEN 1 AND 255),
+	description text CHECK (length(description) <= 4096),
+	base_version_id text,
+	created_at timestamptz NOT NULL,
+	created_by text NOT NULL,
+	updated_at timestamptz NOT NULL,
+	updated_by text NOT NULL,
+	request_id text,
+	PRIMARY KEY (zone_id, policy_set_id),
+	FOREIGN KEY (zone_id, policy_set_id) REFERENCES keycard.policy_sets (zone_id, policy_set_id),
+	FOREIGN KEY (zone_id, base_version_id) REFERENCES keycard.policy_set_versions (zone_id, version_id)
+);
+COMMENT ON TABLE keycard.policy_set_drafts IS
+	'One mutable working copy per policy set: a manifest (entries with shas filled) that may hold what publishing would refuse';
+
+-- Warnings of a draft manifest, computed when read (a policy version archived
+-- after the save shows up).
+CREATE FUNCTION keycard.manifest_warnings(zone_id text, manifest jsonb, schema_version text) RETURNS jsonb
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	BEGIN ATOMIC
+		SELECT pg_catalog.jsonb_agg(w.warning ORDER BY w.n, w.k)
+		FROM (
+			SELECT e.n, 1 AS k, pg_catalog.jsonb_build_object(
+					'type', 'policy_version_archived',
+					'message', CASE WHEN p.archived_at IS NOT NULL
+									THEN pg_catalog.format('policy "%s" is archived', p.name)
+									ELSE pg_catalog.format('version %s of policy "%s" is archived', pv.version, p.name) END,
+					'policy_id', pv.policy_id, 'policy_version_id', pv.version_id) AS warning
+			FROM pg_catalog.jsonb_array_elements(manifest OPERATOR(pg_catalog.->) 'entries') WITH ORDINALITY e(x, n)
+			JOIN keycard.policy_versions pv ON pv.zone_id OPERATOR(pg_catalog.=) manifest_warnings.zone_id
+				AND pv.version_id OPERATOR(pg_catalog.=) (e.x OPERATOR(pg_catalog.->>) 'policy_version_id')
+			JOIN keycard.policies p ON p.zone_id OPERATOR(pg_catalog.=) pv.zone_id AND p.policy_id OPERATOR(pg_catalog.=) pv.policy_id
+			WHERE pv.archived_at IS NOT NULL OR p.archived_at IS NOT NULL
+			UNION ALL
+			SELECT e.n, 2, pg_catalog.jsonb_build_object(
+					'type', 'schema_version_mismatch',
+					'message', pg_catalog.format('version %s of policy "%s" was validated against schema version "%s", the draft uses "%s"',
+												 pv.version, p.name, pv.schema_version, manifest_warnings.schema_version),
+					'policy_id', pv.policy_id, 'policy_version_id', pv.version_id,
+					'detail', pg_catalog.jsonb_build_object('draft_schema_version', manifest_warnings.schema_version,
+															 'policy_schema_version', pv.schema_version))
+			FROM pg_catalog.jsonb_array_elements(manifest OPERATOR(pg_catalog.->) 'entries') WITH ORDINALITY e(x, n)
+			JOIN keycard.policy_versions pv ON pv.zone_id OPERATOR(pg_catalog.=) manifest_warnings.zone_id
+				AND pv.version_id OPERATOR(pg_catalog.=) (e.x OPERATOR(pg_catalog.->>) 'policy_version_id')
+			JOIN keycard.policies p ON p.zone_id OPERATOR(pg_catalog.=) pv.zone_id AND p.policy_id OPERATOR(pg_catalog.=) pv.policy_id
+			WHERE pv.schema_version OPERATOR(pg_catalog.<>) manifest_warnings.schema_version
+		) w;
+	END;
+COMMENT ON FUNCTION keycard.manifest_warnings(text, jsonb, text) IS
+	'Draft warnings of a manifest: policy_version_archived and schema_version_mismatch (with detail) entries in manifest order, or NULL when there are none';
+
+CREATE VIEW keycard.policy_set_drafts_with_warnings WITH (security_invoker = true) AS
+SELECT d.*, keycard.manifest_warnings(d.zone_id, d.manifest, d.schema_version) AS warnings
+FROM keycard.policy_set_drafts d;
+GRANT SELECT ON keycard.policy_set_drafts_with_warnings TO PUBLIC;
+COMMENT ON VIEW keycard.policy_set_drafts_with_warnings IS
+	'Policy set drafts with their current warnings (NULL when there are none)';
+
+-- The schema version of a draft: given (must exist and not be archived), else the zone's default.
+CREATE FUNCTION keycard.draft_schema_version(zone_id text, schema_version text) RETURNS text
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	st text;
+BEGIN
+	IF schema_version IS NULL THEN
+		SELECT z.default_schema_version INTO schema_version FROM keycard.zones z WHERE z.zone_id = draft_schema_version.zone_id;
+	END IF;
+	SELECT s.status INTO st FROM keycard.schema_version_states s WHERE s.version = draft_schema_version.schema_version;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('unknown_schema_version', format('unknown schema version "%s"', schema_version),
+			NULL, 'List the zone''s policy schemas to see the available versions.');
+	ELSIF st = 'archived' THEN
+		PERFORM keycard.raise_error('schema_version_archived', format('schema version "%s" is archived', schema_version),
+			'A draft against an archived schema version could never be published.', 'Use an active schema version.');
+	END IF;
+	RETURN schema_version;
+END
+$$;
+REVOKE ALL ON FUNCTION keycard.draft_schema_version(text, text) FROM PUBLIC;
+
+-- A draft manifest: the shape, references and shas are checked as strictly as
+-- on create; what a draft may hold (archived versions, other schema
+-- versions) becomes warnings instead.  Returns {"entries": [...]} with shas.
+CREATE FUNCTION keycard.draft_manifest(zone_id text, manifest jsonb) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	entries jsonb := '[]';
+	e jsonb;
+	i integer := 0;
+	seen text[] := '{}';
+	pv keycard.policy_versions;
+	k text;
+BEGIN
+	IF manifest IS NULL OR jsonb_typeof(manifest) <> 'object' OR jsonb_typeof(manifest -> 'entries') IS DISTINCT FROM 'array' THEN
+		PERFORM keycard.raise_error('invalid_manifest', 'manifest must be an object with an "entries" array', NULL, NULL);
+	END IF;
+	FOR k IN SELECT jsonb_object_keys(manifest) LOOP
+		IF k <> 'entries' THEN
+			PERFORM keycard.raise_error('invalid_manifest', format('unknown manifest field "%s"', k), NULL, NULL);
+		END IF;
+	END LOOP;
+	FOR e IN SELECT x FROM jsonb_array_elements(manifest -> 'entries') x LOOP
+		i := i + 1;
+		IF jsonb_typeof(e) <> 'object' OR jsonb_typeof(e -> 'policy_id') IS DISTINCT FROM 'string'
+		   OR jsonb_typeof(e -> 'policy_version_id') IS DISTINCT FROM 'string'
+		   OR (e ? 'sha' AND jsonb_typeof(e -> 'sha') NOT IN ('string', 'null'))
+		   OR EXISTS (SELECT 1 FROM jsonb_object_keys(e) f WHERE f NOT IN ('policy_id', 'policy_version_id', 'sha')) THEN
+			PERFORM keycard.raise_error('invalid_manifest', format('manifest entry %s is malformed', i),
+				'An entry is {"policy_id": string, "policy_version_id": string, "sha"?: string}.', NULL);
+		END IF;
+		IF (e ->> 'policy_id') = ANY (seen) THEN
+			PERFORM keycard.raise_error('invalid_manifest', format('manifest entry %s repeats policy "%s"', i, e ->> 'policy_id'),
+				'A policy set version holds at most one version of each policy.', NULL);
+		END IF;
+		seen := seen || (e ->> 'policy_id');
+		SELECT * INTO pv FROM keycard.policy_versions x
+		WHERE x.zone_id = draft_manifest.zone_id AND x.version_id = e ->> 'policy_version_id';
+		IF NOT FOUND THEN
+			PERFORM keycard.raise_error('invalid_manifest',
+				format('manifest entry %s names unknown policy version "%s"', i, e ->> 'policy_version_id'), NULL, NULL);
+		END IF;
+		IF pv.policy_id <> e ->> 'policy_id' THEN
+			PERFORM keycard.raise_error('invalid_manifest',
+				format('manifest entry %s: policy version "%s" does not belong to policy "%s"', i, pv.version_id, e ->> 'policy_id'),
+				NULL, NULL);
+		END IF;
+		IF jsonb_typeof(e -> 'sha') = 'string' AND e ->> 'sha' <> pv.sha THEN
+			PERFORM keycard.raise_error('sha_mismatch', format('manifest entry %s: sha does not match the policy version', i),
+				format('The entry says %s but the policy version''s sha is %s.', e ->> 'sha', pv.sha), NULL);
+		END IF;
+		entries := entries || jsonb_build_array(jsonb_build_object('policy_id', pv.policy_id,
+			'policy_version_id', pv.version_id, 'sha', pv.sha));
+	END LOOP;
+	RETURN jsonb_build_object('entries', entries);
+END
+$$;
+REVOKE ALL ON FUNCTION keycard.draft_manifest(text, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION keycard.get_policy_draft(zone_id text, policy_id text) RETURNS keycard.policy_drafts
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	d keycard.policy_drafts;
+BEGIN
+	PERFORM keycard.get_policy(zone_id, policy_id);
+	SELECT * INTO d FROM keycard.policy_drafts x
+	WHERE x.zone_id = get_policy_draft.zone_id AND x.policy_id = get_policy_draft.policy_id;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy "%s" has no draft', policy_id), NULL, NULL);
+	END IF;
+	RETURN d;
+END
+$$;
+COMMENT ON FUNCTION keycard.get_policy_draft(text, text) IS 'The policy''s draft, or not_found';
+
+CREATE FUNCTION keycard.save_policy_draft(zone_id text, policy_id text, schema_version text DEFAULT NULL,
+										  cedar_json jsonb DEFAULT NULL, cedar_raw text DEFAULT NULL,
+										  base_version_id text DEFAULT NULL)
+	RETURNS keycard.policy_drafts
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	z text := zone_id;
+	pid text := policy_id;
+	p keycard.policies;
+	sv text;
+	base text := base_version_id;
+	actor text := keycard.current_actor();
+	ts timestamptz := clock_timestamp();
+	d keycard.policy_drafts;
+BEGIN
+	p := keycard.lock_policy(z, pid, NULL, false);
+	IF (cedar_json IS NULL) = (cedar_raw IS NULL) THEN
+		PERFORM keycard.raise_error('invalid_request', 'exactly one of cedar_json and cedar_raw is required',
+			CASE WHEN cedar_json IS NULL THEN 'Neither was given.' ELSE 'Both were given.' END,
+			'Send the draft either as Cedar text (cedar_raw) or as Cedar JSON (cedar_json).');
+	END IF;
+	IF jsonb_typeof(cedar_json) <> 'object' THEN
+		PERFORM keycard.raise_error('invalid_request', 'cedar_json must be a JSON object', NULL, NULL);
+	END IF;
+	sv := keycard.draft_schema_version(z, schema_version);
+	IF base IS NULL THEN
+		base := p.latest_version_id;
+	ELSIF NOT EXISTS (SELECT 1 FROM keycard.policy_versions x WHERE x.zone_id = z AND x.version_id = base AND x.policy_id = pid) THEN
+		PERFORM keycard.raise_error('invalid_request', format('base_version_id "%s" is not a version of policy "%s"', base, p.name),
+			NULL, NULL);
+	END IF;
+	INSERT INTO keycard.policy_drafts AS x (zone_id, policy_id, schema_version, cedar_json, cedar_raw, base_version_id,
+											created_at, created_by, updated_at, updated_by, request_id)
+	VALUES (z, pid, sv, cedar_json, cedar_raw, base, ts, actor, ts, actor, keycard.client_request_id())
+	ON CONFLICT ON CONSTRAINT policy_drafts_pkey DO UPDATE
+		SET schema_version = excluded.schema_version, cedar_json = excluded.cedar_json, cedar_raw = excluded.cedar_raw,
+			base_version_id = excluded.base_version_id, updated_at = excluded.updated_at,
+			updated_by = excluded.updated_by, request_id = excluded.request_id
+	RETURNING * INTO d;
+	PERFORM keycard.audit(z, 'save_draft', 'policy', pid, NULL);
+	RETURN d;
+END
+$$;
+COMMENT ON FUNCTION keycard.save_policy_draft(text, text, text, jsonb, text, text) IS
+	'Creates or replaces the policy''s draft (Cedar text or JSON, kept as given); schema_version defaults to the zone''s, base_version_id to the latest version';
+
+CREATE FUNCTION keycard.delete_policy_draft(zone_id text, policy_id text) RETURNS keycard.policy_drafts
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	d keycard.policy_drafts;
+BEGIN
+	PERFORM keycard.lock_policy(zone_id, policy_id, NULL, false);
+	DELETE FROM keycard.policy_drafts x
+	WHERE x.zone_id = delete_policy_draft.zone_id AND x.policy_id = delete_policy_draft.policy_id
+	RETURNING * INTO d;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy "%s" has no draft', policy_id), NULL, NULL);
+	END IF;
+	PERFORM keycard.audit(zone_id, 'delete_draft', 'policy', policy_id, NULL);
+	RETURN d;
+END
+$$;
+COMMENT ON FUNCTION keycard.delete_policy_draft(text, text) IS 'Deletes the policy''s draft and returns it';
+
+CREATE FUNCTION keycard.publish_policy_draft(zone_id text, policy_id text) RETURNS keycard.policy_versions
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	z text := zone_id;
+	pid text := policy_id;
+	d keycard.policy_drafts;
+	v keycard.policy_versions;
+BEGIN
+	PERFORM keycard.require_zone(z);
+	SELECT * INTO d FROM keycard.policy_drafts x WHERE x.zone_id = z AND x.policy_id = pid FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM keycard.get_policy(z, pid);
+		PERFORM keycard.raise_error('not_found', format('policy "%s" has no draft', pid), NULL, NULL);
+	END IF;
+	v := keycard.create_policy_version(z, pid, d.schema_version, d.cedar_json, d.cedar_raw);
+	UPDATE keycard.policy_drafts x SET base_version_id = v.version_id, updated_at = clock_timestamp(),
+		updated_by = keycard.current_actor(), request_id = keycard.client_request_id()
+	WHERE x.zone_id = z AND x.policy_id = pid;
+	RETURN v;
+END
+$$;
+COMMENT ON FUNCTION keycard.publish_policy_draft(text, text) IS
+	'Creates the next policy version from the draft under the strict rules of create_policy_version; the draft stays, based on the new version';
+
+CREATE FUNCTION keycard.get_policy_set_draft(zone_id text, policy_set_id text) RETURNS keycard.policy_set_drafts_with_warnings
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	d keycard.policy_set_drafts_with_warnings;
+BEGIN
+	PERFORM keycard.get_policy_set(zone_id, policy_set_id);
+	SELECT * INTO d FROM keycard.policy_set_drafts_with_warnings x
+	WHERE x.zone_id = get_policy_set_draft.zone_id AND x.policy_set_id = get_policy_set_draft.policy_set_id;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy set "%s" has no draft', policy_set_id), NULL, NULL);
+	END IF;
+	RETURN d;
+END
+$$;
+COMMENT ON FUNCTION keycard.get_policy_set_draft(text, text) IS 'The policy set''s draft with its current warnings, or not_found';
+
+CREATE FUNCTION keycard.save_policy_set_draft(zone_id text, policy_set_id text, manifest jsonb,
+											  schema_version text DEFAULT NULL, name text DEFAULT NULL,
+											  description text DEFAULT NULL, base_version_id text DEFAULT NULL)
+	RETURNS keycard.policy_set_drafts_with_warnings
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	z text := zone_id;
+	sid text := policy_set_id;
+	s keycard.policy_sets;
+	sv text;
+	m jsonb;
+	base text := base_version_id;
+	actor text := keycard.current_actor();
+	ts timestamptz := clock_timestamp();
+	d keycard.policy_set_drafts_with_warnings;
+BEGIN
+	s := keycard.lock_policy_set(z, sid, NULL);
+	IF name IS NOT NULL THEN
+		PERFORM keycard.check_name(name, 'draft');
+	END IF;
+	IF length(description) > 4096 THEN
+		PERFORM keycard.raise_error('invalid_request', 'description is too long', 'At most 4096 characters are accepted.', NULL);
+	END IF;
+	sv := keycard.draft_schema_version(z, schema_version);
+	m := keycard.draft_manifest(z, manifest);
+	IF base IS NULL THEN
+		base := s.latest_version_id;
+	ELSIF NOT EXISTS (SELECT 1 FROM keycard.policy_set_versions x WHERE x.zone_id = z AND x.version_id = base AND x.policy_set_id = sid) THEN
+		PERFORM keycard.raise_error('invalid_request', format('base_version_id "%s" is not a version of policy set "%s"', base, s.name),
+			NULL, NULL);
+	END IF;
+	INSERT INTO keycard.policy_set_drafts AS x (zone_id, policy_set_id, manifest, schema_version, name, description,
+												base_version_id, created_at, created_by, updated_at, updated_by, request_id)
+	VALUES (z, sid, m, sv, name, description, base, ts, actor, ts, actor, keycard.client_request_id())
+	ON CONFLICT ON CONSTRAINT policy_set_drafts_pkey DO UPDATE
+		SET manifest = excluded.manifest, schema_version = excluded.schema_version, name = excluded.name,
+			description = excluded.description, base_version_id = excluded.base_version_id,
+			updated_at = excluded.updated_at, updated_by = excluded.updated_by, request_id = excluded.request_id;
+	PERFORM keycard.audit(z, 'save_draft', 'policy_set', sid, NULL);
+	SELECT * INTO d FROM keycard.policy_set_drafts_with_warnings x WHERE x.zone_id = z AND x.policy_set_id = sid;
+	RETURN d;
+END
+$$;
+COMMENT ON FUNCTION keycard.save_policy_set_draft(text, text, jsonb, text, text, text, text) IS
+	'Creates or replaces the policy set''s draft; archived policy versions and other schema versions become warnings, other manifest problems are errors';
+
+CREATE FUNCTION keycard.delete_policy_set_draft(zone_id text, policy_set_id text) RETURNS keycard.policy_set_drafts
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	d keycard.policy_set_drafts;
+BEGIN
+	PERFORM keycard.lock_policy_set(zone_id, policy_set_id, NULL);
+	DELETE FROM keycard.policy_set_drafts x
+	WHERE x.zone_id = delete_policy_set_draft.zone_id AND x.policy_set_id = delete_policy_set_draft.policy_set_id
+	RETURNING * INTO d;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy set "%s" has no draft', policy_set_id), NULL, NULL);
+	END IF;
+	PERFORM keycard.audit(zone_id, 'delete_draft', 'policy_set', policy_set_id, NULL);
+	RETURN d;
+END
+$$;
+COMMENT ON FUNCTION keycard.delete_policy_set_draft(text, text) IS 'Deletes the policy set''s draft and returns it';
+
+CREATE FUNCTION keycard.publish_policy_set_draft(zone_id text, policy_set_id text) RETURNS keycard.policy_set_versions
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	z text := zone_id;
+	sid text := policy_set_id;
+	d keycard.policy_set_drafts;
+	v keycard.policy_set_versions;
+BEGIN
+	PERFORM keycard.require_zone(z);
+	SELECT * INTO d FROM keycard.policy_set_drafts x WHERE x.zone_id = z AND x.policy_set_id = sid FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM keycard.get_policy_set(z, sid);
+		PERFORM keycard.raise_error('not_found', format('policy set "%s" has no draft', sid), NULL, NULL);
+	END IF;
+	v := keycard.create_policy_set_version(z, sid, d.manifest, d.schema_version);
+	UPDATE keycard.policy_set_drafts x SET manifest = v.manifest, base_version_id = v.version_id,
+		updated_at = clock_timestamp(), updated_by = keycard.current_actor(), request_id = keycard.client_request_id()
+	WHERE x.zone_id = z AND x.policy_set_id = sid;
+	RETURN v;
+END
+$$;
+COMMENT ON FUNCTION keycard.publish_policy_set_draft(text, text) IS
+	'Creates the next policy set version from the draft under the strict rules of create_policy_set_version (archived entries and other schema versions are errors); the draft stays, based on the new version';
+
+-- Triggers fire under session_replication_role = replica too; RLS, grants, dump ---------
+
+ALTER TABLE keycard.bindings ENABLE ALWAYS TRIGGER bindings_guard;
+ALTER TABLE keycard.bindings ENABLE ALWAYS TRIGGER bindings_no_truncate;
+ALTER TABLE keycard.binding_history ENABLE ALWAYS TRIGGER binding_history_immutable;
+ALTER TABLE keycard.binding_history ENABLE ALWAYS TRIGGER binding_history_no_truncate;
+ALTER TABLE keycard.policy_versions ENABLE ALWAYS TRIGGER policy_versions_archive_bound;
+ALTER TABLE keycard.policy_set_versions ENABLE ALWAYS TRIGGER policy_set_versions_archive_bound;
+ALTER TABLE keycard.policy_sets ENABLE ALWAYS TRIGGER policy_sets_archive_bound;
+
+DO $$
+DECLARE
+	t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['bindings', 'binding_history', 'policy_drafts', 'policy_set_drafts'] LOOP
+		EXECUTE format('ALTER TABLE keycard.%I ENABLE ROW LEVEL SECURITY', t);
+		EXECUTE format('CREATE POLICY zone_isolation ON keycard.%I USING ('
+					   '(SELECT keycard.caller_zones()) IS NULL OR zone_id = ANY ((SELECT keycard.caller_zones())::text[])) '
+					   'WITH CHECK ((SELECT keycard.caller_zones()) IS NULL OR zone_id = ANY ((SELECT keycard.caller_zones())::text[]))', t);
+		EXECUTE format('GRANT SELECT ON keycard.%I TO PUBLIC', t);
+		PERFORM pg_catalog.pg_extension_config_dump(format('keycard.%I', t), '');
+	END LOOP;
+END
+$$;
+
+------------------------------------------------------------------------------
 -- HTTP API (schema api): what PostgREST exposes.  Views give the wire shapes
 -- for reading; one function per documented endpoint does the work by calling
 -- the registry functions above; api.check_request() is PostgREST's
