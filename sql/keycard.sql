@@ -3456,24 +3456,22 @@ SELECT v.version_id AS id, v.zone_id, v.policy_id, v.version, v.schema_version, 
 FROM keycard.policy_versions v;
 COMMENT ON VIEW api.policy_versions IS 'PolicyVersion, as the API returns it (both representations)';
 
--- Bindings (active, mode, shadow) come with the binding functions; until then
--- every set is unbound, which is what PolicySetWithBinding says for that case.
 CREATE VIEW api.policy_sets WITH (security_invoker = true) AS
 SELECT s.policy_set_id AS id, s.zone_id, s.name, s.owner_type, s.scope_type,
 	   keycard.api_time(s.created_at) AS created_at, s.created_by,
 	   keycard.api_time(s.updated_at) AS updated_at, s.updated_by,
 	   keycard.api_time(s.archived_at) AS archived_at,
 	   s.latest_version, s.latest_version_id,
-	   false AS active, NULL::integer AS active_version, NULL::text AS active_version_id, NULL::text AS mode,
-	   NULL::text AS scope_target_id, NULL::integer AS shadow_version, NULL::text AS shadow_version_id
-FROM keycard.policy_sets s;
+	   s.active, s.active_version, s.active_version_id, s.mode, s.scope_target_id,
+	   s.shadow_version, s.shadow_version_id
+FROM keycard.policy_sets_with_binding s;
 COMMENT ON VIEW api.policy_sets IS 'PolicySetWithBinding, as the API returns it';
 
 CREATE VIEW api.policy_set_versions WITH (security_invoker = true) AS
 SELECT v.version_id AS id, v.zone_id, v.policy_set_id, v.version, v.schema_version, v.manifest, v.manifest_sha,
-	   v.owner_type, keycard.api_time(v.created_at) AS created_at, v.created_by, false AS active,
+	   v.owner_type, keycard.api_time(v.created_at) AS created_at, v.created_by, v.active,
 	   keycard.api_time(v.archived_at) AS archived_at, v.archived_by, a.statement AS attestation
-FROM keycard.policy_set_versions v
+FROM keycard.policy_set_versions_with_binding v
 LEFT JOIN LATERAL (SELECT x.statement FROM keycard.attestations x
 				   WHERE x.zone_id = v.zone_id AND x.version_id = v.version_id
 				   ORDER BY x.attestation_id DESC LIMIT 1) a ON true;
@@ -3508,7 +3506,7 @@ CREATE FUNCTION keycard.api_policy_version_json(v keycard.policy_versions, forma
 COMMENT ON FUNCTION keycard.api_policy_version_json(keycard.policy_versions, text) IS
 	'PolicyVersion wire object of a policy_versions row (as api.policy_versions); format json or cedar nulls the other form';
 
-CREATE FUNCTION keycard.api_policy_set_json(s keycard.policy_sets) RETURNS jsonb
+CREATE FUNCTION keycard.api_policy_set_json(s keycard.policy_sets_with_binding) RETURNS jsonb
 	LANGUAGE sql STABLE PARALLEL SAFE
 	RETURN pg_catalog.jsonb_build_object(
 		'id', s.policy_set_id, 'zone_id', s.zone_id, 'name', s.name, 'owner_type', s.owner_type,
@@ -3516,10 +3514,11 @@ CREATE FUNCTION keycard.api_policy_set_json(s keycard.policy_sets) RETURNS jsonb
 		'updated_at', keycard.api_time(s.updated_at), 'updated_by', s.updated_by,
 		'archived_at', keycard.api_time(s.archived_at), 'latest_version', s.latest_version,
 		'latest_version_id', s.latest_version_id,
-		'active', false, 'active_version', NULL, 'active_version_id', NULL, 'mode', NULL,
-		'scope_target_id', NULL, 'shadow_version', NULL, 'shadow_version_id', NULL);
-COMMENT ON FUNCTION keycard.api_policy_set_json(keycard.policy_sets) IS
-	'PolicySetWithBinding wire object of a policy_sets row (as api.policy_sets)';
+		'active', s.active, 'active_version', s.active_version, 'active_version_id', s.active_version_id,
+		'mode', s.mode, 'scope_target_id', s.scope_target_id, 'shadow_version', s.shadow_version,
+		'shadow_version_id', s.shadow_version_id);
+COMMENT ON FUNCTION keycard.api_policy_set_json(keycard.policy_sets_with_binding) IS
+	'PolicySetWithBinding wire object of a policy_sets_with_binding row (as api.policy_sets)';
 
 CREATE FUNCTION keycard.api_policy_set_version_json(v keycard.policy_set_versions) RETURNS jsonb
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -3527,15 +3526,18 @@ CREATE FUNCTION keycard.api_policy_set_version_json(v keycard.policy_set_version
 	AS $$
 DECLARE
 	statement jsonb;
+	active boolean;
 BEGIN
 	SELECT x.statement INTO statement FROM keycard.attestations x
 	WHERE x.zone_id = v.zone_id AND x.version_id = v.version_id
 	ORDER BY x.attestation_id DESC LIMIT 1;
+	SELECT b.active INTO active FROM keycard.policy_set_versions_with_binding b
+	WHERE b.zone_id = v.zone_id AND b.version_id = v.version_id;
 	RETURN jsonb_build_object(
 		'id', v.version_id, 'policy_set_id', v.policy_set_id, 'version', v.version,
 		'schema_version', v.schema_version, 'manifest', v.manifest, 'manifest_sha', v.manifest_sha,
 		'owner_type', v.owner_type, 'created_at', keycard.api_time(v.created_at), 'created_by', v.created_by,
-		'active', false, 'archived_at', keycard.api_time(v.archived_at), 'archived_by', v.archived_by,
+		'active', coalesce(active, false), 'archived_at', keycard.api_time(v.archived_at), 'archived_by', v.archived_by,
 		'attestation', statement);
 END
 $$;
@@ -3846,7 +3848,7 @@ BEGIN
 	s := keycard.create_policy_set(zone, body ->> 'name', coalesce(keycard.api_string(body, 'scope_type'), 'zone'));
 	PERFORM keycard.api_created();
 	PERFORM keycard.api_add_header('ETag', s.etag);
-	RETURN keycard.api_policy_set_json(s);
+	RETURN keycard.api_policy_set_json(keycard.get_policy_set_with_binding(zone, s.policy_set_id));
 END
 $$;
 COMMENT ON FUNCTION api.create_policy_set(jsonb) IS
@@ -3857,10 +3859,10 @@ CREATE FUNCTION api.get_policy_set(zone_id text, policy_set_id text) RETURNS jso
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
-	s keycard.policy_sets;
+	s keycard.policy_sets_with_binding;
 BEGIN
 	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
-	s := keycard.get_policy_set(zone_id, policy_set_id);
+	s := keycard.get_policy_set_with_binding(zone_id, policy_set_id);
 	PERFORM keycard.api_add_header('ETag', s.etag);
 	RETURN keycard.api_policy_set_json(s);
 END
@@ -3879,7 +3881,7 @@ BEGIN
 	PERFORM keycard.api_body($1, '{}', ARRAY['name']);
 	s := keycard.update_policy_set(zone, id, $1, nullif(keycard.api_header('if-match'), ''));
 	PERFORM keycard.api_add_header('ETag', s.etag);
-	RETURN keycard.api_policy_set_json(s);
+	RETURN keycard.api_policy_set_json(keycard.get_policy_set_with_binding(zone, id));
 END
 $$;
 COMMENT ON FUNCTION api.update_policy_set(jsonb) IS
@@ -3944,7 +3946,7 @@ DECLARE
 BEGIN
 	s := keycard.archive_policy_set(zone, id, nullif(keycard.api_header('if-match'), ''));
 	PERFORM keycard.api_add_header('ETag', s.etag);
-	RETURN keycard.api_policy_set_json(s);
+	RETURN keycard.api_policy_set_json(keycard.get_policy_set_with_binding(zone, id));
 END
 $$;
 COMMENT ON FUNCTION api.archive_policy_set() IS
@@ -4110,5 +4112,164 @@ GRANT EXECUTE ON FUNCTION
 	TO keycard_api, keycard_platform;
 GRANT EXECUTE ON FUNCTION api.rotate_signing_key(jsonb) TO keycard_platform;
 GRANT SELECT ON api.policy_schemas, api.policies, api.policy_versions, api.policy_sets, api.policy_set_versions
+	TO keycard_api, keycard_platform;
+-- Bindings (#20) and drafts (ours) ------------------------------------------------------------
+
+CREATE FUNCTION api.update_policy_set_version(jsonb) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	zone text := keycard.api_path_param('zone-id');
+	v keycard.policy_set_versions_with_binding;
+BEGIN
+	PERFORM keycard.api_body($1, '{}', ARRAY['active', 'mode', 'scope_target_id']);
+	v := keycard.update_policy_set_version(zone, keycard.api_path_param('policy-set-id'),
+		keycard.api_path_param('version-id'), $1);
+	RETURN keycard.api_policy_set_version_json(keycard.get_policy_set_version(zone, v.policy_set_id, v.version_id));
+END
+$$;
+COMMENT ON FUNCTION api.update_policy_set_version(jsonb) IS
+	'PATCH /zones/{zone_id}/policy-sets/{policy_set_id}/versions/{version_id}: {"active": true} activates (or promotes the shadow), {"mode": "shadow"} binds as shadow (ours); {"active": false} is a 400';
+
+CREATE FUNCTION keycard.api_policy_draft_json(d keycard.policy_drafts, format text) RETURNS jsonb
+	LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN pg_catalog.jsonb_build_object(
+		'policy_id', d.policy_id, 'schema_version', d.schema_version, 'base_version_id', d.base_version_id,
+		'cedar_json', CASE WHEN format IS DISTINCT FROM 'cedar' THEN d.cedar_json END,
+		'cedar_raw', CASE WHEN format IS DISTINCT FROM 'json' THEN d.cedar_raw END,
+		'created_at', keycard.api_time(d.created_at), 'updated_at', keycard.api_time(d.updated_at),
+		'updated_by', d.updated_by);
+COMMENT ON FUNCTION keycard.api_policy_draft_json(keycard.policy_drafts, text) IS
+	'PolicyDraft wire object (the content as saved: a draft is not normalized until published)';
+
+CREATE FUNCTION keycard.api_policy_set_draft_json(d keycard.policy_set_drafts_with_warnings) RETURNS jsonb
+	LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN pg_catalog.jsonb_build_object(
+		'policy_set_id', d.policy_set_id, 'manifest', d.manifest, 'schema_version', d.schema_version,
+		'base_version_id', d.base_version_id, 'name', d.name, 'description', d.description,
+		'created_at', keycard.api_time(d.created_at), 'updated_at', keycard.api_time(d.updated_at),
+		'updated_by', d.updated_by)
+		OPERATOR(pg_catalog.||) CASE WHEN d.warnings IS NULL OR d.warnings OPERATOR(pg_catalog.=) '[]'::jsonb THEN '{}'::jsonb
+									 ELSE pg_catalog.jsonb_build_object('warnings', d.warnings) END;
+COMMENT ON FUNCTION keycard.api_policy_set_draft_json(keycard.policy_set_drafts_with_warnings) IS
+	'PolicySetDraft wire object; warnings only when there are some';
+
+CREATE FUNCTION api.get_policy_draft(zone_id text, policy_id text) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	q jsonb := keycard.api_query();
+BEGIN
+	PERFORM keycard.api_check_query(q, ARRAY['format']);
+	RETURN keycard.api_policy_draft_json(keycard.get_policy_draft(zone_id, policy_id), keycard.api_format(q, NULL));
+END
+$$;
+COMMENT ON FUNCTION api.get_policy_draft(text, text) IS 'GET /zones/{zone_id}/policies/{policy_id}/draft (ours; ?format)';
+
+CREATE FUNCTION api.save_policy_draft(jsonb) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	body jsonb := keycard.api_body($1, '{}', ARRAY['schema_version', 'cedar_json', 'cedar_raw', 'base_version_id']);
+BEGIN
+	RETURN keycard.api_policy_draft_json(keycard.save_policy_draft(
+		keycard.api_path_param('zone-id'), keycard.api_path_param('policy-id'),
+		keycard.api_string(body, 'schema_version'), nullif(body -> 'cedar_json', 'null'::jsonb),
+		keycard.api_string(body, 'cedar_raw'), keycard.api_string(body, 'base_version_id')), NULL);
+END
+$$;
+COMMENT ON FUNCTION api.save_policy_draft(jsonb) IS
+	'PUT /zones/{zone_id}/policies/{policy_id}/draft {schema_version?, cedar_json | cedar_raw, base_version_id?} (ours)';
+
+CREATE FUNCTION api.delete_policy_draft() RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	RETURN keycard.api_policy_draft_json(keycard.delete_policy_draft(
+		keycard.api_path_param('zone-id'), keycard.api_path_param('policy-id')), NULL);
+END
+$$;
+COMMENT ON FUNCTION api.delete_policy_draft() IS 'DELETE /zones/{zone_id}/policies/{policy_id}/draft (ours): the deleted draft';
+
+CREATE FUNCTION api.publish_policy_draft() RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v keycard.policy_versions;
+BEGIN
+	v := keycard.publish_policy_draft(keycard.api_path_param('zone-id'), keycard.api_path_param('policy-id'));
+	PERFORM keycard.api_created();
+	RETURN keycard.api_policy_version_json(v, NULL);
+END
+$$;
+COMMENT ON FUNCTION api.publish_policy_draft() IS
+	'POST /zones/{zone_id}/policies/{policy_id}/draft/publish (ours): 201 with the new PolicyVersion';
+
+CREATE FUNCTION api.get_policy_set_draft(zone_id text, policy_set_id text) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
+	RETURN keycard.api_policy_set_draft_json(keycard.get_policy_set_draft(zone_id, policy_set_id));
+END
+$$;
+COMMENT ON FUNCTION api.get_policy_set_draft(text, text) IS 'GET /zones/{zone_id}/policy-sets/{policy_set_id}/draft (ours)';
+
+CREATE FUNCTION api.save_policy_set_draft(jsonb) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	body jsonb := keycard.api_body($1, ARRAY['manifest'], ARRAY['schema_version', 'name', 'description', 'base_version_id']);
+BEGIN
+	RETURN keycard.api_policy_set_draft_json(keycard.save_policy_set_draft(
+		keycard.api_path_param('zone-id'), keycard.api_path_param('policy-set-id'), body -> 'manifest',
+		keycard.api_string(body, 'schema_version'), keycard.api_string(body, 'name'),
+		keycard.api_string(body, 'description'), keycard.api_string(body, 'base_version_id')));
+END
+$$;
+COMMENT ON FUNCTION api.save_policy_set_draft(jsonb) IS
+	'PUT /zones/{zone_id}/policy-sets/{policy_set_id}/draft {manifest, schema_version?, name?, description?, base_version_id?} (ours)';
+
+CREATE FUNCTION api.delete_policy_set_draft() RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	d keycard.policy_set_drafts;
+BEGIN
+	d := keycard.delete_policy_set_draft(keycard.api_path_param('zone-id'), keycard.api_path_param('policy-set-id'));
+	RETURN keycard.api_policy_set_draft_json(ROW(d.*, NULL)::keycard.policy_set_drafts_with_warnings);
+END
+$$;
+COMMENT ON FUNCTION api.delete_policy_set_draft() IS 'DELETE /zones/{zone_id}/policy-sets/{policy_set_id}/draft (ours): the deleted draft';
+
+CREATE FUNCTION api.publish_policy_set_draft() RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v keycard.policy_set_versions;
+BEGIN
+	v := keycard.publish_policy_set_draft(keycard.api_path_param('zone-id'), keycard.api_path_param('policy-set-id'));
+	PERFORM keycard.api_created();
+	RETURN keycard.api_policy_set_version_json(v);
+END
+$$;
+COMMENT ON FUNCTION api.publish_policy_set_draft() IS
+	'POST /zones/{zone_id}/policy-sets/{policy_set_id}/draft/publish (ours): 201 with the new PolicySetVersion';
+
+REVOKE ALL ON FUNCTION api.update_policy_set_version(jsonb), api.get_policy_draft(text, text), api.save_policy_draft(jsonb),
+	api.delete_policy_draft(), api.publish_policy_draft(), api.get_policy_set_draft(text, text),
+	api.save_policy_set_draft(jsonb), api.delete_policy_set_draft(), api.publish_policy_set_draft() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.update_policy_set_version(jsonb), api.get_policy_draft(text, text), api.save_policy_draft(jsonb),
+	api.delete_policy_draft(), api.publish_policy_draft(), api.get_policy_set_draft(text, text),
+	api.save_policy_set_draft(jsonb), api.delete_policy_set_draft(), api.publish_policy_set_draft()
 	TO keycard_api, keycard_platform;
 -- End of the HTTP API section (schema api).
