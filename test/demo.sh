@@ -99,6 +99,9 @@ set_id=$(jget '.id' <"$http_dir/body.json")
 api POST "$Z/policy-sets/$set_id/versions" "{\"schema_version\": \"2026-03-16\", \"manifest\": {\"entries\": [{\"policy_id\": \"$policy\", \"policy_version_id\": \"$pv\"}]}}"
 sv=$(jget '.id' <"$http_dir/body.json")
 echo "    manifest_sha $(jget '.manifest_sha' <"$http_dir/body.json"), attestation $(jget '.attestation.status' <"$http_dir/body.json")"
+api PATCH "$Z/policy-sets/$set_id/versions/$sv" '{"active": true}'
+api GET "$Z/policy-sets/$set_id"
+echo "    active $(jget '.active' <"$http_dir/body.json"), mode $(jget '.mode' <"$http_dir/body.json"), active_version $(jget '.active_version' <"$http_dir/body.json")"
 api GET "$Z/policy-sets/$set_id/versions/$sv/policies?format=cedar"
 api GET "$Z/policy-sets/$set_id/versions/$sv/attestation"
 cp "$http_dir/body.json" "$http_dir/attestation.json"
