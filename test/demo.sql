@@ -77,3 +77,79 @@ SELECT count(*) AS problems FROM keycard.verify_zone(:'zone');
 \set ON_ERROR_STOP off
 UPDATE keycard.policy_versions SET sha = repeat('0', 64) WHERE policy_id = :'policy';
 \set ON_ERROR_STOP on
+
+-- ==============================================================================
+-- Registry part 2: bindings, archive guards and drafts (issue 7).  Uses the
+-- zone, policy and policy set of the steps above.
+-- ==============================================================================
+\echo
+\echo '== B1. Activate: the policy set version becomes the zone''s active binding'
+SELECT version_id AS v1 FROM keycard.policy_set_versions WHERE policy_set_id = :'set' AND version = 1 \gset
+SELECT version_id AS v2 FROM keycard.create_policy_set_version(:'zone', :'set', '{"entries": []}', '2026-03-16') \gset
+SELECT version_id AS v3 FROM keycard.create_policy_set_version(:'zone', :'set',
+       jsonb_build_object('entries', jsonb_build_array(jsonb_build_object('policy_id', :'policy', 'policy_version_id', :'pv'))),
+       '2026-03-16') \gset
+SELECT version, active, mode FROM keycard.activate_policy_set_version(:'zone', :'set', :'v1');
+\echo '   roll forward to version 3, then roll back to version 1: both are "activate version N"'
+SELECT version, active FROM keycard.activate_policy_set_version(:'zone', :'set', :'v3');
+SELECT version, active FROM keycard.activate_policy_set_version(:'zone', :'set', :'v1');
+\echo '   there is no deactivation:'
+\set ON_ERROR_STOP off
+SELECT keycard.update_policy_set_version(:'zone', :'set', :'v1', '{"active": false}');
+\set ON_ERROR_STOP on
+
+\echo
+\echo '== B2. Shadow: version 2 observed beside the active one, then promoted (the shadow slot empties)'
+SELECT version, active, mode FROM keycard.shadow_policy_set_version(:'zone', :'set', :'v2');
+SELECT name, active, active_version, mode, shadow_version FROM keycard.get_policy_set_with_binding(:'zone', :'set');
+SELECT version, active, mode FROM keycard.activate_policy_set_version(:'zone', :'set', :'v2');
+SELECT name, active, active_version, mode, shadow_version FROM keycard.get_policy_set_with_binding(:'zone', :'set');
+
+\echo
+\echo '== B3. Archive guards: a bound version, the policy versions it references and its set cannot be archived'
+SELECT version, active FROM keycard.activate_policy_set_version(:'zone', :'set', :'v3');
+\set ON_ERROR_STOP off
+SELECT keycard.archive_policy_set_version(:'zone', :'set', :'v3');
+SELECT keycard.archive_policy_version(:'zone', :'policy', :'pv');
+SELECT keycard.archive_policy_set(:'zone', :'set');
+\set ON_ERROR_STOP on
+\echo '   an unbound version archives, and then can never be bound:'
+SELECT version, archived_at IS NOT NULL AS archived FROM keycard.archive_policy_set_version(:'zone', :'set', :'v2');
+\set ON_ERROR_STOP off
+SELECT keycard.activate_policy_set_version(:'zone', :'set', :'v2');
+\set ON_ERROR_STOP on
+
+\echo
+\echo '== B4. The binding history: who, when, which request, from which version to which'
+SELECT action, mode, from_version, to_version, actor, to_char(occurred_at, 'HH24:MI:SS.MS') AS at
+FROM keycard.binding_history WHERE zone_id = :'zone' ORDER BY event_id;
+
+\echo
+\echo '== B5. Drafts: a policy set draft that references a version of another schema gets a warning'
+SELECT policy_id AS legacy FROM keycard.create_policy(:'zone', 'legacy-writers') \gset
+SELECT version_id AS legacy_v FROM keycard.create_policy_version(:'zone', :'legacy', '2026-02-24',
+       cedar_raw => 'permit (principal, action == Action::"write", resource);') \gset
+SELECT jsonb_pretty(warnings) AS warnings FROM keycard.save_policy_set_draft(:'zone', :'set',
+       jsonb_build_object('entries', jsonb_build_array(
+           jsonb_build_object('policy_id', :'policy', 'policy_version_id', :'pv'),
+           jsonb_build_object('policy_id', :'legacy', 'policy_version_id', :'legacy_v')))) \gset
+\echo :warnings
+\echo '   publishing applies the strict rules, so this draft is refused:'
+\set ON_ERROR_STOP off
+SELECT keycard.publish_policy_set_draft(:'zone', :'set');
+\set ON_ERROR_STOP on
+\echo '   a policy draft of the legacy policy for the current schema, published as its next version:'
+SELECT schema_version, cedar_raw FROM keycard.save_policy_draft(:'zone', :'legacy', '2026-03-16',
+       cedar_raw => 'permit (principal, action == Action::"write", resource) when { context.on_behalf };');
+SELECT version_id AS legacy_v2, version, schema_version FROM keycard.publish_policy_draft(:'zone', :'legacy') \gset
+SELECT :version AS version, :'schema_version' AS schema_version;
+\echo '   the set draft, fixed, has no warnings and publishes as the next version (the draft stays, based on it):'
+SELECT warnings IS NULL AS no_warnings FROM keycard.save_policy_set_draft(:'zone', :'set',
+       jsonb_build_object('entries', jsonb_build_array(
+           jsonb_build_object('policy_id', :'policy', 'policy_version_id', :'pv'),
+           jsonb_build_object('policy_id', :'legacy', 'policy_version_id', :'legacy_v2'))));
+SELECT version_id AS v4, version, manifest_sha FROM keycard.publish_policy_set_draft(:'zone', :'set') \gset
+SELECT :version AS version, :'manifest_sha' AS manifest_sha;
+SELECT d.base_version_id = :'v4' AS draft_based_on_it FROM keycard.get_policy_set_draft(:'zone', :'set') d;
+SELECT version, active FROM keycard.activate_policy_set_version(:'zone', :'set', :'v4');
+SELECT count(*) AS problems FROM keycard.verify_zone(:'zone');
