@@ -2487,6 +2487,9 @@ COMMENT ON FUNCTION keycard.get_policy_set_with_binding(text, text) IS 'PolicySe
 
 -- Drafts -------------------------------------------------------------------------------------
 
+-- Drafts are written only by the functions below, which check the policy
+-- (set) and base version they name; those rows are never deleted, so no
+-- foreign keys tie the working copies to part 1's tables.
 CREATE TABLE keycard.policy_drafts (
 	zone_id text NOT NULL,
 	policy_id text NOT NULL,
@@ -2500,8 +2503,6 @@ CREATE TABLE keycard.policy_drafts (
 	updated_by text NOT NULL,
 	request_id text,
 	PRIMARY KEY (zone_id, policy_id),
-	FOREIGN KEY (zone_id, policy_id) REFERENCES keycard.policies (zone_id, policy_id),
-	FOREIGN KEY (zone_id, base_version_id) REFERENCES keycard.policy_versions (zone_id, version_id),
 	CHECK ((cedar_json IS NULL) <> (cedar_raw IS NULL))
 );
 COMMENT ON TABLE keycard.policy_drafts IS
@@ -2520,9 +2521,7 @@ CREATE TABLE keycard.policy_set_drafts (
 	updated_at timestamptz NOT NULL,
 	updated_by text NOT NULL,
 	request_id text,
-	PRIMARY KEY (zone_id, policy_set_id),
-	FOREIGN KEY (zone_id, policy_set_id) REFERENCES keycard.policy_sets (zone_id, policy_set_id),
-	FOREIGN KEY (zone_id, base_version_id) REFERENCES keycard.policy_set_versions (zone_id, version_id)
+	PRIMARY KEY (zone_id, policy_set_id)
 );
 COMMENT ON TABLE keycard.policy_set_drafts IS
 	'One mutable working copy per policy set: a manifest (entries with shas filled) that may hold what publishing would refuse';
