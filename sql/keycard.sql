@@ -2960,6 +2960,9 @@ COMMENT ON FUNCTION keycard.api_versions() IS
 	'Accepted X-API-Version values, newest last; an absent header means the newest';
 
 -- Request context ----------------------------------------------------------------
+-- The helpers that run on every request carry no SET search_path (it would cost
+-- a configuration push per call); they are SECURITY INVOKER and name only
+-- pg_catalog and keycard objects, which pg_catalog-first lookup resolves.
 
 CREATE FUNCTION keycard.api_time(ts timestamptz) RETURNS text
 	LANGUAGE sql STABLE PARALLEL SAFE
@@ -2992,21 +2995,24 @@ COMMENT ON FUNCTION keycard.api_path_param(text) IS
 	'A path parameter of a write endpoint, from the X-Keycard-<name> header the nginx site sets';
 
 CREATE FUNCTION keycard.api_add_header(name text, value text) RETURNS void
-	LANGUAGE sql VOLATILE PARALLEL SAFE
-	BEGIN ATOMIC
-		SELECT pg_catalog.set_config('response.headers',
-			(coalesce(nullif(pg_catalog.current_setting('response.headers', true), ''), '[]')::jsonb
-			 OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(name, value)))::text,
-			true);
-	END;
+	LANGUAGE plpgsql VOLATILE PARALLEL SAFE
+	AS $$
+BEGIN
+	PERFORM set_config('response.headers',
+		(coalesce(nullif(current_setting('response.headers', true), ''), '[]')::jsonb
+		 || jsonb_build_array(jsonb_build_object(name, value)))::text, true);
+END
+$$;
 COMMENT ON FUNCTION keycard.api_add_header(text, text) IS
 	'Adds a response header for PostgREST (response.headers, an array of one-member objects)';
 
 CREATE FUNCTION keycard.api_created() RETURNS void
-	LANGUAGE sql VOLATILE PARALLEL SAFE
-	BEGIN ATOMIC
-		SELECT pg_catalog.set_config('response.status', '201', true);
-	END;
+	LANGUAGE plpgsql VOLATILE PARALLEL SAFE
+	AS $$
+BEGIN
+	PERFORM set_config('response.status', '201', true);
+END
+$$;
 COMMENT ON FUNCTION keycard.api_created() IS 'Makes PostgREST answer 201 Created';
 
 CREATE FUNCTION keycard.api_urldecode(s text) RETURNS text
@@ -3040,7 +3046,6 @@ COMMENT ON FUNCTION keycard.api_urldecode(text) IS
 
 CREATE FUNCTION keycard.api_query() RETURNS jsonb
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 -- The client's query string (X-Keycard-Query, set by the nginx site) as
 -- {"name": ["value", ...]}, repeated names keeping their order.
@@ -3077,7 +3082,6 @@ COMMENT ON FUNCTION keycard.api_query() IS
 
 CREATE FUNCTION keycard.api_check_query(q jsonb, allowed text[]) RETURNS void
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 -- Unknown parameters are refused rather than ignored, so that a typo in a
 -- filter never silently returns everything.
@@ -3104,7 +3108,6 @@ COMMENT ON FUNCTION keycard.api_check_query(jsonb, text[]) IS
 
 CREATE FUNCTION keycard.api_format(q jsonb, dflt text) RETURNS text
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	f text := q -> 'format' ->> 0;
@@ -3484,17 +3487,23 @@ COMMENT ON VIEW api.policy_set_versions IS
 -- api_http regress test compare row by row.
 
 CREATE FUNCTION keycard.api_policy_json(p keycard.policies) RETURNS jsonb
-	LANGUAGE sql STABLE PARALLEL SAFE
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	AS $$
+BEGIN
 	RETURN pg_catalog.jsonb_build_object(
 		'id', p.policy_id, 'zone_id', p.zone_id, 'name', p.name, 'description', p.description,
 		'owner_type', p.owner_type, 'created_at', keycard.api_time(p.created_at), 'created_by', p.created_by,
 		'updated_at', keycard.api_time(p.updated_at), 'updated_by', p.updated_by,
 		'archived_at', keycard.api_time(p.archived_at), 'latest_version', p.latest_version,
 		'latest_version_id', p.latest_version_id, 'latest_schema_version', p.latest_schema_version);
+END
+$$;
 COMMENT ON FUNCTION keycard.api_policy_json(keycard.policies) IS 'Policy wire object of a policies row (as api.policies)';
 
 CREATE FUNCTION keycard.api_policy_version_json(v keycard.policy_versions, format text) RETURNS jsonb
-	LANGUAGE sql STABLE PARALLEL SAFE
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	AS $$
+BEGIN
 	RETURN pg_catalog.jsonb_build_object(
 		'id', v.version_id, 'zone_id', v.zone_id, 'policy_id', v.policy_id, 'version', v.version,
 		'schema_version', v.schema_version, 'sha', v.sha, 'owner_type', v.owner_type,
@@ -3502,11 +3511,15 @@ CREATE FUNCTION keycard.api_policy_version_json(v keycard.policy_versions, forma
 		'archived_at', keycard.api_time(v.archived_at), 'archived_by', v.archived_by,
 		'cedar_json', CASE WHEN format IS DISTINCT FROM 'cedar' THEN v.cedar_json END,
 		'cedar_raw', CASE WHEN format IS DISTINCT FROM 'json' THEN v.cedar_raw END);
+END
+$$;
 COMMENT ON FUNCTION keycard.api_policy_version_json(keycard.policy_versions, text) IS
 	'PolicyVersion wire object of a policy_versions row (as api.policy_versions); format json or cedar nulls the other form';
 
 CREATE FUNCTION keycard.api_policy_set_json(s keycard.policy_sets_with_binding) RETURNS jsonb
-	LANGUAGE sql STABLE PARALLEL SAFE
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	AS $$
+BEGIN
 	RETURN pg_catalog.jsonb_build_object(
 		'id', s.policy_set_id, 'zone_id', s.zone_id, 'name', s.name, 'owner_type', s.owner_type,
 		'scope_type', s.scope_type, 'created_at', keycard.api_time(s.created_at), 'created_by', s.created_by,
@@ -3516,12 +3529,13 @@ CREATE FUNCTION keycard.api_policy_set_json(s keycard.policy_sets_with_binding) 
 		'active', s.active, 'active_version', s.active_version, 'active_version_id', s.active_version_id,
 		'mode', s.mode, 'scope_target_id', s.scope_target_id, 'shadow_version', s.shadow_version,
 		'shadow_version_id', s.shadow_version_id);
+END
+$$;
 COMMENT ON FUNCTION keycard.api_policy_set_json(keycard.policy_sets_with_binding) IS
 	'PolicySetWithBinding wire object of a policy_sets_with_binding row (as api.policy_sets)';
 
 CREATE FUNCTION keycard.api_policy_set_version_json(v keycard.policy_set_versions) RETURNS jsonb
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	statement jsonb;
@@ -4132,18 +4146,24 @@ COMMENT ON FUNCTION api.update_policy_set_version(jsonb) IS
 	'PATCH /zones/{zone_id}/policy-sets/{policy_set_id}/versions/{version_id}: {"active": true} activates (or promotes the shadow), {"mode": "shadow"} binds as shadow (ours); {"active": false} is a 400';
 
 CREATE FUNCTION keycard.api_policy_draft_json(d keycard.policy_drafts, format text) RETURNS jsonb
-	LANGUAGE sql STABLE PARALLEL SAFE
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	AS $$
+BEGIN
 	RETURN pg_catalog.jsonb_build_object(
 		'policy_id', d.policy_id, 'schema_version', d.schema_version, 'base_version_id', d.base_version_id,
 		'cedar_json', CASE WHEN format IS DISTINCT FROM 'cedar' THEN d.cedar_json END,
 		'cedar_raw', CASE WHEN format IS DISTINCT FROM 'json' THEN d.cedar_raw END,
 		'created_at', keycard.api_time(d.created_at), 'updated_at', keycard.api_time(d.updated_at),
 		'updated_by', d.updated_by);
+END
+$$;
 COMMENT ON FUNCTION keycard.api_policy_draft_json(keycard.policy_drafts, text) IS
 	'PolicyDraft wire object (the content as saved: a draft is not normalized until published)';
 
 CREATE FUNCTION keycard.api_policy_set_draft_json(d keycard.policy_set_drafts_with_warnings) RETURNS jsonb
-	LANGUAGE sql STABLE PARALLEL SAFE
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	AS $$
+BEGIN
 	RETURN pg_catalog.jsonb_build_object(
 		'policy_set_id', d.policy_set_id, 'manifest', d.manifest, 'schema_version', d.schema_version,
 		'base_version_id', d.base_version_id, 'name', d.name, 'description', d.description,
@@ -4151,6 +4171,8 @@ CREATE FUNCTION keycard.api_policy_set_draft_json(d keycard.policy_set_drafts_wi
 		'updated_by', d.updated_by)
 		OPERATOR(pg_catalog.||) CASE WHEN d.warnings IS NULL OR d.warnings OPERATOR(pg_catalog.=) '[]'::jsonb THEN '{}'::jsonb
 									 ELSE pg_catalog.jsonb_build_object('warnings', d.warnings) END;
+END
+$$;
 COMMENT ON FUNCTION keycard.api_policy_set_draft_json(keycard.policy_set_drafts_with_warnings) IS
 	'PolicySetDraft wire object; warnings only when there are some';
 
