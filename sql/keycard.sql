@@ -2269,17 +2269,15 @@ BEGIN
 	PERFORM pg_advisory_xact_lock(1801675527, hashtext(z || '/' || s.scope_type || '/' || target));
 	INSERT INTO keycard.binding_locks AS l (zone_id, policy_set_id) VALUES (z, sid)
 	ON CONFLICT ON CONSTRAINT binding_locks_pkey DO UPDATE SET changes = l.changes + 1;
-	SELECT x.set_archived_at, x.version, x.version_archived_at, x.archived_entries,
+	SELECT x.set_archived_at, x.version, x.version_archived_at, x.has_archived_entries,
 		   a.policy_set_id AS active_set, a.version_id AS active_id, a.version AS active_version,
 		   h.policy_set_id AS shadow_set, h.version_id AS shadow_id, h.version AS shadow_version
 	INTO cur
 	FROM (SELECT (SELECT y.archived_at FROM keycard.policy_sets y WHERE y.zone_id = z AND y.policy_set_id = sid) AS set_archived_at,
 				 w.version, w.archived_at AS version_archived_at,
-				 (SELECT string_agg(format('version %s of policy "%s"', pv.version, p.name), ', ' ORDER BY e.position)
-				  FROM keycard.policy_set_version_entries e
-				  JOIN keycard.policy_versions pv ON pv.zone_id = e.zone_id AND pv.version_id = e.policy_version_id
-				  JOIN keycard.policies p ON p.zone_id = e.zone_id AND p.policy_id = e.policy_id
-				  WHERE e.zone_id = z AND e.version_id = vid AND pv.archived_at IS NOT NULL) AS archived_entries
+				 EXISTS (SELECT 1 FROM keycard.policy_set_version_entries e
+						 JOIN keycard.policy_versions pv ON pv.zone_id = e.zone_id AND pv.version_id = e.policy_version_id
+						 WHERE e.zone_id = z AND e.version_id = vid AND pv.archived_at IS NOT NULL) AS has_archived_entries
 		  FROM keycard.policy_set_versions w
 		  WHERE w.zone_id = z AND w.version_id = vid AND w.policy_set_id = sid) x
 	LEFT JOIN keycard.bindings a
@@ -2297,10 +2295,15 @@ BEGIN
 		PERFORM keycard.raise_error('archived', format('version %s of policy set "%s" is archived', cur.version, s.name),
 			'An archived version cannot be bound.', 'Bind a version that is not archived.');
 	END IF;
-	IF cur.archived_entries IS NOT NULL THEN
+	IF cur.has_archived_entries THEN
 		PERFORM keycard.raise_error('archived',
 			format('version %s of policy set "%s" references archived policy versions', cur.version, s.name),
-			format('Archived: %s.', cur.archived_entries), 'Create a policy set version without them and bind that one.');
+			(SELECT format('Archived: %s.', string_agg(format('version %s of policy "%s"', pv.version, p.name), ', ' ORDER BY e.position))
+			 FROM keycard.policy_set_version_entries e
+			 JOIN keycard.policy_versions pv ON pv.zone_id = e.zone_id AND pv.version_id = e.policy_version_id
+			 JOIN keycard.policies p ON p.zone_id = e.zone_id AND p.policy_id = e.policy_id
+			 WHERE e.zone_id = z AND e.version_id = vid AND pv.archived_at IS NOT NULL),
+			'Create a policy set version without them and bind that one.');
 	END IF;
 
 	IF vid = (CASE m WHEN 'active' THEN cur.active_id ELSE cur.shadow_id END) THEN
