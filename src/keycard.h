@@ -15,4 +15,32 @@
 extern void keycard_keys_init(void);
 extern void keycard_registry_init(void);
 
+/*
+ * psprintf for a va_list: the message of a function taking (fmt, ...) that
+ * passes its arguments on.  PostgreSQL exports no va_list form of psprintf
+ * (pvsnprintf needs a buffer of the right size); appendStringInfoVA asks to
+ * be called again after growing the buffer, hence the va_copy.
+ */
+static inline char *keycard_vpsprintf(const char *fmt, va_list args) pg_attribute_printf(1, 0);
+
+static inline char *
+keycard_vpsprintf(const char *fmt, va_list args)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (;;)
+	{
+		va_list		copy;
+		int			needed;
+
+		va_copy(copy, args);
+		needed = appendStringInfoVA(&buf, fmt, copy);
+		va_end(copy);
+		if (needed == 0)
+			return buf.data;
+		enlargeStringInfo(&buf, needed);
+	}
+}
+
 #endif							/* KEYCARD_H */

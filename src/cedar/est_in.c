@@ -24,6 +24,7 @@
 #include "cedar/cedar.h"
 #include "cedar/lexer.h"
 #include "cedar/parser.h"
+#include "keycard.h"
 
 typedef struct Reader
 {
@@ -42,24 +43,15 @@ static void rerr(Reader *r, const char *hint, const char *fmt,...) pg_attribute_
 static void
 rerr(Reader *r, const char *hint, const char *fmt,...)
 {
-	StringInfoData msg;
+	va_list		args;
+	char	   *msg;
 
-	initStringInfo(&msg);
-	for (;;)
-	{
-		va_list		args;
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&msg, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&msg, needed);
-	}
+	va_start(args, fmt);
+	msg = keycard_vpsprintf(fmt, args);
+	va_end(args);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid Cedar EST policy: %s", msg.data),
+			 errmsg("invalid Cedar EST policy: %s", msg),
 			 errdetail("The error is at JSON path %s.", r->path.len ? r->path.data : "$"),
 			 hint ? errhint("%s", hint) : 0));
 	pg_unreachable();

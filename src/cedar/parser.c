@@ -25,6 +25,7 @@
 #include "cedar/cedar.h"
 #include "cedar/lexer.h"
 #include "cedar/parser.h"
+#include "keycard.h"
 
 typedef struct Parser
 {
@@ -75,25 +76,16 @@ static void perr(Parser *p, int start, int end, const char *hint,
 static void
 perr(Parser *p, int start, int end, const char *hint, const char *fmt,...)
 {
-	StringInfoData msg;
+	va_list		args;
+	char	   *msg;
 	int			line;
 	int			column;
 	int			n;
 	char		tokbuf[64];
 
-	initStringInfo(&msg);
-	for (;;)
-	{
-		va_list		args;
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&msg, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&msg, needed);
-	}
+	va_start(args, fmt);
+	msg = keycard_vpsprintf(fmt, args);
+	va_end(args);
 
 	cedar_position(p->src, p->len, start, &line, &column);
 	/* the offending text, cut to a whole character and a printable length */
@@ -124,7 +116,7 @@ perr(Parser *p, int start, int end, const char *hint, const char *fmt,...)
 
 	ereport(ERROR,
 			(errcode(ERRCODE_SYNTAX_ERROR),
-			 errmsg("invalid Cedar policy: %s", msg.data),
+			 errmsg("invalid Cedar policy: %s", msg),
 			 errdetail("The error is at line %d, column %d, at %s.",
 					   line, column, tokbuf),
 			 hint ? errhint("%s", hint) : 0));

@@ -17,6 +17,7 @@
 #include "cedar/schema.h"
 #include "cedar/schema_int.h"
 #include "common/hashfn.h"
+#include "keycard.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -305,24 +306,15 @@ static void j_error(JCtx *cx, const char *fmt,...) pg_attribute_printf(2, 3);
 static void
 j_error(JCtx *cx, const char *fmt,...)
 {
-	StringInfoData msg;
+	va_list		args;
+	char	   *msg;
 
-	initStringInfo(&msg);
-	for (;;)
-	{
-		va_list		args;
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&msg, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&msg, needed);
-	}
+	va_start(args, fmt);
+	msg = keycard_vpsprintf(fmt, args);
+	va_end(args);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid Cedar JSON schema: %s", msg.data),
+			 errmsg("invalid Cedar JSON schema: %s", msg),
 			 errdetail("At JSON path %s%s.",
 					   cx->path.len > 120 ? "..." : "",
 					   cx->path.len == 0 ? "$" :

@@ -15,6 +15,7 @@
 
 #include "cedar/schema.h"
 #include "cedar/schema_int.h"
+#include "keycard.h"
 #include "miscadmin.h"
 
 typedef enum DefKind
@@ -58,24 +59,15 @@ static void schema_error(const char *detail, const char *fmt,...) pg_attribute_p
 static void
 schema_error(const char *detail, const char *fmt,...)
 {
-	StringInfoData msg;
+	va_list		args;
+	char	   *msg;
 
-	initStringInfo(&msg);
-	for (;;)
-	{
-		va_list		args;
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&msg, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&msg, needed);
-	}
+	va_start(args, fmt);
+	msg = keycard_vpsprintf(fmt, args);
+	va_end(args);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-			 errmsg("invalid Cedar schema: %s", msg.data),
+			 errmsg("invalid Cedar schema: %s", msg),
 			 detail ? errdetail("%s", detail) : 0));
 }
 

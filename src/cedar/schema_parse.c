@@ -15,6 +15,7 @@
 #include "cedar/lexer.h"
 #include "cedar/schema.h"
 #include "cedar/schema_int.h"
+#include "keycard.h"
 #include "miscadmin.h"
 
 typedef struct SP
@@ -60,24 +61,15 @@ static void sp_error_at(SP *p, const CedarToken *t, const char *fmt,...) pg_attr
 static void
 sp_error_at(SP *p, const CedarToken *t, const char *fmt,...)
 {
-	StringInfoData msg;
+	va_list		args;
+	char	   *msg;
 
-	initStringInfo(&msg);
-	for (;;)
-	{
-		va_list		args;
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&msg, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&msg, needed);
-	}
+	va_start(args, fmt);
+	msg = keycard_vpsprintf(fmt, args);
+	va_end(args);
 	ereport(ERROR,
 			(errcode(ERRCODE_SYNTAX_ERROR),
-			 errmsg("invalid Cedar schema: %s", msg.data),
+			 errmsg("invalid Cedar schema: %s", msg),
 			 errdetail("At line %d, column %d.", t->line, t->column)));
 }
 
