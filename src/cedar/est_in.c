@@ -17,11 +17,11 @@
 
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
 #include "cedar/cedar.h"
+#include "cedar/jsonb_read.h"
 #include "cedar/lexer.h"
 #include "cedar/parser.h"
 #include "keycard.h"
@@ -31,12 +31,6 @@ typedef struct Reader
 	StringInfoData path;		/* JSON path of the value being read */
 	int			depth;
 } Reader;
-
-typedef struct Member
-{
-	CedarString key;
-	JsonbValue	val;
-} Member;
 
 static void rerr(Reader *r, const char *hint, const char *fmt,...) pg_attribute_printf(3, 4) pg_attribute_noreturn();
 
@@ -57,125 +51,34 @@ rerr(Reader *r, const char *hint, const char *fmt,...)
 	pg_unreachable();
 }
 
-/* Path bookkeeping: push returns the length to restore */
+/* The path to a member, as push_key (jsonb_read.c) writes it */
 static int
 push_key_path(Reader *r, const CedarString *key)
 {
-	int			old = r->path.len;
-
-	if (cedarpol_is_ident(key->data, key->len))
-		appendStringInfo(&r->path, ".%s", key->data);
-	else
-	{
-		appendStringInfoString(&r->path, "[");
-		escape_json(&r->path, key->data);
-		appendStringInfoString(&r->path, "]");
-	}
-	return old;
-}
-
-static int
-push_index_path(Reader *r, int i)
-{
-	int			old = r->path.len;
-
-	appendStringInfo(&r->path, "[%d]", i);
-	return old;
-}
-
-static void
-pop_path(Reader *r, int old)
-{
-	r->path.len = old;
-	r->path.data[old] = '\0';
-}
-
-static const char *
-json_type_name(const JsonbValue *v)
-{
-	switch (v->type)
-	{
-		case jbvNull:
-			return "null";
-		case jbvString:
-			return "a string";
-		case jbvNumeric:
-			return "a number";
-		case jbvBool:
-			return "a boolean";
-		case jbvBinary:
-			return JsonContainerIsObject(v->val.binary.data) ? "an object" : "an array";
-		default:
-			return "a value";
-	}
-}
-
-static bool
-is_object(const JsonbValue *v)
-{
-	return v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data);
-}
-
-static bool
-is_array(const JsonbValue *v)
-{
-	return v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data);
+	return cedar_jsonb_push_key(&r->path, key->data, key->len);
 }
 
 /* The members of an object (keys unique and sorted, as jsonb keeps them) */
-static Member *
+static CedarJsonbMember *
 object_members(Reader *r, const JsonbValue *v, const char *what, int *n)
 {
-	JsonbIterator *it;
-	JsonbIteratorToken tok;
-	JsonbValue	x;
-	Member	   *m;
-	int			cap;
-
-	if (!is_object(v))
-		rerr(r, NULL, "%s must be an object, not %s", what, json_type_name(v));
-	cap = Max(JsonContainerSize(v->val.binary.data), 1);
-	m = palloc(mul_size(cap, sizeof(Member)));
-	*n = 0;
-	it = JsonbIteratorInit(v->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &x, true)) != WJB_DONE)
-	{
-		if (tok == WJB_KEY)
-		{
-			m[*n].key = cedarpol_make_string(x.val.string.val, x.val.string.len);
-		}
-		else if (tok == WJB_VALUE)
-			m[(*n)++].val = x;
-	}
-	return m;
+	if (!cedar_jsonb_is_object(v))
+		rerr(r, NULL, "%s must be an object, not %s", what, cedar_jsonb_kind(v));
+	return cedar_jsonb_members(v, n);
 }
 
 static JsonbValue *
 array_elems(Reader *r, const JsonbValue *v, const char *what, int *n)
 {
-	JsonbIterator *it;
-	JsonbIteratorToken tok;
-	JsonbValue	x;
-	JsonbValue *e;
-
-	if (!is_array(v))
-		rerr(r, NULL, "%s must be an array, not %s", what, json_type_name(v));
-	e = palloc(mul_size(Max(JsonContainerSize(v->val.binary.data), 1), sizeof(JsonbValue)));
-	*n = 0;
-	it = JsonbIteratorInit(v->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &x, true)) != WJB_DONE)
-	{
-		if (tok == WJB_ELEM)
-			e[(*n)++] = x;
-		CHECK_FOR_INTERRUPTS();
-	}
-	return e;
+	if (!cedar_jsonb_is_array(v))
+		rerr(r, NULL, "%s must be an array, not %s", what, cedar_jsonb_kind(v));
+	return cedar_jsonb_elems(v, n);
 }
 
 /* Finds member key; errors if required and missing */
-static Member *
-find_member(Reader *r, Member *m, int n, const char *key, bool required,
-			const char *what)
+static CedarJsonbMember *
+find_member(Reader *r, CedarJsonbMember *m, int n, const char *key,
+			bool required, const char *what)
 {
 	for (int i = 0; i < n; i++)
 	{
@@ -189,8 +92,8 @@ find_member(Reader *r, Member *m, int n, const char *key, bool required,
 
 /* Errors on members other than the allowed ones */
 static void
-check_members(Reader *r, Member *m, int n, const char *const *allowed,
-			  const char *what)
+check_members(Reader *r, CedarJsonbMember *m, int n,
+			  const char *const *allowed, const char *what)
 {
 	for (int i = 0; i < n; i++)
 	{
@@ -216,7 +119,7 @@ get_string(Reader *r, const JsonbValue *v, const char *what)
 	CedarString s;
 
 	if (v->type != jbvString)
-		rerr(r, NULL, "%s must be a string, not %s", what, json_type_name(v));
+		rerr(r, NULL, "%s must be a string, not %s", what, cedar_jsonb_kind(v));
 	/* not pnstrdup: Cedar strings may hold NUL */
 	s = cedarpol_make_string(v->val.string.val, v->val.string.len);
 	return s;
@@ -224,12 +127,12 @@ get_string(Reader *r, const JsonbValue *v, const char *what)
 
 /* A string member, with the path pointing at it on error */
 static CedarString
-member_string(Reader *r, Member *m, const char *what)
+member_string(Reader *r, CedarJsonbMember *m, const char *what)
 {
 	int			old = push_key_path(r, &m->key);
 	CedarString s = get_string(r, &m->val, what);
 
-	pop_path(r, old);
+	cedar_jsonb_pop(&r->path, old);
 	return s;
 }
 
@@ -250,9 +153,9 @@ read_uid(Reader *r, const JsonbValue *v)
 {
 	static const char *const allowed[] = {"type", "id", NULL};
 	CedarEntityUid uid;
-	Member	   *m;
+	CedarJsonbMember *m;
 	int			n;
-	Member	   *t;
+	CedarJsonbMember *t;
 	int			old;
 
 	m = object_members(r, v, "an entity reference", &n);
@@ -260,14 +163,14 @@ read_uid(Reader *r, const JsonbValue *v)
 	{
 		old = push_key_path(r, &m[0].key);
 		uid = read_uid(r, &m[0].val);
-		pop_path(r, old);
+		cedar_jsonb_pop(&r->path, old);
 		return uid;
 	}
 	check_members(r, m, n, allowed, "an entity reference");
 	t = find_member(r, m, n, "type", true, "an entity reference");
 	old = push_key_path(r, &t->key);
 	uid.type = get_name(r, &t->val, "entity type");
-	pop_path(r, old);
+	cedar_jsonb_pop(&r->path, old);
 	uid.id = member_string(r, find_member(r, m, n, "id", true, "an entity reference"),
 						   "an entity id");
 	uid.start = uid.end = -1;
@@ -283,9 +186,9 @@ reject_slot(Reader *r)
 
 /* An "entity" member (or a slot) of a scope constraint */
 static CedarEntityUid
-scope_entity(Reader *r, Member *m, int n, const char *what)
+scope_entity(Reader *r, CedarJsonbMember *m, int n, const char *what)
 {
-	Member	   *e;
+	CedarJsonbMember *e;
 	CedarEntityUid uid;
 	int			old;
 
@@ -294,7 +197,7 @@ scope_entity(Reader *r, Member *m, int n, const char *what)
 	e = find_member(r, m, n, "entity", true, what);
 	old = push_key_path(r, &e->key);
 	uid = read_uid(r, &e->val);
-	pop_path(r, old);
+	cedar_jsonb_pop(&r->path, old);
 	return uid;
 }
 
@@ -310,7 +213,7 @@ read_scope(Reader *r, const JsonbValue *v, int index, CedarScope *s)
 {
 	static const char *const what[] = {"the principal constraint",
 	"the action constraint", "the resource constraint"};
-	Member	   *m;
+	CedarJsonbMember *m;
 	int			n;
 	CedarString op;
 
@@ -338,7 +241,7 @@ read_scope(Reader *r, const JsonbValue *v, int index, CedarScope *s)
 	else if (strcmp(op.data, "in") == 0 && index == 1)
 	{
 		static const char *const allowed[] = {"op", "entity", "entities", NULL};
-		Member	   *es = find_member(r, m, n, "entities", false, what[index]);
+		CedarJsonbMember *es = find_member(r, m, n, "entities", false, what[index]);
 
 		check_members(r, m, n, allowed, what[index]);
 		if (es && find_member(r, m, n, "entity", false, what[index]))
@@ -352,13 +255,13 @@ read_scope(Reader *r, const JsonbValue *v, int index, CedarScope *s)
 			s->uids = palloc(mul_size(Max(s->nuids, 1), sizeof(CedarEntityUid)));
 			for (int i = 0; i < s->nuids; i++)
 			{
-				int			old2 = push_index_path(r, i);
+				int			old2 = cedar_jsonb_push_index(&r->path, i);
 
 				s->uids[i] = read_uid(r, &elems[i]);
 				check_action_type(r, &s->uids[i]);
-				pop_path(r, old2);
+				cedar_jsonb_pop(&r->path, old2);
 			}
-			pop_path(r, old);
+			cedar_jsonb_pop(&r->path, old);
 		}
 		else
 		{
@@ -379,18 +282,18 @@ read_scope(Reader *r, const JsonbValue *v, int index, CedarScope *s)
 	{
 		static const char *const allowed[] = {"op", "entity_type", "in", NULL};
 		static const char *const in_allowed[] = {"entity", "slot", NULL};
-		Member	   *t = find_member(r, m, n, "entity_type", true, what[index]);
-		Member	   *in = find_member(r, m, n, "in", false, what[index]);
+		CedarJsonbMember *t = find_member(r, m, n, "entity_type", true, what[index]);
+		CedarJsonbMember *in = find_member(r, m, n, "in", false, what[index]);
 		int			old;
 
 		check_members(r, m, n, allowed, what[index]);
 		old = push_key_path(r, &t->key);
 		s->entity_type = get_name(r, &t->val, "entity type");
-		pop_path(r, old);
+		cedar_jsonb_pop(&r->path, old);
 		s->kind = CEDAR_SCOPE_IS;
 		if (in)
 		{
-			Member	   *im;
+			CedarJsonbMember *im;
 			int			nim;
 
 			old = push_key_path(r, &in->key);
@@ -398,7 +301,7 @@ read_scope(Reader *r, const JsonbValue *v, int index, CedarScope *s)
 			check_members(r, im, nim, in_allowed, "\"in\"");
 			s->uid = scope_entity(r, im, nim, "\"in\"");
 			s->kind = CEDAR_SCOPE_IS_IN;
-			pop_path(r, old);
+			cedar_jsonb_pop(&r->path, old);
 		}
 	}
 	else
@@ -409,13 +312,13 @@ static CedarExpr *read_expr(Reader *r, const JsonbValue *v);
 
 /* A member holding an expression */
 static CedarExpr *
-member_expr(Reader *r, Member *m, int n, const char *key, const char *what)
+member_expr(Reader *r, CedarJsonbMember *m, int n, const char *key, const char *what)
 {
-	Member	   *x = find_member(r, m, n, key, true, what);
+	CedarJsonbMember *x = find_member(r, m, n, key, true, what);
 	int			old = push_key_path(r, &x->key);
 	CedarExpr  *e = read_expr(r, &x->val);
 
-	pop_path(r, old);
+	cedar_jsonb_pop(&r->path, old);
 	return e;
 }
 
@@ -496,7 +399,7 @@ read_value(Reader *r, const JsonbValue *v)
 		case jbvNull:
 			rerr(r, NULL, "null is not a Cedar value");
 		case jbvBinary:
-			if (is_array(v))
+			if (cedar_jsonb_is_array(v))
 			{
 				int			n;
 				JsonbValue *elems = array_elems(r, v, "a set", &n);
@@ -506,16 +409,16 @@ read_value(Reader *r, const JsonbValue *v)
 				e->u.list.items = palloc(mul_size(Max(n, 1), sizeof(CedarExpr *)));
 				for (int i = 0; i < n; i++)
 				{
-					int			old = push_index_path(r, i);
+					int			old = cedar_jsonb_push_index(&r->path, i);
 
 					e->u.list.items[i] = read_value(r, &elems[i]);
-					pop_path(r, old);
+					cedar_jsonb_pop(&r->path, old);
 				}
 			}
 			else
 			{
 				int			n;
-				Member	   *m = object_members(r, v, "a value", &n);
+				CedarJsonbMember *m = object_members(r, v, "a value", &n);
 
 				if (n == 1 && strcmp(m[0].key.data, "__entity") == 0)
 				{
@@ -523,16 +426,16 @@ read_value(Reader *r, const JsonbValue *v)
 
 					e = cedarpol_new_expr(CEDAR_EXPR_ENTITY, -1, -1);
 					e->u.uid = read_uid(r, &m[0].val);
-					pop_path(r, old);
+					cedar_jsonb_pop(&r->path, old);
 				}
 				else if (n == 1 && strcmp(m[0].key.data, "__extn") == 0)
 				{
 					static const char *const allowed[] = {"fn", "arg", "args", NULL};
 					int			old = push_key_path(r, &m[0].key);
-					Member	   *em;
+					CedarJsonbMember *em;
 					int			nem;
-					Member	   *arg;
-					Member	   *args;
+					CedarJsonbMember *arg;
+					CedarJsonbMember *args;
 					CedarString fn;
 					CedarExpr **argv;
 					int			nargs;
@@ -552,7 +455,7 @@ read_value(Reader *r, const JsonbValue *v)
 						argv = palloc(sizeof(CedarExpr *));
 						argv[0] = read_value(r, &arg->val);
 						nargs = 1;
-						pop_path(r, old2);
+						cedar_jsonb_pop(&r->path, old2);
 					}
 					else
 					{
@@ -562,15 +465,15 @@ read_value(Reader *r, const JsonbValue *v)
 						argv = palloc(mul_size(Max(nargs, 1), sizeof(CedarExpr *)));
 						for (int i = 0; i < nargs; i++)
 						{
-							int			old3 = push_index_path(r, i);
+							int			old3 = cedar_jsonb_push_index(&r->path, i);
 
 							argv[i] = read_value(r, &elems[i]);
-							pop_path(r, old3);
+							cedar_jsonb_pop(&r->path, old3);
 						}
-						pop_path(r, old2);
+						cedar_jsonb_pop(&r->path, old2);
 					}
 					e = make_call(r, fn, argv, nargs);
-					pop_path(r, old);
+					cedar_jsonb_pop(&r->path, old);
 				}
 				else
 				{
@@ -588,7 +491,7 @@ read_value(Reader *r, const JsonbValue *v)
 
 						e->u.record.keys[i] = m[i].key;
 						e->u.record.values[i] = read_value(r, &m[i].val);
-						pop_path(r, old);
+						cedar_jsonb_pop(&r->path, old);
 					}
 				}
 			}
@@ -657,9 +560,9 @@ static const struct
 static CedarExpr *
 read_expr(Reader *r, const JsonbValue *v)
 {
-	Member	   *m;
+	CedarJsonbMember *m;
 	int			n;
-	Member	   *op;
+	CedarJsonbMember *op;
 	const char *key;
 	JsonbValue *body;
 	CedarExpr  *e = NULL;
@@ -698,7 +601,7 @@ read_expr(Reader *r, const JsonbValue *v)
 			 strcmp(key, "isEmpty") == 0)
 	{
 		static const char *const allowed[] = {"arg", NULL};
-		Member	   *am;
+		CedarJsonbMember *am;
 		int			na;
 
 		am = object_members(r, body, "an operator", &na);
@@ -710,9 +613,9 @@ read_expr(Reader *r, const JsonbValue *v)
 	else if (strcmp(key, ".") == 0 || strcmp(key, "has") == 0)
 	{
 		static const char *const allowed[] = {"left", "attr", NULL};
-		Member	   *am;
+		CedarJsonbMember *am;
 		int			na;
-		Member	   *attr;
+		CedarJsonbMember *attr;
 		int			old2;
 
 		am = object_members(r, body, "an attribute operator", &na);
@@ -742,7 +645,7 @@ read_expr(Reader *r, const JsonbValue *v)
 				e->u.has.path = palloc(mul_size(e->u.has.npath, sizeof(CedarString)));
 				for (int i = 0; i < e->u.has.npath; i++)
 				{
-					int			old3 = push_index_path(r, i);
+					int			old3 = cedar_jsonb_push_index(&r->path, i);
 					CedarString s = get_string(r, &elems[i], "an attribute");
 
 					/* a path of several attributes is written a.b.c */
@@ -750,11 +653,11 @@ read_expr(Reader *r, const JsonbValue *v)
 						(!cedarpol_is_ident(s.data, s.len) || cedarpol_is_reserved(s.data, s.len)))
 						rerr(r, NULL, "attribute \"%s\" in a \"has\" path must be an identifier", s.data);
 					e->u.has.path[i] = s;
-					pop_path(r, old3);
+					cedar_jsonb_pop(&r->path, old3);
 				}
 			}
 		}
-		pop_path(r, old2);
+		cedar_jsonb_pop(&r->path, old2);
 		e->u.attr.a = member_expr(r, am, na, "left", "an attribute operator");
 		if (e->kind == CEDAR_EXPR_HAS)
 			e->u.has.a = e->u.attr.a;
@@ -762,9 +665,9 @@ read_expr(Reader *r, const JsonbValue *v)
 	else if (strcmp(key, "like") == 0)
 	{
 		static const char *const allowed[] = {"left", "pattern", NULL};
-		Member	   *am;
+		CedarJsonbMember *am;
 		int			na;
-		Member	   *pat;
+		CedarJsonbMember *pat;
 		JsonbValue *elems;
 		int			nelems;
 		int			cap;
@@ -781,7 +684,7 @@ read_expr(Reader *r, const JsonbValue *v)
 		e->u.like.elems = palloc(mul_size(cap, sizeof(CedarPatternElem)));
 		for (int i = 0; i < nelems; i++)
 		{
-			int			old3 = push_index_path(r, i);
+			int			old3 = cedar_jsonb_push_index(&r->path, i);
 
 			if (elems[i].type == jbvString)
 			{
@@ -801,7 +704,7 @@ read_expr(Reader *r, const JsonbValue *v)
 			else
 			{
 				static const char *const lit_allowed[] = {"Literal", NULL};
-				Member	   *lm;
+				CedarJsonbMember *lm;
 				int			nl;
 				CedarString s;
 
@@ -833,16 +736,16 @@ read_expr(Reader *r, const JsonbValue *v)
 					j += len;
 				}
 			}
-			pop_path(r, old3);
+			cedar_jsonb_pop(&r->path, old3);
 		}
-		pop_path(r, old2);
+		cedar_jsonb_pop(&r->path, old2);
 	}
 	else if (strcmp(key, "is") == 0)
 	{
 		static const char *const allowed[] = {"left", "entity_type", "in", NULL};
-		Member	   *am;
+		CedarJsonbMember *am;
 		int			na;
-		Member	   *t;
+		CedarJsonbMember *t;
 		int			old2;
 
 		am = object_members(r, body, "\"is\"", &na);
@@ -852,14 +755,14 @@ read_expr(Reader *r, const JsonbValue *v)
 		t = find_member(r, am, na, "entity_type", true, "\"is\"");
 		old2 = push_key_path(r, &t->key);
 		e->u.is.entity_type = get_name(r, &t->val, "entity type");
-		pop_path(r, old2);
+		cedar_jsonb_pop(&r->path, old2);
 		if (find_member(r, am, na, "in", false, "\"is\""))
 			e->u.is.in = member_expr(r, am, na, "in", "\"is\"");
 	}
 	else if (strcmp(key, "if-then-else") == 0)
 	{
 		static const char *const allowed[] = {"if", "then", "else", NULL};
-		Member	   *am;
+		CedarJsonbMember *am;
 		int			na;
 
 		am = object_members(r, body, "\"if-then-else\"", &na);
@@ -879,15 +782,15 @@ read_expr(Reader *r, const JsonbValue *v)
 		e->u.list.items = palloc(mul_size(Max(ne, 1), sizeof(CedarExpr *)));
 		for (int i = 0; i < ne; i++)
 		{
-			int			old2 = push_index_path(r, i);
+			int			old2 = cedar_jsonb_push_index(&r->path, i);
 
 			e->u.list.items[i] = read_expr(r, &elems[i]);
-			pop_path(r, old2);
+			cedar_jsonb_pop(&r->path, old2);
 		}
 	}
 	else if (strcmp(key, "Record") == 0)
 	{
-		Member	   *am;
+		CedarJsonbMember *am;
 		int			na;
 
 		am = object_members(r, body, "\"Record\"", &na);
@@ -901,7 +804,7 @@ read_expr(Reader *r, const JsonbValue *v)
 
 			e->u.record.keys[i] = am[i].key;
 			e->u.record.values[i] = read_expr(r, &am[i].val);
-			pop_path(r, old2);
+			cedar_jsonb_pop(&r->path, old2);
 		}
 	}
 	else
@@ -909,7 +812,7 @@ read_expr(Reader *r, const JsonbValue *v)
 		for (int i = 0; i < lengthof(binary_ops); i++)
 		{
 			static const char *const allowed[] = {"left", "right", NULL};
-			Member	   *am;
+			CedarJsonbMember *am;
 			int			na;
 
 			if (strcmp(key, binary_ops[i].key) != 0)
@@ -933,15 +836,15 @@ read_expr(Reader *r, const JsonbValue *v)
 			args = palloc(mul_size(Max(na, 1), sizeof(CedarExpr *)));
 			for (int i = 0; i < na; i++)
 			{
-				int			old2 = push_index_path(r, i);
+				int			old2 = cedar_jsonb_push_index(&r->path, i);
 
 				args[i] = read_expr(r, &elems[i]);
-				pop_path(r, old2);
+				cedar_jsonb_pop(&r->path, old2);
 			}
 			e = make_call(r, op->key, args, na);
 		}
 	}
-	pop_path(r, old);
+	cedar_jsonb_pop(&r->path, old);
 	if (e->kind == CEDAR_EXPR_RECORD)
 		sort_record(e);
 	r->depth--;
@@ -1012,23 +915,20 @@ cedar_policy_from_est(Jsonb *est)
 	"resource", "conditions", "annotations", NULL};
 	Reader		r;
 	JsonbValue	root;
-	Member	   *m;
+	CedarJsonbMember *m;
 	int			n;
 	CedarPolicy *pol = palloc0(sizeof(CedarPolicy));
 	CedarString effect;
-	Member	   *x;
+	CedarJsonbMember *x;
 	int			old;
 
 	initStringInfo(&r.path);
-	appendStringInfoChar(&r.path, '$');
 	r.depth = 0;
 	pol->start = pol->end = -1;
 
 	if (JB_ROOT_IS_SCALAR(est))
 		rerr(&r, NULL, "a policy must be a JSON object");
-	root.type = jbvBinary;
-	root.val.binary.data = &est->root;
-	root.val.binary.len = VARSIZE(est) - VARHDRSZ;
+	cedar_jsonb_root(est, &root);
 	m = object_members(&r, &root, "a policy", &n);
 	check_members(&r, m, n, allowed, "a policy");
 
@@ -1041,15 +941,15 @@ cedar_policy_from_est(Jsonb *est)
 	x = find_member(&r, m, n, "principal", true, "a policy");
 	old = push_key_path(&r, &x->key);
 	read_scope(&r, &x->val, 0, &pol->principal);
-	pop_path(&r, old);
+	cedar_jsonb_pop(&r.path, old);
 	x = find_member(&r, m, n, "action", true, "a policy");
 	old = push_key_path(&r, &x->key);
 	read_scope(&r, &x->val, 1, &pol->action);
-	pop_path(&r, old);
+	cedar_jsonb_pop(&r.path, old);
 	x = find_member(&r, m, n, "resource", true, "a policy");
 	old = push_key_path(&r, &x->key);
 	read_scope(&r, &x->val, 2, &pol->resource);
-	pop_path(&r, old);
+	cedar_jsonb_pop(&r.path, old);
 
 	x = find_member(&r, m, n, "conditions", true, "a policy");
 	old = push_key_path(&r, &x->key);
@@ -1060,8 +960,8 @@ cedar_policy_from_est(Jsonb *est)
 		for (int i = 0; i < pol->nconditions; i++)
 		{
 			static const char *const c_allowed[] = {"kind", "body", NULL};
-			int			old2 = push_index_path(&r, i);
-			Member	   *cm;
+			int			old2 = cedar_jsonb_push_index(&r.path, i);
+			CedarJsonbMember *cm;
 			int			nc;
 			CedarString kind;
 			CedarCondition *c = &pol->conditions[i];
@@ -1079,15 +979,15 @@ cedar_policy_from_est(Jsonb *est)
 			c->body = member_expr(&r, cm, nc, "body", "a condition");
 			sort_records(c->body);
 			c->start = c->end = -1;
-			pop_path(&r, old2);
+			cedar_jsonb_pop(&r.path, old2);
 		}
 	}
-	pop_path(&r, old);
+	cedar_jsonb_pop(&r.path, old);
 
 	x = find_member(&r, m, n, "annotations", false, "a policy");
 	if (x)
 	{
-		Member	   *am;
+		CedarJsonbMember *am;
 		int			na;
 
 		old = push_key_path(&r, &x->key);
@@ -1113,9 +1013,9 @@ cedar_policy_from_est(Jsonb *est)
 				a->has_value = true;
 				a->value = get_string(&r, &am[i].val, "an annotation value");
 			}
-			pop_path(&r, old2);
+			cedar_jsonb_pop(&r.path, old2);
 		}
-		pop_path(&r, old);
+		cedar_jsonb_pop(&r.path, old);
 	}
 	return pol;
 }

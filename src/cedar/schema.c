@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "cedar/jsonb_read.h"
 #include "cedar/parser.h"
 #include "cedar/schema.h"
 #include "cedar/schema_int.h"
@@ -294,13 +295,6 @@ typedef struct JCtx
 	StringInfoData path;		/* JSON path of the value being read */
 } JCtx;
 
-typedef struct JMember
-{
-	const char *key;
-	int			keylen;
-	JsonbValue	val;
-} JMember;
-
 static void j_error(JCtx *cx, const char *fmt,...) pg_attribute_printf(2, 3);
 
 static void
@@ -321,141 +315,47 @@ j_error(JCtx *cx, const char *fmt,...)
 					   cx->path.len > 120 ? cx->path.data + cx->path.len - 120 : cx->path.data)));
 }
 
+/* The path to a member, as push_key (jsonb_read.c) writes it */
 static int
-j_push_key(JCtx *cx, const char *key, int keylen)
+j_push_member(JCtx *cx, const CedarJsonbMember *m)
 {
-	int			saved = cx->path.len;
-
-	if (cx->path.len == 0)
-		appendStringInfoChar(&cx->path, '$');
-	if (cedar_is_any_ident(key, keylen))
-	{
-		appendStringInfoChar(&cx->path, '.');
-		appendBinaryStringInfo(&cx->path, key, keylen);
-	}
-	else
-	{
-		char	   *k = pnstrdup(key, keylen);
-
-		appendStringInfoChar(&cx->path, '[');
-		escape_json(&cx->path, k);
-		appendStringInfoChar(&cx->path, ']');
-		pfree(k);
-	}
-	return saved;
+	return cedar_jsonb_push_key(&cx->path, m->key.data, m->key.len);
 }
 
+/* The path to a member named in the code */
 static int
-j_push_index(JCtx *cx, int i)
+j_push_field(JCtx *cx, const char *field)
 {
-	int			saved = cx->path.len;
-
-	if (cx->path.len == 0)
-		appendStringInfoChar(&cx->path, '$');
-	appendStringInfo(&cx->path, "[%d]", i);
-	return saved;
+	return cedar_jsonb_push_key(&cx->path, field, strlen(field));
 }
 
-static void
-j_pop(JCtx *cx, int saved)
-{
-	cx->path.len = saved;
-	cx->path.data[saved] = '\0';
-}
-
-static const char *
-j_kind(const JsonbValue *v)
-{
-	switch (v->type)
-	{
-		case jbvNull:
-			return "null";
-		case jbvString:
-			return "a string";
-		case jbvNumeric:
-			return "a number";
-		case jbvBool:
-			return "a boolean";
-		case jbvBinary:
-			return JsonContainerIsObject(v->val.binary.data) ? "an object" : "an array";
-		default:
-			return "a value";
-	}
-}
-
-static bool
-j_is_object(const JsonbValue *v)
-{
-	return v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data);
-}
-
-static bool
-j_is_array(const JsonbValue *v)
-{
-	return v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data) &&
-		!JsonContainerIsScalar(v->val.binary.data);
-}
-
-static JMember *
+static CedarJsonbMember *
 j_members(JCtx *cx, const JsonbValue *v, const char *what, int *n)
 {
-	JsonbIterator *it;
-	JsonbValue	x;
-	JsonbIteratorToken tok;
-	JMember    *m;
-	int			cap,
-				count = 0;
-
-	if (!j_is_object(v))
-		j_error(cx, "%s must be an object, not %s", what, j_kind(v));
-	cap = Max(JsonContainerSize(v->val.binary.data), 1);
-	m = palloc(sizeof(JMember) * cap);
-	it = JsonbIteratorInit(v->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &x, true)) != WJB_DONE)
-	{
-		if (tok == WJB_KEY)
-		{
-			m[count].key = x.val.string.val;
-			m[count].keylen = x.val.string.len;
-		}
-		else if (tok == WJB_VALUE)
-			m[count++].val = x;
-	}
-	*n = count;
-	return m;
+	if (!cedar_jsonb_is_object(v))
+		j_error(cx, "%s must be an object, not %s", what, cedar_jsonb_kind(v));
+	return cedar_jsonb_members(v, n);
 }
 
 static JsonbValue *
 j_elems(JCtx *cx, const JsonbValue *v, const char *what, int *n)
 {
-	JsonbIterator *it;
-	JsonbValue	x;
-	JsonbIteratorToken tok;
-	JsonbValue *e;
-	int			count = 0;
-
-	if (!j_is_array(v))
-		j_error(cx, "%s must be an array, not %s", what, j_kind(v));
-	e = palloc(sizeof(JsonbValue) * Max(JsonContainerSize(v->val.binary.data), 1));
-	it = JsonbIteratorInit(v->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &x, true)) != WJB_DONE)
-		if (tok == WJB_ELEM)
-			e[count++] = x;
-	*n = count;
-	return e;
+	if (!cedar_jsonb_is_array(v))
+		j_error(cx, "%s must be an array, not %s", what, cedar_jsonb_kind(v));
+	return cedar_jsonb_elems(v, n);
 }
 
 static bool
-key_is(const JMember *m, const char *k)
+key_is(const CedarJsonbMember *m, const char *k)
 {
-	return m->keylen == (int) strlen(k) && memcmp(m->key, k, m->keylen) == 0;
+	return m->key.len == (int) strlen(k) && memcmp(m->key.data, k, m->key.len) == 0;
 }
 
 static CedarString
 j_string(JCtx *cx, const JsonbValue *v, const char *what)
 {
 	if (v->type != jbvString)
-		j_error(cx, "%s must be a string, not %s", what, j_kind(v));
+		j_error(cx, "%s must be a string, not %s", what, cedar_jsonb_kind(v));
 	return cedar_string_make(v->val.string.val, v->val.string.len);
 }
 
@@ -470,29 +370,27 @@ j_name(JCtx *cx, const JsonbValue *v, const char *what, bool allow_cedar)
 }
 
 static void
-j_unknown_field(JCtx *cx, const JMember *m, const char *where)
+j_unknown_field(JCtx *cx, const CedarJsonbMember *m, const char *where)
 {
-	char	   *k = pnstrdup(m->key, m->keylen);
-
-	j_error(cx, "unknown field \"%s\" in %s", k, where);
+	j_error(cx, "unknown field \"%s\" in %s", m->key.data, where);
 }
 
 static void
 read_annotations(JCtx *cx, const JsonbValue *v, CedarSAnnotations *out)
 {
 	int			n;
-	JMember    *m = j_members(cx, v, "annotations", &n);
+	CedarJsonbMember *m = j_members(cx, v, "annotations", &n);
 
 	out->items = palloc0(sizeof(CedarAnnotation) * Max(n, 1));
 	out->n = n;
 	for (int i = 0; i < n; i++)
 	{
-		int			saved = j_push_key(cx, m[i].key, m[i].keylen);
+		int			saved = j_push_member(cx, &m[i]);
 		CedarAnnotation *a = &out->items[i];
 
-		if (!cedar_is_any_ident(m[i].key, m[i].keylen))
+		if (!cedar_is_any_ident(m[i].key.data, m[i].key.len))
 			j_error(cx, "invalid annotation key");
-		a->key = cedar_string_make(m[i].key, m[i].keylen);
+		a->key = m[i].key;
 		a->start = a->end = -1;
 		if (m[i].val.type == jbvNull)
 			a->has_value = false;
@@ -501,7 +399,7 @@ read_annotations(JCtx *cx, const JsonbValue *v, CedarSAnnotations *out)
 			a->has_value = true;
 			a->value = j_string(cx, &m[i].val, "an annotation value");
 		}
-		j_pop(cx, saved);
+		cedar_jsonb_pop(&cx->path, saved);
 	}
 	cedar_sort_annotations(out);
 }
@@ -520,19 +418,19 @@ static void
 read_record_attrs(JCtx *cx, const JsonbValue *v, CedarSType *t, int depth)
 {
 	int			n;
-	JMember    *m = j_members(cx, v, "\"attributes\"", &n);
+	CedarJsonbMember *m = j_members(cx, v, "\"attributes\"", &n);
 
 	t->attrs = palloc0(sizeof(CedarSAttr) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
-		int			saved = j_push_key(cx, m[i].key, m[i].keylen);
+		int			saved = j_push_member(cx, &m[i]);
 		CedarSAttr *a = &t->attrs[i];
 
-		a->name = cedar_string_make(m[i].key, m[i].keylen);
+		a->name = m[i].key;
 		a->required = true;
 		a->type = read_type(cx, &m[i].val, depth + 1, TYPE_ATTR, &a->required,
 							&a->annotations);
-		j_pop(cx, saved);
+		cedar_jsonb_pop(&cx->path, saved);
 		CHECK_FOR_INTERRUPTS();
 	}
 	t->nattrs = n;
@@ -543,7 +441,7 @@ static CedarSType *
 read_type(JCtx *cx, const JsonbValue *v, int depth, TypeCtx tctx,
 		  bool *required, CedarSAnnotations *annots)
 {
-	JMember    *m;
+	CedarJsonbMember *m;
 	int			n;
 	const JsonbValue *type = NULL,
 			   *element = NULL,
@@ -572,19 +470,19 @@ read_type(JCtx *cx, const JsonbValue *v, int depth, TypeCtx tctx,
 			name = &m[i].val;
 		else if (key_is(&m[i], "required") && tctx == TYPE_ATTR)
 		{
-			int			saved = j_push_key(cx, m[i].key, m[i].keylen);
+			int			saved = j_push_member(cx, &m[i]);
 
 			if (m[i].val.type != jbvBool)
-				j_error(cx, "\"required\" must be a boolean, not %s", j_kind(&m[i].val));
+				j_error(cx, "\"required\" must be a boolean, not %s", cedar_jsonb_kind(&m[i].val));
 			*required = m[i].val.val.boolean;
-			j_pop(cx, saved);
+			cedar_jsonb_pop(&cx->path, saved);
 		}
 		else if (key_is(&m[i], "annotations") && tctx != TYPE_PLAIN)
 		{
-			int			saved = j_push_key(cx, m[i].key, m[i].keylen);
+			int			saved = j_push_member(cx, &m[i]);
 
 			read_annotations(cx, &m[i].val, annots);
-			j_pop(cx, saved);
+			cedar_jsonb_pop(&cx->path, saved);
 		}
 		else
 			j_unknown_field(cx, &m[i], "a type");
@@ -592,10 +490,10 @@ read_type(JCtx *cx, const JsonbValue *v, int depth, TypeCtx tctx,
 	if (type == NULL)
 		j_error(cx, "missing field \"type\"");
 	{
-		int			saved = j_push_key(cx, "type", 4);
+		int			saved = j_push_field(cx, "type");
 
 		tn = j_string(cx, type, "\"type\"");
-		j_pop(cx, saved);
+		cedar_jsonb_pop(&cx->path, saved);
 	}
 
 #define NO_FIELD(f, fname) \
@@ -621,9 +519,9 @@ read_type(JCtx *cx, const JsonbValue *v, int depth, TypeCtx tctx,
 		if (element == NULL)
 			j_error(cx, "missing field \"element\"");
 		t->kind = CEDAR_ST_SET;
-		saved = j_push_key(cx, "element", 7);
+		saved = j_push_field(cx, "element");
 		t->element = read_type(cx, element, depth + 1, TYPE_PLAIN, NULL, NULL);
-		j_pop(cx, saved);
+		cedar_jsonb_pop(&cx->path, saved);
 	}
 	else if (strcmp(tn.data, "Record") == 0)
 	{
@@ -635,18 +533,18 @@ read_type(JCtx *cx, const JsonbValue *v, int depth, TypeCtx tctx,
 			j_error(cx, "missing field \"attributes\"");
 		if (additional)
 		{
-			saved = j_push_key(cx, "additionalAttributes", 20);
+			saved = j_push_field(cx, "additionalAttributes");
 			if (additional->type != jbvBool)
 				j_error(cx, "\"additionalAttributes\" must be a boolean, not %s",
-						j_kind(additional));
+						cedar_jsonb_kind(additional));
 			if (additional->val.boolean)
 				j_error(cx, "records with additional attributes are not supported");
-			j_pop(cx, saved);
+			cedar_jsonb_pop(&cx->path, saved);
 		}
 		t->kind = CEDAR_ST_RECORD;
-		saved = j_push_key(cx, "attributes", 10);
+		saved = j_push_field(cx, "attributes");
 		read_record_attrs(cx, attributes, t, depth);
-		j_pop(cx, saved);
+		cedar_jsonb_pop(&cx->path, saved);
 	}
 	else if (strcmp(tn.data, "Entity") == 0 || strcmp(tn.data, "EntityOrCommon") == 0 ||
 			 strcmp(tn.data, "Extension") == 0)
@@ -658,7 +556,7 @@ read_type(JCtx *cx, const JsonbValue *v, int depth, TypeCtx tctx,
 		NO_FIELD(additional, "additionalAttributes");
 		if (name == NULL)
 			j_error(cx, "missing field \"name\"");
-		saved = j_push_key(cx, "name", 4);
+		saved = j_push_field(cx, "name");
 		if (strcmp(tn.data, "Extension") == 0)
 		{
 			CedarString s = j_string(cx, name, "an extension type name");
@@ -673,7 +571,7 @@ read_type(JCtx *cx, const JsonbValue *v, int depth, TypeCtx tctx,
 			t->kind = strcmp(tn.data, "Entity") == 0 ? CEDAR_ST_ENTITY : CEDAR_ST_ENTITY_OR_COMMON;
 			t->name = j_name(cx, name, "type name", true);
 		}
-		j_pop(cx, saved);
+		cedar_jsonb_pop(&cx->path, saved);
 	}
 	else
 	{
@@ -698,10 +596,10 @@ read_name_list(JCtx *cx, const JsonbValue *v, const char *what, int *n)
 
 	for (int i = 0; i < *n; i++)
 	{
-		int			saved = j_push_index(cx, i);
+		int			saved = cedar_jsonb_push_index(&cx->path, i);
 
 		names[i] = j_name(cx, &e[i], "entity type name", true);
-		j_pop(cx, saved);
+		cedar_jsonb_pop(&cx->path, saved);
 	}
 	return names;
 }
@@ -710,7 +608,7 @@ static void
 read_entity_type(JCtx *cx, const JsonbValue *v, CedarSEntityType *et)
 {
 	int			n;
-	JMember    *m = j_members(cx, v, "an entity type", &n);
+	CedarJsonbMember *m = j_members(cx, v, "an entity type", &n);
 	const JsonbValue *member_of = NULL,
 			   *shape = NULL,
 			   *tags = NULL,
@@ -718,7 +616,7 @@ read_entity_type(JCtx *cx, const JsonbValue *v, CedarSEntityType *et)
 
 	for (int i = 0; i < n; i++)
 	{
-		int			saved = j_push_key(cx, m[i].key, m[i].keylen);
+		int			saved = j_push_member(cx, &m[i]);
 
 		if (m[i].val.type == jbvNull && !key_is(&m[i], "annotations"))
 			j_error(cx, "value must not be null");
@@ -734,10 +632,10 @@ read_entity_type(JCtx *cx, const JsonbValue *v, CedarSEntityType *et)
 			read_annotations(cx, &m[i].val, &et->annotations);
 		else
 		{
-			j_pop(cx, saved);
+			cedar_jsonb_pop(&cx->path, saved);
 			j_unknown_field(cx, &m[i], "an entity type");
 		}
-		j_pop(cx, saved);
+		cedar_jsonb_pop(&cx->path, saved);
 	}
 	if (choices)
 	{
@@ -750,7 +648,7 @@ read_entity_type(JCtx *cx, const JsonbValue *v, CedarSEntityType *et)
 					member_of && (shape || tags) ? ", " : "",
 					shape ? "shape" : "", shape && tags ? ", " : "",
 					tags ? "tags" : "");
-		saved = j_push_key(cx, "enum", 4);
+		saved = j_push_field(cx, "enum");
 		e = j_elems(cx, choices, "\"enum\"", &et->nchoices);
 		if (et->nchoices == 0)
 			j_error(cx, "\"enum\" must not be empty");
@@ -758,34 +656,34 @@ read_entity_type(JCtx *cx, const JsonbValue *v, CedarSEntityType *et)
 		et->choices = palloc(sizeof(CedarString) * et->nchoices);
 		for (int i = 0; i < et->nchoices; i++)
 		{
-			int			s2 = j_push_index(cx, i);
+			int			s2 = cedar_jsonb_push_index(&cx->path, i);
 
 			et->choices[i] = j_string(cx, &e[i], "an enum choice");
-			j_pop(cx, s2);
+			cedar_jsonb_pop(&cx->path, s2);
 		}
-		j_pop(cx, saved);
+		cedar_jsonb_pop(&cx->path, saved);
 		return;
 	}
 	if (member_of)
 	{
-		int			saved = j_push_key(cx, "memberOfTypes", 13);
+		int			saved = j_push_field(cx, "memberOfTypes");
 
 		et->parents = read_name_list(cx, member_of, "\"memberOfTypes\"", &et->nparents);
-		j_pop(cx, saved);
+		cedar_jsonb_pop(&cx->path, saved);
 	}
 	if (shape)
 	{
-		int			saved = j_push_key(cx, "shape", 5);
+		int			saved = j_push_field(cx, "shape");
 
 		et->shape = read_type(cx, shape, 0, TYPE_PLAIN, NULL, NULL);
-		j_pop(cx, saved);
+		cedar_jsonb_pop(&cx->path, saved);
 	}
 	if (tags)
 	{
-		int			saved = j_push_key(cx, "tags", 4);
+		int			saved = j_push_field(cx, "tags");
 
 		et->tags = read_type(cx, tags, 0, TYPE_PLAIN, NULL, NULL);
-		j_pop(cx, saved);
+		cedar_jsonb_pop(&cx->path, saved);
 	}
 }
 
@@ -793,11 +691,11 @@ static void
 read_action(JCtx *cx, const JsonbValue *v, CedarSAction *a)
 {
 	int			n;
-	JMember    *m = j_members(cx, v, "an action", &n);
+	CedarJsonbMember *m = j_members(cx, v, "an action", &n);
 
 	for (int i = 0; i < n; i++)
 	{
-		int			saved = j_push_key(cx, m[i].key, m[i].keylen);
+		int			saved = j_push_member(cx, &m[i]);
 
 		if (key_is(&m[i], "attributes"))
 		{
@@ -813,7 +711,7 @@ read_action(JCtx *cx, const JsonbValue *v, CedarSAction *a)
 
 			if (m[i].val.type == jbvNull)
 			{
-				j_pop(cx, saved);
+				cedar_jsonb_pop(&cx->path, saved);
 				continue;
 			}
 			e = j_elems(cx, &m[i].val, "\"memberOf\"", &ne);
@@ -822,14 +720,14 @@ read_action(JCtx *cx, const JsonbValue *v, CedarSAction *a)
 			a->nparents = ne;
 			for (int k = 0; k < ne; k++)
 			{
-				int			s2 = j_push_index(cx, k);
+				int			s2 = cedar_jsonb_push_index(&cx->path, k);
 				int			nm;
-				JMember    *pm = j_members(cx, &e[k], "an action reference", &nm);
+				CedarJsonbMember *pm = j_members(cx, &e[k], "an action reference", &nm);
 				bool		has_id = false;
 
 				for (int j = 0; j < nm; j++)
 				{
-					int			s3 = j_push_key(cx, pm[j].key, pm[j].keylen);
+					int			s3 = j_push_member(cx, &pm[j]);
 
 					if (key_is(&pm[j], "id"))
 					{
@@ -843,33 +741,33 @@ read_action(JCtx *cx, const JsonbValue *v, CedarSAction *a)
 					}
 					else
 					{
-						j_pop(cx, s3);
+						cedar_jsonb_pop(&cx->path, s3);
 						j_unknown_field(cx, &pm[j], "an action reference");
 					}
-					j_pop(cx, s3);
+					cedar_jsonb_pop(&cx->path, s3);
 				}
 				if (!has_id)
 					j_error(cx, "missing field \"id\"");
-				j_pop(cx, s2);
+				cedar_jsonb_pop(&cx->path, s2);
 			}
 		}
 		else if (key_is(&m[i], "appliesTo"))
 		{
 			int			na;
-			JMember    *am;
+			CedarJsonbMember *am;
 			bool		has_p = false,
 						has_r = false;
 
 			if (m[i].val.type == jbvNull)
 			{
-				j_pop(cx, saved);
+				cedar_jsonb_pop(&cx->path, saved);
 				continue;
 			}
 			am = j_members(cx, &m[i].val, "\"appliesTo\"", &na);
 			a->has_applies_to = true;
 			for (int j = 0; j < na; j++)
 			{
-				int			s3 = j_push_key(cx, am[j].key, am[j].keylen);
+				int			s3 = j_push_member(cx, &am[j]);
 
 				if (key_is(&am[j], "principalTypes"))
 				{
@@ -887,10 +785,10 @@ read_action(JCtx *cx, const JsonbValue *v, CedarSAction *a)
 					a->context = read_type(cx, &am[j].val, 0, TYPE_PLAIN, NULL, NULL);
 				else
 				{
-					j_pop(cx, s3);
+					cedar_jsonb_pop(&cx->path, s3);
 					j_unknown_field(cx, &am[j], "\"appliesTo\"");
 				}
-				j_pop(cx, s3);
+				cedar_jsonb_pop(&cx->path, s3);
 			}
 			if (!has_p)
 				j_error(cx, "missing field \"principalTypes\"");
@@ -899,10 +797,10 @@ read_action(JCtx *cx, const JsonbValue *v, CedarSAction *a)
 		}
 		else
 		{
-			j_pop(cx, saved);
+			cedar_jsonb_pop(&cx->path, saved);
 			j_unknown_field(cx, &m[i], "an action");
 		}
-		j_pop(cx, saved);
+		cedar_jsonb_pop(&cx->path, saved);
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -911,72 +809,72 @@ static void
 read_namespace(JCtx *cx, const JsonbValue *v, CedarSNamespace *ns)
 {
 	int			n;
-	JMember    *m = j_members(cx, v, "a namespace", &n);
+	CedarJsonbMember *m = j_members(cx, v, "a namespace", &n);
 	bool		has_entities = false,
 				has_actions = false;
 
 	for (int i = 0; i < n; i++)
 	{
-		int			saved = j_push_key(cx, m[i].key, m[i].keylen);
+		int			saved = j_push_member(cx, &m[i]);
 
 		if (key_is(&m[i], "commonTypes"))
 		{
 			int			nc;
-			JMember    *cm = j_members(cx, &m[i].val, "\"commonTypes\"", &nc);
+			CedarJsonbMember *cm = j_members(cx, &m[i].val, "\"commonTypes\"", &nc);
 
 			ns->commons = palloc0(sizeof(CedarSCommonType) * Max(nc, 1));
 			ns->ncommons = nc;
 			for (int j = 0; j < nc; j++)
 			{
-				int			s2 = j_push_key(cx, cm[j].key, cm[j].keylen);
+				int			s2 = j_push_member(cx, &cm[j]);
 				CedarSCommonType *ct = &ns->commons[j];
 
-				ct->name = pnstrdup(cm[j].key, cm[j].keylen);
-				if (!cedar_is_normalized_ident(cm[j].key, cm[j].keylen))
+				ct->name = cm[j].key.data;
+				if (!cedar_is_normalized_ident(cm[j].key.data, cm[j].key.len))
 					j_error(cx, "invalid common type name \"%s\"", ct->name);
 				if (cedar_is_reserved_type_name(ct->name))
 					j_error(cx, "common type name \"%s\" is a reserved schema keyword", ct->name);
 				ct->type = read_type(cx, &cm[j].val, 0, TYPE_COMMON, NULL, &ct->annotations);
-				j_pop(cx, s2);
+				cedar_jsonb_pop(&cx->path, s2);
 				CHECK_FOR_INTERRUPTS();
 			}
 		}
 		else if (key_is(&m[i], "entityTypes"))
 		{
 			int			ne;
-			JMember    *em = j_members(cx, &m[i].val, "\"entityTypes\"", &ne);
+			CedarJsonbMember *em = j_members(cx, &m[i].val, "\"entityTypes\"", &ne);
 
 			has_entities = true;
 			ns->entities = palloc0(sizeof(CedarSEntityType) * Max(ne, 1));
 			ns->nentities = ne;
 			for (int j = 0; j < ne; j++)
 			{
-				int			s2 = j_push_key(cx, em[j].key, em[j].keylen);
+				int			s2 = j_push_member(cx, &em[j]);
 				CedarSEntityType *et = &ns->entities[j];
 
-				et->name = pnstrdup(em[j].key, em[j].keylen);
-				if (!cedar_is_normalized_ident(em[j].key, em[j].keylen))
+				et->name = em[j].key.data;
+				if (!cedar_is_normalized_ident(em[j].key.data, em[j].key.len))
 					j_error(cx, "invalid entity type name \"%s\"", et->name);
 				read_entity_type(cx, &em[j].val, et);
-				j_pop(cx, s2);
+				cedar_jsonb_pop(&cx->path, s2);
 				CHECK_FOR_INTERRUPTS();
 			}
 		}
 		else if (key_is(&m[i], "actions"))
 		{
 			int			na;
-			JMember    *am = j_members(cx, &m[i].val, "\"actions\"", &na);
+			CedarJsonbMember *am = j_members(cx, &m[i].val, "\"actions\"", &na);
 
 			has_actions = true;
 			ns->actions = palloc0(sizeof(CedarSAction) * Max(na, 1));
 			ns->nactions = na;
 			for (int j = 0; j < na; j++)
 			{
-				int			s2 = j_push_key(cx, am[j].key, am[j].keylen);
+				int			s2 = j_push_member(cx, &am[j]);
 
-				ns->actions[j].name = cedar_string_make(am[j].key, am[j].keylen);
+				ns->actions[j].name = am[j].key;
 				read_action(cx, &am[j].val, &ns->actions[j]);
-				j_pop(cx, s2);
+				cedar_jsonb_pop(&cx->path, s2);
 			}
 		}
 		else if (key_is(&m[i], "annotations"))
@@ -987,10 +885,10 @@ read_namespace(JCtx *cx, const JsonbValue *v, CedarSNamespace *ns)
 		}
 		else
 		{
-			j_pop(cx, saved);
+			cedar_jsonb_pop(&cx->path, saved);
 			j_unknown_field(cx, &m[i], "a namespace");
 		}
-		j_pop(cx, saved);
+		cedar_jsonb_pop(&cx->path, saved);
 	}
 	if (!has_entities)
 		j_error(cx, "missing field \"entityTypes\"");
@@ -1003,34 +901,32 @@ cedar_schema_fragment_from_jsonb(Jsonb *jb)
 {
 	JCtx		cx;
 	JsonbValue	root;
-	JMember    *m;
+	CedarJsonbMember *m;
 	int			n;
 	CedarSchemaFragment *frag = palloc0(sizeof(CedarSchemaFragment));
 
 	initStringInfo(&cx.path);
-	root.type = jbvBinary;
-	root.val.binary.data = &jb->root;
-	root.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+	cedar_jsonb_root(jb, &root);
 	if (JB_ROOT_IS_SCALAR(jb))
 	{
 		JsonbValue	sc;
 
 		JsonbExtractScalar(&jb->root, &sc);
-		j_error(&cx, "a schema must be an object, not %s", j_kind(&sc));
+		j_error(&cx, "a schema must be an object, not %s", cedar_jsonb_kind(&sc));
 	}
 	m = j_members(&cx, &root, "a schema", &n);
 	frag->namespaces = palloc0(sizeof(CedarSNamespace) * Max(n, 1));
 	frag->nnamespaces = n;
 	for (int i = 0; i < n; i++)
 	{
-		int			saved = j_push_key(&cx, m[i].key, m[i].keylen);
+		int			saved = j_push_member(&cx, &m[i]);
 		CedarSNamespace *ns = &frag->namespaces[i];
 
-		ns->name = pnstrdup(m[i].key, m[i].keylen);
-		if (m[i].keylen > 0 && !cedar_is_valid_name(m[i].key, m[i].keylen, false))
+		ns->name = m[i].key.data;
+		if (m[i].key.len > 0 && !cedar_is_valid_name(m[i].key.data, m[i].key.len, false))
 			j_error(&cx, "invalid namespace \"%s\"", ns->name);
 		read_namespace(&cx, &m[i].val, ns);
-		j_pop(&cx, saved);
+		cedar_jsonb_pop(&cx.path, saved);
 	}
 	cedar_fragment_sort(frag);
 	return frag;
