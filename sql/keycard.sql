@@ -203,6 +203,14 @@ COMMENT ON FUNCTION keycard.cedar_policy_to_text(jsonb) IS
 -- Internal helpers and trigger functions run inside those SECURITY DEFINER
 -- functions (whose search_path is pinned) and have no SET clause of their
 -- own: each SET clause costs a configuration save and restore per call.
+--
+-- Foreign keys tie each object to its owner (zone, policy, policy set).  The
+-- append-only records written beside a version (audit_log, manifest entries,
+-- attestations) and the schema_version columns have none: only the registry
+-- functions write them, right after reading (and locking) the rows they name
+-- in the same transaction, and no referenced row can be deleted or change
+-- its key (triggers above), so a check per row would only repeat that work
+-- on the write path.  verify_zone() recomputes what they claim.
 ------------------------------------------------------------------------------
 
 CREATE FUNCTION keycard.raise_error(code text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL)
@@ -241,64 +249,29 @@ CREATE FUNCTION keycard.jwt_claims() RETURNS jsonb
 COMMENT ON FUNCTION keycard.jwt_claims() IS
 	'The verified JWT claims PostgREST passes in request.jwt.claims, or NULL for SQL callers';
 
+-- Caller identity is asked by every write and every row-level security check,
+-- so it is answered in C (src/registry_caller.c), from the settings directly.
 CREATE FUNCTION keycard.caller_role() RETURNS text
-	LANGUAGE sql STABLE PARALLEL SAFE
-	RETURN CASE WHEN coalesce(pg_catalog.current_setting('role', true), 'none') IN ('', 'none')
-				THEN session_user::text
-				ELSE pg_catalog.current_setting('role', true) END;
+	AS 'MODULE_PATHNAME', 'keycard_caller_role'
+	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION keycard.caller_role() IS
 	'The database role acting (SET ROLE, or PostgREST''s per-request role), also inside SECURITY DEFINER functions';
 
 CREATE FUNCTION keycard.current_actor() RETURNS text
-	LANGUAGE sql STABLE PARALLEL SAFE
-	RETURN coalesce(nullif(keycard.jwt_claims() OPERATOR(pg_catalog.->>) 'sub', ''),
-							   keycard.caller_role());
+	AS 'MODULE_PATHNAME', 'keycard_current_actor'
+	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION keycard.current_actor() IS
 	'The actor recorded in created_by and friends: the JWT sub under PostgREST, else the database role';
 
 CREATE FUNCTION keycard.client_request_id() RETURNS text
-	LANGUAGE plpgsql STABLE PARALLEL SAFE
-	AS $$
-DECLARE
-	headers text := nullif(current_setting('request.headers', true), '');
-	id text;
-BEGIN
-	IF headers IS NOT NULL THEN
-		id := nullif(headers::jsonb ->> 'x-client-request-id', '');
-	END IF;
-	id := coalesce(id, nullif(current_setting('keycard.client_request_id', true), ''));
-	IF length(id) > 255 THEN
-		PERFORM keycard.raise_error('invalid_request', 'client request id is too long',
-			format('The X-Client-Request-ID has %s characters; at most 255 are accepted.', length(id)), NULL);
-	END IF;
-	RETURN id;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_client_request_id'
+	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION keycard.client_request_id() IS
 	'X-Client-Request-ID of the current request (request.headers under PostgREST, else the keycard.client_request_id setting)';
 
 CREATE FUNCTION keycard.caller_is_platform() RETURNS boolean
-	LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	claims jsonb := keycard.jwt_claims();
-	r pg_roles;
-BEGIN
-	IF claims IS NOT NULL THEN
-		RETURN coalesce(claims ->> 'role' = 'keycard_platform', false);
-	END IF;
-	SELECT * INTO r FROM pg_catalog.pg_roles WHERE rolname = keycard.caller_role();
-	IF NOT FOUND THEN
-		RETURN false;
-	END IF;
-	IF r.rolsuper THEN
-		RETURN true;
-	END IF;
-	RETURN EXISTS (SELECT 1 FROM pg_catalog.pg_roles p
-				   WHERE p.rolname = 'keycard_platform' AND pg_catalog.pg_has_role(r.oid, p.oid, 'MEMBER'));
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_caller_is_platform'
+	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION keycard.caller_is_platform() IS
 	'True for the platform operator: JWT role keycard_platform, or a SQL caller that is superuser or a member of keycard_platform';
 
@@ -366,33 +339,17 @@ CREATE TABLE keycard.zone_members (
 COMMENT ON TABLE keycard.zone_members IS
 	'Operator-kept membership of database roles in zones, for SQL callers (PostgREST callers carry zones in their JWT)';
 
+-- Reads zone_members with a direct scan (no query, so no row-level security
+-- recursion: this function runs inside zone_members' own policy).
 CREATE FUNCTION keycard.caller_zones() RETURNS text[]
-	LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	claims jsonb := keycard.jwt_claims();
-BEGIN
-	IF keycard.caller_is_platform() THEN
-		RETURN NULL;
-	END IF;
-	IF claims IS NOT NULL THEN
-		IF jsonb_typeof(claims -> 'zones') = 'array' THEN
-			RETURN ARRAY(SELECT z FROM jsonb_array_elements_text(claims -> 'zones') z);
-		END IF;
-		RETURN '{}';
-	END IF;
-	RETURN ARRAY(SELECT m.zone_id FROM keycard.zone_members m
-				 JOIN pg_catalog.pg_roles r ON r.rolname = m.role_name
-				 WHERE pg_catalog.pg_has_role(keycard.caller_role(), r.oid, 'USAGE'));
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_caller_zones'
+	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION keycard.caller_zones() IS
 	'Zones the caller may use: the JWT zones claim, else the zone_members rows of its role; NULL means every zone (platform)';
 
 CREATE FUNCTION keycard.zone_visible(zone_id text) RETURNS boolean
-	LANGUAGE sql STABLE PARALLEL SAFE
-	RETURN (SELECT z IS NULL OR zone_id OPERATOR(pg_catalog.=) ANY (z) FROM keycard.caller_zones() z);
+	AS 'MODULE_PATHNAME', 'keycard_zone_visible'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION keycard.zone_visible(text) IS 'True if the caller may use the zone';
 
 CREATE FUNCTION keycard.require_zone(zone_id text) RETURNS void
@@ -440,7 +397,7 @@ COMMENT ON TABLE keycard.zone_keys IS
 -- History ----------------------------------------------------------------------
 
 CREATE TABLE keycard.audit_log (
-	zone_id text NOT NULL REFERENCES keycard.zones (zone_id),
+	zone_id text NOT NULL,
 	event_id text NOT NULL,
 	occurred_at timestamptz NOT NULL,
 	actor text NOT NULL,
@@ -498,8 +455,9 @@ CREATE TABLE keycard.policy_versions (
 	policy_id text NOT NULL,
 	version_id text NOT NULL,
 	version integer NOT NULL CHECK (version > 0),
-	schema_version text NOT NULL REFERENCES keycard.schema_versions (version),
-	sha text NOT NULL CHECK (sha ~ '^[0-9a-f]{64}$'),
+	schema_version text NOT NULL,
+	-- sha ~ '^[0-9a-f]{64}$', without a regular expression (cheaper per insert)
+	sha text NOT NULL CHECK (octet_length(sha) = 64 AND ltrim(sha, '0123456789abcdef') = ''),
 	owner_type text NOT NULL CHECK (owner_type IN ('platform', 'customer')),
 	cedar_json jsonb NOT NULL,
 	cedar_raw text NOT NULL,
@@ -546,9 +504,9 @@ CREATE TABLE keycard.policy_set_versions (
 	policy_set_id text NOT NULL,
 	version_id text NOT NULL,
 	version integer NOT NULL CHECK (version > 0),
-	schema_version text NOT NULL REFERENCES keycard.schema_versions (version),
+	schema_version text NOT NULL,
 	manifest jsonb NOT NULL,
-	manifest_sha text NOT NULL CHECK (manifest_sha ~ '^[0-9a-f]{64}$'),
+	manifest_sha text NOT NULL CHECK (octet_length(manifest_sha) = 64 AND ltrim(manifest_sha, '0123456789abcdef') = ''),
 	owner_type text NOT NULL CHECK (owner_type IN ('platform', 'customer')),
 	created_at timestamptz NOT NULL,
 	created_by text NOT NULL,
@@ -571,9 +529,7 @@ CREATE TABLE keycard.policy_set_version_entries (
 	policy_version_id text NOT NULL,
 	sha text NOT NULL,
 	PRIMARY KEY (zone_id, version_id, position),
-	UNIQUE (zone_id, version_id, policy_id),
-	FOREIGN KEY (zone_id, version_id) REFERENCES keycard.policy_set_versions (zone_id, version_id),
-	FOREIGN KEY (zone_id, policy_version_id) REFERENCES keycard.policy_versions (zone_id, version_id)
+	UNIQUE (zone_id, version_id, policy_id)
 );
 CREATE INDEX policy_set_version_entries_by_policy_version
 	ON keycard.policy_set_version_entries (zone_id, policy_version_id);
@@ -591,9 +547,7 @@ CREATE TABLE keycard.attestations (
 	attested_at timestamptz NOT NULL,
 	attested_by text NOT NULL,
 	request_id text,
-	PRIMARY KEY (zone_id, attestation_id),
-	FOREIGN KEY (zone_id, version_id) REFERENCES keycard.policy_set_versions (zone_id, version_id),
-	FOREIGN KEY (zone_id, kid) REFERENCES keycard.zone_keys (zone_id, kid)
+	PRIMARY KEY (zone_id, attestation_id)
 );
 CREATE INDEX attestations_by_version ON keycard.attestations (zone_id, version_id, attestation_id);
 COMMENT ON TABLE keycard.attestations IS
@@ -643,36 +597,13 @@ $$;
 COMMENT ON FUNCTION keycard.guard_immutable() IS
 	'Trigger: no DELETE/TRUNCATE; no UPDATE except (with argument archive) setting archived_at/archived_by once';
 
+-- Mutable registry rows: the columns named in the trigger's arguments never
+-- change, and archived_at/retired_at, once set, never change either.  Rows
+-- that carry a revision get it bumped, which changes their ETag.  In C
+-- (src/registry_guard.c): it fires on every version created.
 CREATE FUNCTION keycard.guard_update() RETURNS trigger
-	LANGUAGE plpgsql
-	AS $$
--- Mutable registry rows: the columns named in TG_ARGV never change, and
--- archived_at/retired_at, once set, never change either.  Rows that carry a
--- revision get it bumped, which changes their ETag.
-DECLARE
-	tab text := format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
-	o jsonb := to_jsonb(OLD);
-	n jsonb := to_jsonb(NEW);
-	col text;
-BEGIN
-	FOREACH col IN ARRAY TG_ARGV LOOP
-		IF o -> col IS DISTINCT FROM n -> col THEN
-			PERFORM keycard.raise_error('immutable', format('column %s of %s cannot change', col, tab),
-				format('Rule %s: %s is fixed when the row is created.', TG_NAME, col), NULL);
-		END IF;
-	END LOOP;
-	FOREACH col IN ARRAY ARRAY['archived_at', 'archived_by', 'retired_at', 'retired_by'] LOOP
-		IF o ->> col IS NOT NULL AND o -> col IS DISTINCT FROM n -> col THEN
-			PERFORM keycard.raise_error('immutable', format('column %s of %s cannot change once set', col, tab),
-				format('Rule %s: archiving and retiring are final.', TG_NAME), NULL);
-		END IF;
-	END LOOP;
-	IF n ? 'revision' THEN
-		NEW := jsonb_populate_record(NEW, jsonb_build_object('revision', (o ->> 'revision')::bigint + 1));
-	END IF;
-	RETURN NEW;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_guard_update'
+	LANGUAGE C;
 COMMENT ON FUNCTION keycard.guard_update() IS
 	'Trigger: frozen columns (arguments), final archive/retire, revision bump for ETags';
 

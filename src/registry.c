@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * registry.c
- *	  The policy registry's settings and its id generator.
+ *	  The policy registry's settings, its id generator and the runner of
+ *	  its prepared SPI statements.
  *
  * Ids are UUIDv7 (RFC 9562 §5.7) in text form: 48 bits of Unix milliseconds,
  * then a 12-bit counter (RFC 9562 §6.2, method 1) so ids made by one backend
@@ -12,7 +13,9 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
@@ -39,19 +42,47 @@ keycard_registry_init(void)
 							   NULL, NULL, NULL);
 }
 
-void
+/*
+ * Random bytes for ids, drawn from pg_strong_random in batches: one call per
+ * id would cost more than the rest of the id.  The pool belongs to one
+ * process (it is refilled, never inherited, after a fork).
+ */
+#define RANDOM_POOL_SIZE 512
+
+static void
+random_id_bytes(uint8 *dst, int n)
+{
+	static uint8 pool[RANDOM_POOL_SIZE];
+	static int	used = RANDOM_POOL_SIZE;
+	static int	pool_pid = 0;
+
+	if (pool_pid != MyProcPid || used + n > RANDOM_POOL_SIZE)
+	{
+		if (!pg_strong_random(pool, sizeof(pool)))
+			elog(ERROR, "could not generate random bytes");
+		used = 0;
+		pool_pid = MyProcPid;
+	}
+	memcpy(dst, pool + used, n);
+	/* Used bytes are not kept around. */
+	explicit_bzero(pool + used, n);
+	used += n;
+}
+
+TimestampTz
 registry_new_id(char *buf)
 {
+	static const char hex[] = "0123456789abcdef";
 	static int64 last_ms = 0;
 	static uint16 counter = 0;
 	uint8		b[16];
 	int64		ms;
+	char	   *out = buf;
 
 	ms = GetCurrentTimestamp() / 1000 +
 		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000;
 
-	if (!pg_strong_random(b, sizeof(b)))
-		elog(ERROR, "could not generate random bytes");
+	random_id_bytes(b + 6, 10);
 
 	if (ms > last_ms)
 	{
@@ -77,10 +108,80 @@ registry_new_id(char *buf)
 	b[7] = (uint8) counter;
 	b[8] = 0x80 | (b[8] & 0x3F);
 
-	snprintf(buf, REGISTRY_ID_LEN + 1,
-			 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-			 b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	/* 8-4-4-4-12 hex digits */
+	for (int i = 0; i < 16; i++)
+	{
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*out++ = '-';
+		*out++ = hex[b[i] >> 4];
+		*out++ = hex[b[i] & 0x0F];
+	}
+	*out = '\0';
+
+	return (ms - (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000) * 1000;
+}
+
+uint64
+registry_run(RegistryQuery *q, Datum *values, const char *nulls, long count)
+{
+	int			rc;
+
+	if (q->plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes,
+										   CURSOR_OPT_GENERIC_PLAN);
+
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", q->sql,
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		q->plan = p;
+	}
+	rc = SPI_execute_plan(q->plan, values, nulls, false, count);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", q->sql,
+			 SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+Datum
+registry_result(int col, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, isnull);
+}
+
+char *
+registry_result_text(int col)
+{
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col);
+}
+
+void
+registry_audit(text *zone_id, const char *action, const char *object_type,
+			   const char *object_id, Jsonb *detail, text *actor, text *request_id)
+{
+	static RegistryQuery insert = {
+		"INSERT INTO keycard.audit_log (zone_id, event_id, occurred_at, actor, request_id, "
+		"action, object_type, object_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+		9, {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID}
+	};
+	char		event_id[REGISTRY_ID_LEN + 1];
+	Datum		values[9];
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	registry_new_id(event_id);
+	values[0] = PointerGetDatum(zone_id);
+	values[1] = CStringGetTextDatum(event_id);
+	values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[3] = PointerGetDatum(actor);
+	values[4] = PointerGetDatum(request_id);
+	nulls[4] = request_id ? ' ' : 'n';
+	values[5] = CStringGetTextDatum(action);
+	values[6] = CStringGetTextDatum(object_type);
+	values[7] = CStringGetTextDatum(object_id);
+	values[8] = JsonbPGetDatum(detail);
+	nulls[8] = detail ? ' ' : 'n';
+	registry_run(&insert, values, nulls, 0);
 }
 
 /* SQL function: keycard.new_id() returns text */

@@ -11,6 +11,10 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
+#include "utils/jsonb.h"
+
 /* Length of a registry id as text: 8-4-4-4-12 hex digits. */
 #define REGISTRY_ID_LEN 36
 
@@ -32,7 +36,56 @@ extern void registry_error(const char *code, const char *detail, const char *hin
 /* HTTP status of a registry error code, or 0 if the code is unknown. */
 extern int	registry_error_status(const char *code);
 
-/* Writes a new time-ordered id (UUIDv7 layout) into buf[REGISTRY_ID_LEN + 1]. */
-extern void registry_new_id(char *buf);
+/*
+ * Writes a new time-ordered id (UUIDv7 layout) into buf[REGISTRY_ID_LEN + 1]
+ * and returns the time it encodes (millisecond precision): created_at of the
+ * object the id names, equal to keycard.id_time(id).
+ */
+extern TimestampTz registry_new_id(char *buf);
+
+/* Caller identity (registry_caller.c) ---------------------------------------- */
+
+/* The database role acting: SET ROLE's role, else the session user. */
+extern Oid	registry_caller_role(void);
+
+/* True for the platform operator (JWT role claim, superuser, keycard_platform member). */
+extern bool registry_caller_is_platform(void);
+
+/* True if the caller may use the zone (unknown zones are not checked here). */
+extern bool registry_zone_visible(const char *zone_id, int len);
+
+/* created_by and friends: the JWT sub under PostgREST, else the role name. */
+extern text *registry_current_actor(void);
+
+/* X-Client-Request-ID of the request (header, else setting), or NULL. */
+extern text *registry_client_request_id(void);
+
+/* Statements run through SPI (registry.c) ---------------------------------------- */
+
+/*
+ * A statement prepared once per backend as a generic plan: the registry's
+ * statements are tiny, so planning them per call would dominate.
+ */
+typedef struct RegistryQuery
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[12];
+	SPIPlanPtr	plan;			/* kept for the life of the backend */
+} RegistryQuery;
+
+/* Runs q (SPI connected) and returns SPI_processed; nulls as for SPI_execute_plan. */
+extern uint64 registry_run(RegistryQuery *q, Datum *values, const char *nulls, long count);
+
+/*
+ * Appends a row to keycard.audit_log (SPI connected): who (actor), which
+ * request (request_id, may be NULL), what; detail may be NULL.
+ */
+extern void registry_audit(text *zone_id, const char *action, const char *object_type,
+						   const char *object_id, Jsonb *detail, text *actor, text *request_id);
+
+/* Column col (1-based) of row 0 of the last result. */
+extern Datum registry_result(int col, bool *isnull);
+extern char *registry_result_text(int col);
 
 #endif							/* KEYCARD_REGISTRY_H */

@@ -39,48 +39,42 @@ PG_FUNCTION_INFO_V1(keycard_create_policy_version);
 enum
 {
 	Q_POLICY,
-	Q_IS_PLATFORM,
-	Q_SCHEMA,
-	Q_LOCK,
-	Q_INSERT,
-	Q_UPDATE,
-	Q_AUDIT,
+	Q_SCHEMA_JSON,
+	Q_WRITE,
 	NUM_QUERIES
 };
 
-typedef struct RegistryQuery
-{
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[12];
-} RegistryQuery;
+static RegistryQuery queries[NUM_QUERIES] = {
+	/* The policy, and the status of the schema version (NULL: unknown). */
+	[Q_POLICY] = {"SELECT p.owner_type, p.name, "
+		"(SELECT s.status FROM keycard.schema_version_states s WHERE s.version = $3) "
+		"FROM keycard.policies p WHERE p.zone_id = $1 AND p.policy_id = $2",
+	3, {TEXTOID, TEXTOID, TEXTOID}},
+	[Q_SCHEMA_JSON] = {"SELECT s.cedar_schema_json FROM keycard.schema_versions s WHERE s.version = $1",
+	1, {TEXTOID}},
 
-static const RegistryQuery queries[NUM_QUERIES] = {
-	/* A zone outside the caller's zones looks exactly like an unknown policy. */
-	[Q_POLICY] = {"SELECT p.owner_type, p.name FROM keycard.policies p "
-		"WHERE p.zone_id = $1 AND p.policy_id = $2 AND keycard.zone_visible($1)",
-	2, {TEXTOID, TEXTOID}},
-	[Q_IS_PLATFORM] = {"SELECT keycard.caller_is_platform()", 0, {0}},
-	[Q_SCHEMA] = {"SELECT s.status, s.cedar_schema_json FROM keycard.schema_version_states s "
-	"WHERE s.version = $1", 1, {TEXTOID}},
-	[Q_LOCK] = {"SELECT p.latest_version, p.archived_at IS NOT NULL, p.owner_type, p.name "
-		"FROM keycard.policies p WHERE p.zone_id = $1 AND p.policy_id = $2 FOR NO KEY UPDATE",
-	2, {TEXTOID, TEXTOID}},
-	[Q_INSERT] = {"INSERT INTO keycard.policy_versions (zone_id, policy_id, version_id, version, "
+	/*
+	 * One statement writes everything.  The UPDATE takes the policy row lock
+	 * and the next number together: concurrent creators queue on the row and
+	 * each re-reads the number its predecessor committed (READ COMMITTED
+	 * re-evaluates the SET on the newest row version).  No row comes back if
+	 * the policy is archived, and then nothing is written.
+	 */
+	[Q_WRITE] = {"WITH bump AS ("
+		"UPDATE keycard.policies SET latest_version = coalesce(latest_version, 0) + 1, "
+		"latest_version_id = $3, latest_schema_version = $4 "
+		"WHERE zone_id = $1 AND policy_id = $2 AND archived_at IS NULL RETURNING latest_version), "
+		"v AS (INSERT INTO keycard.policy_versions (zone_id, policy_id, version_id, version, "
 		"schema_version, sha, owner_type, cedar_json, cedar_raw, created_at, created_by, request_id) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, keycard.id_time($3), keycard.current_actor(), "
-		"keycard.client_request_id()) RETURNING *",
-		9, {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID}},
-	[Q_UPDATE] = {"UPDATE keycard.policies SET latest_version = $3, latest_version_id = $4, "
-		"latest_schema_version = $5 WHERE zone_id = $1 AND policy_id = $2",
-	5, {TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID}},
-	[Q_AUDIT] = {"INSERT INTO keycard.audit_log (zone_id, event_id, occurred_at, actor, request_id, "
-		"action, object_type, object_id, detail) VALUES ($1, keycard.new_id(), clock_timestamp(), "
-		"keycard.current_actor(), keycard.client_request_id(), 'create', 'policy_version', $2, $3)",
-	3, {TEXTOID, TEXTOID, JSONBOID}},
+		"SELECT $1, $2, $3, bump.latest_version, $4, $5, $6, $7, $8, $9, $10, $11 FROM bump RETURNING *), "
+		"audit AS (INSERT INTO keycard.audit_log (zone_id, event_id, occurred_at, actor, request_id, "
+		"action, object_type, object_id, detail) "
+		"SELECT $1, $12, clock_timestamp(), $10, $11, 'create', 'policy_version', $3, "
+		"jsonb_build_object('policy_id', $2, 'version', v.version, 'sha', $5) FROM v) "
+		"SELECT * FROM v",
+		12, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID,
+	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID}},
 };
-
-static SPIPlanPtr plans[NUM_QUERIES];
 
 /* Loaded schemas by version; schema_versions rows never change. */
 typedef struct SchemaCacheEntry
@@ -94,54 +88,27 @@ static SchemaCacheEntry schema_cache[SCHEMA_CACHE_SIZE];
 static int	schema_cache_used = 0;
 static MemoryContext schema_cache_cxt = NULL;
 
-/* Runs query q (SPI connected); returns SPI_processed. */
-static uint64
-run(int q, Datum *values, const char *nulls, long count)
-{
-	int			rc;
-
-	if (plans[q] == NULL)
-	{
-		/* Generic plans: the statements are tiny, replanning would dominate. */
-		SPIPlanPtr	p = SPI_prepare_cursor(queries[q].sql, queries[q].nargs,
-										   (Oid *) queries[q].argtypes,
-										   CURSOR_OPT_GENERIC_PLAN);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", queries[q].sql,
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		plans[q] = p;
-	}
-	rc = SPI_execute_plan(plans[q], values, nulls, false, count);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", queries[q].sql,
-			 SPI_result_code_string(rc));
-	return SPI_processed;
-}
-
-static Datum
-result_datum(int col, bool *isnull)
-{
-	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, isnull);
-}
-
-static char *
-result_text(int col)
-{
-	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col);
-}
-
-/* The loaded schema of a version, from the cache or from its JSON form. */
+/*
+ * The loaded schema of a version, from the cache or from its JSON form (read
+ * only on a miss: the JSON is large, and detoasting it per call would cost
+ * more than the rest of a version's content work).  SPI connected.
+ */
 static CedarSchema *
-schema_for(const char *version, Jsonb *schema_json)
+schema_for(const char *version, text *version_text)
 {
 	MemoryContext old;
 	SchemaCacheEntry *e;
+	Datum		arg = PointerGetDatum(version_text);
+	Jsonb	   *schema_json;
+	bool		isnull;
 
 	for (int i = 0; i < schema_cache_used; i++)
 		if (strcmp(schema_cache[i].version, version) == 0)
 			return schema_cache[i].schema;
+
+	if (registry_run(&queries[Q_SCHEMA_JSON], &arg, NULL, 1) != 1)
+		elog(ERROR, "schema version \"%s\" has no row", version);
+	schema_json = DatumGetJsonbP(registry_result(1, &isnull));
 
 	if (schema_cache_cxt == NULL)
 		schema_cache_cxt = AllocSetContextCreate(TopMemoryContext, "keycard schema cache",
@@ -214,9 +181,6 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	char	   *version_str;
 	char	   *owner_type;
 	char	   *policy_name;
-	char	   *status;
-	bool		isnull;
-	Jsonb	   *schema_json;
 	CedarSchema *schema;
 	CedarPolicy *policy;
 	Jsonb	   *est;
@@ -225,8 +189,13 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	char		sha[PG_SHA256_DIGEST_LENGTH * 2 + 1];
 	text	   *raw_out;
 	char		id[REGISTRY_ID_LEN + 1];
-	int32		next_version;
-	Datum		values[9];
+	char		event_id[REGISTRY_ID_LEN + 1];
+	char	   *status;
+	TimestampTz created_at;
+	text	   *actor;
+	text	   *request_id;
+	Datum		values[12];
+	char		nulls[12];
 	HeapTupleHeader result;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -236,20 +205,22 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 
+	/* A zone outside the caller's zones looks exactly like an unknown policy. */
 	values[0] = PointerGetDatum(zone_id);
 	values[1] = PointerGetDatum(policy_id);
-	if (run(Q_POLICY, values, NULL, 1) == 0)
+	values[2] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+	nulls[0] = nulls[1] = ' ';
+	nulls[2] = PG_ARGISNULL(2) ? 'n' : ' ';
+	if (!registry_zone_visible(VARDATA_ANY(zone_id), VARSIZE_ANY_EXHDR(zone_id)) ||
+		registry_run(&queries[Q_POLICY], values, nulls, 1) == 0)
 		registry_error("not_found", NULL, NULL, "policy \"%s\" not found", text_to_cstring(policy_id));
-	owner_type = result_text(1);
-	policy_name = result_text(2);
-	if (strcmp(owner_type, "platform") == 0)
-	{
-		run(Q_IS_PLATFORM, NULL, NULL, 1);
-		if (!DatumGetBool(result_datum(1, &isnull)))
-			registry_error("platform_owned",
-						   "Platform-owned policies can be read but not changed by customers.", NULL,
-						   "policy \"%s\" is owned by the platform", policy_name);
-	}
+	owner_type = registry_result_text(1);
+	policy_name = registry_result_text(2);
+	status = registry_result_text(3);
+	if (strcmp(owner_type, "platform") == 0 && !registry_caller_is_platform())
+		registry_error("platform_owned",
+					   "Platform-owned policies can be read but not changed by customers.", NULL,
+					   "policy \"%s\" is owned by the platform", policy_name);
 
 	if ((cedar_json == NULL) == (cedar_raw == NULL))
 		registry_error("invalid_request",
@@ -260,22 +231,18 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 		registry_error("invalid_request", NULL, NULL, "schema_version is required");
 	schema_version = PG_GETARG_TEXT_PP(2);
 	version_str = text_to_cstring(schema_version);
-
-	values[0] = PointerGetDatum(schema_version);
-	if (run(Q_SCHEMA, values, NULL, 1) == 0)
+	if (status == NULL)
 		registry_error("unknown_schema_version", NULL,
 					   "List the zone's policy schemas to see the available versions.",
 					   "unknown schema version \"%s\"", version_str);
-	status = result_text(1);
 	if (strcmp(status, "archived") == 0)
 		registry_error("schema_version_archived",
 					   "An archived schema version accepts no new policy versions.",
 					   "Use an active schema version.",
 					   "schema version \"%s\" is archived", version_str);
-	schema_json = DatumGetJsonbP(result_datum(2, &isnull));
 
 	/* Content: one AST for validation, the normalized EST and the text. */
-	schema = schema_for(version_str, schema_json);
+	schema = schema_for(version_str, schema_version);
 	policy = parse_policy(cedar_raw, cedar_json);
 	cedar_validation_result_init(&vres);
 	cedar_validate_policy(schema, policy, policy_name, &vres);
@@ -305,46 +272,30 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 		raw_out = cstring_to_text_with_len(buf.data, buf.len);
 	}
 
-	/* Gapless numbering under the policy row lock. */
+	created_at = registry_new_id(id);
+	registry_new_id(event_id);
+	actor = registry_current_actor();
+	request_id = registry_client_request_id();
+
 	values[0] = PointerGetDatum(zone_id);
 	values[1] = PointerGetDatum(policy_id);
-	run(Q_LOCK, values, NULL, 1);
-	next_version = 1;
-	{
-		Datum		latest = result_datum(1, &isnull);
-
-		if (!isnull)
-			next_version = DatumGetInt32(latest) + 1;
-	}
-	if (DatumGetBool(result_datum(2, &isnull)))
-		registry_error("archived", "An archived policy accepts no new versions.", NULL,
-					   "policy \"%s\" is archived", result_text(4));
-	owner_type = result_text(3);
-
-	registry_new_id(id);
 	values[2] = CStringGetTextDatum(id);
-	values[3] = Int32GetDatum(next_version);
-	values[4] = PointerGetDatum(schema_version);
-	values[5] = CStringGetTextDatum(sha);
-	values[6] = CStringGetTextDatum(owner_type);
-	values[7] = JsonbPGetDatum(est);
-	values[8] = PointerGetDatum(raw_out);
-	if (run(Q_INSERT, values, NULL, 1) != 1)
-		elog(ERROR, "policy version insert returned no row");
+	values[3] = PointerGetDatum(schema_version);
+	values[4] = CStringGetTextDatum(sha);
+	values[5] = CStringGetTextDatum(owner_type);
+	values[6] = JsonbPGetDatum(est);
+	values[7] = PointerGetDatum(raw_out);
+	values[8] = TimestampTzGetDatum(created_at);
+	values[9] = PointerGetDatum(actor);
+	values[10] = PointerGetDatum(request_id);
+	values[11] = CStringGetTextDatum(event_id);
+	memset(nulls, ' ', sizeof(nulls));
+	if (request_id == NULL)
+		nulls[10] = 'n';
+	if (registry_run(&queries[Q_WRITE], values, nulls, 1) == 0)
+		registry_error("archived", "An archived policy accepts no new versions.", NULL,
+					   "policy \"%s\" is archived", policy_name);
 	result = SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
-
-	values[2] = Int32GetDatum(next_version);
-	values[3] = CStringGetTextDatum(id);
-	values[4] = PointerGetDatum(schema_version);
-	run(Q_UPDATE, values, NULL, 0);
-
-	resetStringInfo(&buf);
-	appendStringInfo(&buf, "{\"policy_id\": ");
-	escape_json(&buf, text_to_cstring(policy_id));
-	appendStringInfo(&buf, ", \"version\": %d, \"sha\": \"%s\"}", next_version, sha);
-	values[1] = CStringGetTextDatum(id);
-	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
-	run(Q_AUDIT, values, NULL, 0);
 
 	SPI_finish();
 	PG_RETURN_DATUM(PointerGetDatum(result));

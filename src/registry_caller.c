@@ -1,0 +1,424 @@
+/*-------------------------------------------------------------------------
+ *
+ * registry_caller.c
+ *	  Who is calling: the acting role, the verified JWT claims PostgREST
+ *	  passes in request.jwt.claims, the zones the caller may use, the actor
+ *	  recorded in created_by, and the X-Client-Request-ID of the request.
+ *
+ * Every registry write asks these questions, and so does every row-level
+ * security check (through keycard.caller_zones()), so they are answered in C
+ * from the settings themselves.  The JSON settings are parsed once per
+ * distinct value: the parsed form is kept with a copy of the text it came
+ * from, and reused while the setting holds the same text.
+ *
+ * Zone membership of SQL callers is read from keycard.zone_members with a
+ * direct index scan, not a query: caller_zones() runs inside the row-level
+ * security policy of zone_members itself, where a query would recurse.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
+
+#include "keycard.h"
+#include "registry.h"
+
+PG_FUNCTION_INFO_V1(keycard_caller_role);
+PG_FUNCTION_INFO_V1(keycard_caller_is_platform);
+PG_FUNCTION_INFO_V1(keycard_caller_zones);
+PG_FUNCTION_INFO_V1(keycard_zone_visible);
+PG_FUNCTION_INFO_V1(keycard_current_actor);
+PG_FUNCTION_INFO_V1(keycard_client_request_id);
+
+/* The platform operator's role (JWT role claim, or database role membership). */
+#define PLATFORM_ROLE "keycard_platform"
+
+/* The longest X-Client-Request-ID recorded, in characters. */
+#define MAX_REQUEST_ID_CHARS 255
+
+/* What the registry reads from one value of request.jwt.claims. */
+typedef struct Claims
+{
+	char	   *source;			/* the setting's text these were read from */
+	char	   *sub;			/* claims ->> 'sub', NULL when absent or empty */
+	bool		platform;		/* claims ->> 'role' = 'keycard_platform' */
+	int			nzones;			/* zones claim elements; -1: not an array */
+	char	  **zones;			/* as jsonb_array_elements_text, NULL for null */
+} Claims;
+
+/* What the registry reads from one value of request.headers. */
+typedef struct Headers
+{
+	char	   *source;
+	char	   *request_id;		/* x-client-request-id, NULL when absent or empty */
+} Headers;
+
+static MemoryContext claims_cxt = NULL;
+static MemoryContext headers_cxt = NULL;
+static Claims claims_cache;
+static Headers headers_cache;
+
+/* A setting's text, or NULL when unset or empty (as nullif(current_setting(...), '')). */
+static const char *
+setting_text(const char *name)
+{
+	const char *v = GetConfigOption(name, true, false);
+
+	return (v != NULL && v[0] != '\0') ? v : NULL;
+}
+
+/*
+ * The text of a JSON value as the ->> operator gives it: strings unquoted,
+ * other scalars and containers as JSON, NULL for null.
+ */
+static char *
+value_text(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return NULL;
+		case jbvString:
+			return pnstrdup(v->val.string.val, v->val.string.len);
+		case jbvBool:
+			return pstrdup(v->val.boolean ? "true" : "false");
+		case jbvNumeric:
+			return DatumGetCString(DirectFunctionCall1(numeric_out,
+													   NumericGetDatum(v->val.numeric)));
+		case jbvBinary:
+			return JsonbToCString(NULL, v->val.binary.data, v->val.binary.len);
+		default:
+			elog(ERROR, "unexpected jsonb value type %d", (int) v->type);
+	}
+	return NULL;
+}
+
+/* The parsed JSON of a setting, or NULL when it is not an object. */
+static JsonbContainer *
+parse_object(const char *text)
+{
+	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+
+	return JB_ROOT_IS_OBJECT(jb) ? &jb->root : NULL;
+}
+
+static JsonbValue *
+member(JsonbContainer *obj, const char *key)
+{
+	return obj ? getKeyJsonValueFromContainer(obj, key, strlen(key), NULL) : NULL;
+}
+
+/* The claims of the current request, or NULL for SQL callers. */
+static Claims *
+current_claims(void)
+{
+	const char *text = setting_text("request.jwt.claims");
+	MemoryContext cxt;
+	MemoryContext old;
+	JsonbContainer *obj;
+	JsonbValue *v;
+
+	if (text == NULL)
+		return NULL;
+	if (claims_cache.source != NULL && strcmp(claims_cache.source, text) == 0)
+		return &claims_cache;
+
+	/* Forget the old value first: the parse below may fail. */
+	if (claims_cxt == NULL)
+		claims_cxt = AllocSetContextCreate(TopMemoryContext, "keycard JWT claims",
+										   ALLOCSET_SMALL_SIZES);
+	cxt = claims_cxt;
+	MemoryContextReset(cxt);
+	memset(&claims_cache, 0, sizeof(claims_cache));
+	text = pstrdup(text);		/* the parse may run settings' hooks */
+	obj = parse_object(text);
+
+	old = MemoryContextSwitchTo(cxt);
+	v = member(obj, "sub");
+	claims_cache.sub = v ? value_text(v) : NULL;
+	if (claims_cache.sub != NULL && claims_cache.sub[0] == '\0')
+		claims_cache.sub = NULL;
+	v = member(obj, "role");
+	claims_cache.platform = v != NULL && v->type == jbvString &&
+		v->val.string.len == strlen(PLATFORM_ROLE) &&
+		memcmp(v->val.string.val, PLATFORM_ROLE, v->val.string.len) == 0;
+	v = member(obj, "zones");
+	claims_cache.nzones = -1;
+	if (v != NULL && v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data))
+	{
+		JsonbContainer *arr = v->val.binary.data;
+		int			n = JsonContainerSize(arr);
+
+		claims_cache.zones = palloc(sizeof(char *) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+			claims_cache.zones[i] = value_text(getIthJsonbValueFromContainer(arr, i));
+		claims_cache.nzones = n;
+	}
+	claims_cache.source = pstrdup(text);
+	MemoryContextSwitchTo(old);
+	return &claims_cache;
+}
+
+Oid
+registry_caller_role(void)
+{
+	Oid			role = GetCurrentRoleId();
+
+	return OidIsValid(role) ? role : GetSessionUserId();
+}
+
+bool
+registry_caller_is_platform(void)
+{
+	Claims	   *claims = current_claims();
+	Oid			role;
+	Oid			platform;
+
+	if (claims != NULL)
+		return claims->platform;
+	role = registry_caller_role();
+	if (superuser_arg(role))
+		return true;
+	platform = get_role_oid(PLATFORM_ROLE, true);
+	return OidIsValid(platform) && is_member_of_role(role, platform);
+}
+
+/* Snapshot for the direct scans: the one the calling statement reads with. */
+static Snapshot
+scan_snapshot(void)
+{
+	return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+}
+
+static Relation
+open_zone_members(void)
+{
+	Oid			nsp = get_namespace_oid("keycard", false);
+	Oid			relid = get_relname_relid("zone_members", nsp);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation keycard.zone_members does not exist");
+	return table_open(relid, AccessShareLock);
+}
+
+/* zone_members columns (see its CREATE TABLE). */
+#define Anum_zone_members_zone_id 1
+#define Anum_zone_members_role_name 2
+
+/* True if the caller has the privileges of the member role named in tup. */
+static bool
+caller_has_member_role(HeapTuple tup, TupleDesc desc, Oid caller)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, Anum_zone_members_role_name, desc, &isnull);
+	Oid			member;
+
+	if (isnull)
+		return false;
+	member = get_role_oid(TextDatumGetCString(d), true);
+	return OidIsValid(member) && has_privs_of_role(caller, member);
+}
+
+/* True if a zone_members row of zone names a role the caller has the privileges of. */
+static bool
+member_of_zone(const char *zone_id, int len)
+{
+	Relation	rel = open_zone_members();
+	TupleDesc	desc = RelationGetDescr(rel);
+	Oid			caller = registry_caller_role();
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key, Anum_zone_members_zone_id, BTEqualStrategyNumber, F_TEXTEQ,
+				PointerGetDatum(cstring_to_text_with_len(zone_id, len)));
+	/* The index orders by the column's collation; ScanKeyInit assumes C. */
+	key.sk_collation = TupleDescAttr(desc, Anum_zone_members_zone_id - 1)->attcollation;
+	scan = systable_beginscan(rel, RelationGetPrimaryKeyIndex(rel), true,
+							  scan_snapshot(), 1, &key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+		found = caller_has_member_role(tup, desc, caller);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+bool
+registry_zone_visible(const char *zone_id, int len)
+{
+	Claims	   *claims = current_claims();
+
+	if (claims != NULL)
+	{
+		if (claims->platform)
+			return true;
+		for (int i = 0; i < claims->nzones; i++)
+			if (claims->zones[i] != NULL && strlen(claims->zones[i]) == len &&
+				memcmp(claims->zones[i], zone_id, len) == 0)
+				return true;
+		return false;
+	}
+	if (registry_caller_is_platform())
+		return true;
+	return member_of_zone(zone_id, len);
+}
+
+text *
+registry_current_actor(void)
+{
+	Claims	   *claims = current_claims();
+
+	if (claims != NULL && claims->sub != NULL)
+		return cstring_to_text(claims->sub);
+	return cstring_to_text(GetUserNameFromId(registry_caller_role(), false));
+}
+
+text *
+registry_client_request_id(void)
+{
+	const char *headers = setting_text("request.headers");
+	const char *id = NULL;
+
+	if (headers != NULL)
+	{
+		if (headers_cache.source == NULL || strcmp(headers_cache.source, headers) != 0)
+		{
+			JsonbContainer *obj;
+			JsonbValue *v;
+			char	   *rid;
+
+			if (headers_cxt == NULL)
+				headers_cxt = AllocSetContextCreate(TopMemoryContext, "keycard request headers",
+													ALLOCSET_SMALL_SIZES);
+			MemoryContextReset(headers_cxt);
+			memset(&headers_cache, 0, sizeof(headers_cache));
+			headers = pstrdup(headers);
+			obj = parse_object(headers);
+			v = member(obj, "x-client-request-id");
+			rid = v ? value_text(v) : NULL;
+			headers_cache.request_id = (rid && rid[0]) ? MemoryContextStrdup(headers_cxt, rid) : NULL;
+			headers_cache.source = MemoryContextStrdup(headers_cxt, headers);
+		}
+		id = headers_cache.request_id;
+	}
+	if (id == NULL)
+		id = setting_text("keycard.client_request_id");
+	if (id == NULL)
+		return NULL;
+	{
+		int			len = strlen(id);
+		int			chars = pg_mbstrlen_with_len(id, len);
+
+		if (chars > MAX_REQUEST_ID_CHARS)
+			registry_error("invalid_request",
+						   psprintf("The X-Client-Request-ID has %d characters; at most %d are accepted.",
+									chars, MAX_REQUEST_ID_CHARS),
+						   NULL, "client request id is too long");
+		return cstring_to_text_with_len(id, len);
+	}
+}
+
+/* SQL function: keycard.caller_role() returns text */
+Datum
+keycard_caller_role(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(GetUserNameFromId(registry_caller_role(), false)));
+}
+
+/* SQL function: keycard.caller_is_platform() returns boolean */
+Datum
+keycard_caller_is_platform(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(registry_caller_is_platform());
+}
+
+/* SQL function: keycard.caller_zones() returns text[] (NULL: every zone) */
+Datum
+keycard_caller_zones(PG_FUNCTION_ARGS)
+{
+	Claims	   *claims = current_claims();
+	ArrayBuildState *astate;
+
+	if (registry_caller_is_platform())
+		PG_RETURN_NULL();
+	astate = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+	if (claims != NULL)
+	{
+		for (int i = 0; i < claims->nzones; i++)
+			accumArrayResult(astate,
+							 claims->zones[i] ? CStringGetTextDatum(claims->zones[i]) : (Datum) 0,
+							 claims->zones[i] == NULL, TEXTOID, CurrentMemoryContext);
+	}
+	else
+	{
+		Relation	rel = open_zone_members();
+		TupleDesc	desc = RelationGetDescr(rel);
+		Oid			caller = registry_caller_role();
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, scan_snapshot(), 0, NULL);
+		HeapTuple	tup;
+
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			bool		isnull;
+			Datum		zone;
+
+			if (!caller_has_member_role(tup, desc, caller))
+				continue;
+			zone = heap_getattr(tup, Anum_zone_members_zone_id, desc, &isnull);
+			if (!isnull)
+				accumArrayResult(astate, datumCopy(zone, false, -1), false, TEXTOID,
+								 CurrentMemoryContext);
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+	PG_RETURN_DATUM(makeArrayResult(astate, CurrentMemoryContext));
+}
+
+/* SQL function: keycard.zone_visible(zone_id text) returns boolean */
+Datum
+keycard_zone_visible(PG_FUNCTION_ARGS)
+{
+	text	   *zone = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_BOOL(registry_zone_visible(VARDATA_ANY(zone), VARSIZE_ANY_EXHDR(zone)));
+}
+
+/* SQL function: keycard.current_actor() returns text */
+Datum
+keycard_current_actor(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(registry_current_actor());
+}
+
+/* SQL function: keycard.client_request_id() returns text */
+Datum
+keycard_client_request_id(PG_FUNCTION_ARGS)
+{
+	text	   *id = registry_client_request_id();
+
+	if (id == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(id);
+}
