@@ -43,4 +43,21 @@ keycard_vpsprintf(const char *fmt, va_list args)
 	}
 }
 
+/*
+ * The value of hexadecimal digit c (either case), or -1 for any other
+ * character, signed or unsigned.  PostgreSQL 15 exports only whole-string
+ * decoders (hex_decode raises its own error).
+ */
+static inline int
+keycard_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 #endif							/* KEYCARD_H */

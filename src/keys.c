@@ -103,18 +103,6 @@ signing_alg_parse(const char *name)
 	pg_unreachable();
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Reads the KEK into kek[AES_GCM_KEY_LEN] and its id into
  * kek_id[KEK_ID_LEN + 1].  The caller wipes kek after use.
@@ -160,7 +148,7 @@ load_kek(uint8 *kek, char *kek_id)
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 		n--;
 	for (size_t i = 0; i < n && n == KEK_HEX_LEN; i++)
-		if (hex_digit(buf[i]) < 0)
+		if (keycard_hex_digit(buf[i]) < 0)
 			n = 0;
 	if (n != KEK_HEX_LEN)
 	{
@@ -171,7 +159,7 @@ load_kek(uint8 *kek, char *kek_id)
 				 errhint("%s", hint)));
 	}
 	for (int i = 0; i < AES_GCM_KEY_LEN; i++)
-		kek[i] = (uint8) (hex_digit(buf[2 * i]) << 4 | hex_digit(buf[2 * i + 1]));
+		kek[i] = (uint8) (keycard_hex_digit(buf[2 * i]) << 4 | keycard_hex_digit(buf[2 * i + 1]));
 	explicit_bzero(buf, sizeof(buf));
 
 	sha256_hex(kek, AES_GCM_KEY_LEN, digest);

@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "cedar/lexer.h"
+#include "keycard.h"
 
 /*
  * Decodes one UTF-8 character of s[0..len) (len >= 1) strictly: no
@@ -537,18 +538,6 @@ cedar_parse_uint64(const char *digits, int len, uint64 *result)
 	return true;
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Appends code point cp as UTF-8 to buf; returns its length. */
 static int
 utf8_encode(int32 cp, char *buf)
@@ -660,8 +649,8 @@ unescape_walk(const char *body, int len, bool pattern, unescape_cb cb,
 
 					if (i + 2 > len)
 						goto bad;
-					h1 = hexval((unsigned char) body[i]);
-					h2 = hexval((unsigned char) body[i + 1]);
+					h1 = keycard_hex_digit(body[i]);
+					h2 = keycard_hex_digit(body[i + 1]);
 					if (h1 < 0 || h2 < 0 || h1 > 7)
 					{
 						i += 2;
@@ -696,7 +685,7 @@ unescape_walk(const char *body, int len, bool pattern, unescape_cb cb,
 							i++;
 							continue;
 						}
-						h = hexval(c);
+						h = keycard_hex_digit(c);
 						if (h < 0 || ndigits >= 6)
 							goto bad;
 						cp = cp * 16 + h;

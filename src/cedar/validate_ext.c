@@ -16,23 +16,12 @@
 
 #include "cedar/validate.h"
 #include "common/int.h"
+#include "keycard.h"
 
 static bool
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Rust's read_ipv4_addr at *pos (no leading zeros, octets <= 255) */
@@ -102,7 +91,7 @@ read_groups(const char *s, int len, int *pos, int limit, bool *ipv4)
 			p++;
 		}
 		start = p;
-		while (p < len && hexval(s[p]) >= 0 && p - start < 4)
+		while (p < len && keycard_hex_digit(s[p]) >= 0 && p - start < 4)
 			p++;
 		if (p == start)
 			return i;
