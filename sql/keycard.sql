@@ -1831,15 +1831,17 @@ SELECT p.version, p.cedar_schema, p.cedar_schema_json,
 FROM keycard.cedar_platform_schemas() p;
 
 ------------------------------------------------------------------------------
--- Registry part 2: bindings, archive guards, drafts (no C: SQL and PL/pgSQL
--- only; tests sql/registry_bindings*.sql, sql/registry_drafts.sql,
+-- Registry part 2: bindings, archive guards, drafts (binding functions and
+-- the bindings_guard trigger in C: src/bindings.c; the rest SQL and PL/pgSQL;
+-- tests sql/registry_bindings*.sql, sql/registry_drafts.sql,
 -- test/isolation/specs/registry_binding_*.spec, bench/45-activation)
 --
 -- A slot is (zone, scope type, scope target; the zone id is the target of the
 -- zone scope) and holds at most one active and one shadow binding: unique
 -- indexes say so whatever writes the rows, and the bindings_guard trigger
--- lets rows change only inside keycard.bind_policy_set_version and
--- keycard.clear_shadow_binding, which record every change in the append-only
+-- lets rows change only inside the binding functions (bind, activate,
+-- shadow, clear_shadow_binding: a backend-local flag that only they raise,
+-- and lower on every exit), which record every change in the append-only
 -- binding_history.  Concurrency: a binding change takes a transaction
 -- advisory lock on its slot, then updates the policy set's row in
 -- binding_locks; the archive guards (triggers on part 1's tables) update the
@@ -1847,7 +1849,10 @@ FROM keycard.cedar_platform_schemas() p;
 -- side waits for the other and then sees what it committed, and under
 -- REPEATABLE READ the later one fails with a serialization error instead of
 -- missing the other: an archived version is never bound and a bound one is
--- never archived.
+-- never archived.  (Both sides must update the row: a row lock, FOR UPDATE
+-- or FOR SHARE, taken by a transaction that has committed is no conflict for
+-- a REPEATABLE READ snapshot, so locking the version or set row instead would
+-- let an archive that started before an activation miss its binding.)
 ------------------------------------------------------------------------------
 
 CREATE TABLE keycard.bindings (
@@ -1933,80 +1938,13 @@ CREATE FUNCTION keycard.slot_text(scope_type text, scope_target_id text) RETURNS
 
 -- Binding rows: who may write them and what a row may say ---------------------------
 
+-- Rows change only while a binding function writes them (a flag in the
+-- backend that only they raise) or when COPY loads them (pg_restore; each
+-- such row is checked against its version and set).  In C (src/bindings.c):
+-- it fires on every binding change.
 CREATE FUNCTION keycard.bindings_guard() RETURNS trigger
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-	AS $$
--- Rows change only from the binding functions: the statement's caller, read
--- from the error context stack, must be one of them (a statement text cannot
--- fake the frame that follows it: it would need a double quote).  The row
--- rules below hold whoever writes.
-DECLARE
-	ctx text;
-	r keycard.bindings;
-	v record;
-BEGIN
-	IF TG_OP = 'TRUNCATE' THEN
-		PERFORM keycard.raise_error('immutable', 'keycard.bindings cannot be truncated',
-			format('Rule %s: bindings change only through the binding functions, and a slot that had an active binding keeps one.', TG_NAME), NULL);
-	END IF;
-	GET DIAGNOSTICS ctx = PG_CONTEXT;
-	-- pg_restore loads the rows with COPY (the data was checked when written).
-	IF ctx !~ '^[^\n]*\nSQL statement "[^"]*"\nPL/pgSQL function keycard\.(bind_policy_set_version|clear_shadow_binding)\('
-	   AND NOT (TG_OP = 'INSERT' AND ctx ~ '^[^\n]*\nCOPY bindings, line [0-9]+') THEN
-		PERFORM keycard.raise_error('immutable', 'rows of keycard.bindings change only through the binding functions',
-			format('Rule %s: every binding change is checked and recorded in keycard.binding_history.', TG_NAME),
-			'Use keycard.activate_policy_set_version, keycard.shadow_policy_set_version or keycard.clear_shadow_binding.');
-	END IF;
-	IF TG_OP = 'DELETE' THEN
-		IF OLD.mode = 'active' THEN
-			PERFORM keycard.raise_error('invalid_request', 'an active binding cannot be removed',
-				format('Rule %s: a slot that had an active binding always keeps one.', TG_NAME),
-				'Activate another version instead.');
-		END IF;
-		RETURN OLD;
-	END IF;
-	r := NEW;
-	IF TG_OP = 'UPDATE' AND (OLD.zone_id, OLD.scope_type, OLD.scope_target_id, OLD.mode)
-							IS DISTINCT FROM (r.zone_id, r.scope_type, r.scope_target_id, r.mode) THEN
-		PERFORM keycard.raise_error('immutable', 'the slot and mode of a binding cannot change',
-			format('Rule %s: zone_id, scope_type, scope_target_id and mode are fixed when the row is created.', TG_NAME), NULL);
-	END IF;
-	SELECT x.policy_set_id, x.version, x.archived_at AS version_archived_at, s.name, s.scope_type,
-		   s.archived_at AS set_archived_at, o.scope_type AS other_scope_type, o.scope_target_id AS other_target,
-		   o.version AS other_version, o.mode AS other_mode
-	INTO v
-	FROM keycard.policy_set_versions x
-	JOIN keycard.policy_sets s ON s.zone_id = x.zone_id AND s.policy_set_id = x.policy_set_id
-	-- A set lives in one slot: PolicySetWithBinding has one scope_target_id,
-	-- and moving it would leave the old slot without its active binding.
-	LEFT JOIN LATERAL (SELECT * FROM keycard.bindings b
-					   WHERE b.zone_id = r.zone_id AND b.policy_set_id = r.policy_set_id
-						 AND (b.scope_type, b.scope_target_id) IS DISTINCT FROM (r.scope_type, r.scope_target_id)
-					   LIMIT 1) o ON true
-	WHERE x.zone_id = r.zone_id AND x.version_id = r.version_id;
-	IF v.policy_set_id IS DISTINCT FROM r.policy_set_id OR v.version IS DISTINCT FROM r.version
-	   OR v.scope_type IS DISTINCT FROM r.scope_type THEN
-		PERFORM keycard.raise_error('invalid_request', 'binding does not match its policy set version',
-			format('Rule %s: policy_set_id, version and scope_type must be those of the bound version and its set.', TG_NAME), NULL);
-	END IF;
-	IF v.set_archived_at IS NOT NULL THEN
-		PERFORM keycard.raise_error('archived', format('policy set "%s" is archived', v.name),
-			'An archived policy set cannot be bound.', NULL);
-	END IF;
-	IF v.version_archived_at IS NOT NULL THEN
-		PERFORM keycard.raise_error('archived', format('version %s of policy set "%s" is archived', v.version, v.name),
-			'An archived version cannot be bound.', 'Bind a version that is not archived.');
-	END IF;
-	IF v.other_mode IS NOT NULL THEN
-		PERFORM keycard.raise_error('bound', format('policy set "%s" is bound to %s', v.name,
-				keycard.slot_text(v.other_scope_type, v.other_target)),
-			format('Its version %s is bound %s there; a policy set is bound in one slot at a time.', v.other_version, v.other_mode),
-			'Bind another policy set to this slot.');
-	END IF;
-	RETURN NEW;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_bindings_guard'
+	LANGUAGE C;
 COMMENT ON FUNCTION keycard.bindings_guard() IS
 	'Trigger: binding rows change only through the binding functions; a bound version belongs to its set, is not archived, and a set is bound in one slot';
 
@@ -2138,182 +2076,31 @@ COMMENT ON VIEW keycard.policy_set_versions_with_binding IS
 
 -- Binding functions ----------------------------------------------------------------------
 
+-- In C (src/bindings.c): the checks, locks and writes are described there.
 CREATE FUNCTION keycard.bind_policy_set_version(zone_id text, policy_set_id text, version_id text,
 												mode text DEFAULT 'active', scope_target_id text DEFAULT NULL)
 	RETURNS keycard.policy_set_versions_with_binding
-	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	z text := zone_id;
-	sid text := policy_set_id;
-	vid text := version_id;
-	m text := mode;
-	target text := scope_target_id;
-	s keycard.policy_sets;
-	v keycard.policy_set_versions;
-	cur record;
-	prev keycard.bindings;
-	actor text;
-	rid text;
-	id text;
-	ts timestamptz;
-	action text := 'activate';
-	result keycard.policy_set_versions_with_binding;
-BEGIN
-	PERFORM keycard.require_zone(z);
-	IF m IS NULL OR m NOT IN ('active', 'shadow') THEN
-		PERFORM keycard.raise_error('invalid_request', format('invalid binding mode "%s"', coalesce(m, 'null')),
-			'A version is bound with mode active or shadow; there is no deactivation.',
-			'Activate another version instead.');
-	END IF;
-	SELECT * INTO s FROM keycard.policy_sets x WHERE x.zone_id = z AND x.policy_set_id = sid;
-	IF NOT FOUND THEN
-		PERFORM keycard.raise_error('not_found', format('policy set "%s" not found', sid), NULL, NULL);
-	END IF;
-	IF s.owner_type = 'platform' AND NOT keycard.caller_is_platform() THEN
-		PERFORM keycard.raise_error('platform_owned', format('policy set "%s" is owned by the platform', s.name),
-			'Platform-owned policy sets can be read but not bound by customers.', NULL);
-	END IF;
-
-	-- The slot: the zone itself, else the given target, else where the set is bound.
-	IF s.scope_type = 'zone' THEN
-		IF target IS NOT NULL AND target <> z THEN
-			PERFORM keycard.raise_error('invalid_request', 'scope_target_id of a zone-scope policy set is the zone id',
-				format('Policy set "%s" has scope zone.', s.name), 'Omit scope_target_id.');
-		END IF;
-		target := z;
-	ELSIF target IS NULL THEN
-		SELECT b.scope_target_id INTO target FROM keycard.bindings b
-		WHERE b.zone_id = z AND b.policy_set_id = sid LIMIT 1;
-		IF target IS NULL THEN
-			PERFORM keycard.raise_error('invalid_request', format('scope_target_id is required for scope %s', s.scope_type),
-				format('Policy set "%s" has scope %s and is not bound yet.', s.name, s.scope_type),
-				format('Name the %s the version is bound for.', s.scope_type));
-		END IF;
-	ELSIF length(target) NOT BETWEEN 1 AND 255 THEN
-		PERFORM keycard.raise_error('invalid_request', 'scope_target_id must have 1 to 255 characters', NULL, NULL);
-	END IF;
-
-	-- Lock order: the slot, then the set's binding_locks row (archive guards
-	-- take only the latter).  Everything below is read after both.
-	PERFORM pg_advisory_xact_lock(1801675527, hashtext(z || '/' || s.scope_type || '/' || target));
-	INSERT INTO keycard.binding_locks AS l (zone_id, policy_set_id) VALUES (z, sid)
-	ON CONFLICT ON CONSTRAINT binding_locks_pkey DO UPDATE SET changes = l.changes + 1;
-	SELECT x.set_archived_at, x.version, x.version_archived_at, x.has_archived_entries,
-		   a.policy_set_id AS active_set, a.version_id AS active_id, a.version AS active_version,
-		   h.policy_set_id AS shadow_set, h.version_id AS shadow_id, h.version AS shadow_version
-	INTO cur
-	FROM (SELECT (SELECT y.archived_at FROM keycard.policy_sets y WHERE y.zone_id = z AND y.policy_set_id = sid) AS set_archived_at,
-				 w.version, w.archived_at AS version_archived_at,
-				 EXISTS (SELECT 1 FROM keycard.policy_set_version_entries e
-						 JOIN keycard.policy_versions pv ON pv.zone_id = e.zone_id AND pv.version_id = e.policy_version_id
-						 WHERE e.zone_id = z AND e.version_id = vid AND pv.archived_at IS NOT NULL) AS has_archived_entries
-		  FROM keycard.policy_set_versions w
-		  WHERE w.zone_id = z AND w.version_id = vid AND w.policy_set_id = sid) x
-	LEFT JOIN keycard.bindings a
-		   ON a.zone_id = z AND a.scope_type = s.scope_type AND a.scope_target_id = target AND a.mode = 'active'
-	LEFT JOIN keycard.bindings h
-		   ON h.zone_id = z AND h.scope_type = s.scope_type AND h.scope_target_id = target AND h.mode = 'shadow';
-	IF NOT FOUND THEN
-		PERFORM keycard.raise_error('not_found', format('policy set version "%s" not found', vid), NULL, NULL);
-	END IF;
-	IF cur.set_archived_at IS NOT NULL THEN
-		PERFORM keycard.raise_error('archived', format('policy set "%s" is archived', s.name),
-			'An archived policy set cannot be bound.', NULL);
-	END IF;
-	IF cur.version_archived_at IS NOT NULL THEN
-		PERFORM keycard.raise_error('archived', format('version %s of policy set "%s" is archived', cur.version, s.name),
-			'An archived version cannot be bound.', 'Bind a version that is not archived.');
-	END IF;
-	IF cur.has_archived_entries THEN
-		PERFORM keycard.raise_error('archived',
-			format('version %s of policy set "%s" references archived policy versions', cur.version, s.name),
-			(SELECT format('Archived: %s.', string_agg(format('version %s of policy "%s"', pv.version, p.name), ', ' ORDER BY e.position))
-			 FROM keycard.policy_set_version_entries e
-			 JOIN keycard.policy_versions pv ON pv.zone_id = e.zone_id AND pv.version_id = e.policy_version_id
-			 JOIN keycard.policies p ON p.zone_id = e.zone_id AND p.policy_id = e.policy_id
-			 WHERE e.zone_id = z AND e.version_id = vid AND pv.archived_at IS NOT NULL),
-			'Create a policy set version without them and bind that one.');
-	END IF;
-
-	IF vid = (CASE m WHEN 'active' THEN cur.active_id ELSE cur.shadow_id END) THEN
-		-- Already so: nothing changes, nothing is recorded.
-		SELECT * INTO result FROM keycard.policy_set_versions_with_binding x WHERE x.zone_id = z AND x.version_id = vid;
-		RETURN result;
-	ELSIF m = 'shadow' AND vid = cur.active_id THEN
-		PERFORM keycard.raise_error('bound', format('version %s of policy set "%s" is active', cur.version, s.name),
-			'A version is never active and shadow at once.', NULL);
-	END IF;
-
-	actor := keycard.current_actor();
-	rid := keycard.client_request_id();
-	id := keycard.new_id();
-	ts := keycard.id_time(id);
-	IF m = 'active' AND vid = cur.shadow_id THEN
-		-- Promotion: the shadow slot empties and the version becomes active.
-		action := 'promote';
-		DELETE FROM keycard.bindings b
-		WHERE b.zone_id = z AND b.scope_type = s.scope_type AND b.scope_target_id = target AND b.mode = 'shadow';
-		INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, scope_type,
-											 scope_target_id, mode, from_policy_set_id, from_version_id, from_version)
-		VALUES (z, id, ts, actor, rid, action, s.scope_type, target, 'shadow', sid, vid, cur.version);
-		id := keycard.new_id();
-	ELSIF m = 'shadow' THEN
-		action := 'bind_shadow';
-	END IF;
-	IF m = 'active' THEN
-		prev.policy_set_id := cur.active_set; prev.version_id := cur.active_id; prev.version := cur.active_version;
-	ELSE
-		prev.policy_set_id := cur.shadow_set; prev.version_id := cur.shadow_id; prev.version := cur.shadow_version;
-	END IF;
-	IF prev.version_id IS NULL THEN
-		INSERT INTO keycard.bindings (zone_id, scope_type, scope_target_id, mode, policy_set_id, version_id, version,
-									  bound_at, bound_by, request_id)
-		VALUES (z, s.scope_type, target, m, sid, vid, cur.version, ts, actor, rid)
-		ON CONFLICT DO NOTHING;
-		IF NOT FOUND THEN
-			-- Only a REPEATABLE READ caller that read the empty slot before a
-			-- concurrent binding committed gets here.
-			RAISE EXCEPTION 'could not bind version % of policy set "%": the slot changed concurrently', cur.version, s.name
-				USING ERRCODE = 'serialization_failure', HINT = 'Retry the transaction.';
-		END IF;
-	ELSE
-		UPDATE keycard.bindings b SET policy_set_id = sid, version_id = vid, version = cur.version,
-			bound_at = ts, bound_by = actor, request_id = rid
-		WHERE b.zone_id = z AND b.scope_type = s.scope_type AND b.scope_target_id = target AND b.mode = m;
-	END IF;
-	INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, scope_type,
-										 scope_target_id, mode, from_policy_set_id, from_version_id, from_version,
-										 to_policy_set_id, to_version_id, to_version)
-	VALUES (z, id, keycard.id_time(id), actor, rid, action, s.scope_type, target, m,
-			prev.policy_set_id, prev.version_id, prev.version, sid, vid, cur.version);
-
-	-- The version as PolicySetVersion with its new binding.
-	SELECT * INTO v FROM keycard.policy_set_versions x WHERE x.zone_id = z AND x.version_id = vid;
-	result := v;
-	result.active := m = 'active';
-	result.mode := m;
-	result.scope_target_id := target;
-	RETURN result;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_bind_policy_set_version'
+	LANGUAGE C VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION keycard.bind_policy_set_version(text, text, text, text, text) IS
 	'Binds a policy set version in its slot with mode active (takes the slot over, demoting the previous binding; the shadow-bound version is promoted) or shadow (one per slot); records the change';
 
 CREATE FUNCTION keycard.activate_policy_set_version(zone_id text, policy_set_id text, version_id text,
 													scope_target_id text DEFAULT NULL)
 	RETURNS keycard.policy_set_versions_with_binding
-	LANGUAGE sql VOLATILE
-	RETURN keycard.bind_policy_set_version(zone_id, policy_set_id, version_id, 'active', scope_target_id);
+	AS 'MODULE_PATHNAME', 'keycard_activate_policy_set_version'
+	LANGUAGE C VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION keycard.activate_policy_set_version(text, text, text, text) IS
 	'Activates a policy set version in its slot (roll forward and roll back alike): the previous active binding is demoted, a shadow-bound version is promoted';
 
 CREATE FUNCTION keycard.shadow_policy_set_version(zone_id text, policy_set_id text, version_id text,
 												  scope_target_id text DEFAULT NULL)
 	RETURNS keycard.policy_set_versions_with_binding
-	LANGUAGE sql VOLATILE
-	RETURN keycard.bind_policy_set_version(zone_id, policy_set_id, version_id, 'shadow', scope_target_id);
+	AS 'MODULE_PATHNAME', 'keycard_shadow_policy_set_version'
+	LANGUAGE C VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION keycard.shadow_policy_set_version(text, text, text, text) IS
 	'Binds a policy set version as the shadow of its slot (observed beside the active one), replacing the previous shadow';
 
@@ -2360,43 +2147,9 @@ COMMENT ON FUNCTION keycard.update_policy_set_version(text, text, text, jsonb) I
 
 CREATE FUNCTION keycard.clear_shadow_binding(zone_id text, policy_set_id text)
 	RETURNS keycard.policy_sets_with_binding
-	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	z text := zone_id;
-	sid text := policy_set_id;
-	s keycard.policy_sets;
-	b keycard.bindings;
-	id text := keycard.new_id();
-	result keycard.policy_sets_with_binding;
-BEGIN
-	PERFORM keycard.require_zone(z);
-	SELECT * INTO s FROM keycard.policy_sets x WHERE x.zone_id = z AND x.policy_set_id = sid;
-	IF NOT FOUND THEN
-		PERFORM keycard.raise_error('not_found', format('policy set "%s" not found', sid), NULL, NULL);
-	END IF;
-	IF s.owner_type = 'platform' AND NOT keycard.caller_is_platform() THEN
-		PERFORM keycard.raise_error('platform_owned', format('policy set "%s" is owned by the platform', s.name),
-			'Platform-owned policy sets can be read but not bound by customers.', NULL);
-	END IF;
-	SELECT * INTO b FROM keycard.bindings x WHERE x.zone_id = z AND x.policy_set_id = sid AND x.mode = 'shadow';
-	IF FOUND THEN
-		PERFORM pg_advisory_xact_lock(1801675527, hashtext(z || '/' || b.scope_type || '/' || b.scope_target_id));
-		PERFORM keycard.lock_policy_set_bindings(z, ARRAY[sid]);
-		DELETE FROM keycard.bindings x WHERE x.zone_id = z AND x.policy_set_id = sid AND x.mode = 'shadow'
-		RETURNING * INTO b;
-		IF FOUND THEN
-			INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, scope_type,
-												 scope_target_id, mode, from_policy_set_id, from_version_id, from_version)
-			VALUES (z, id, keycard.id_time(id), keycard.current_actor(), keycard.client_request_id(), 'clear_shadow',
-					b.scope_type, b.scope_target_id, 'shadow', sid, b.version_id, b.version);
-		END IF;
-	END IF;
-	SELECT * INTO result FROM keycard.policy_sets_with_binding x WHERE x.zone_id = z AND x.policy_set_id = sid;
-	RETURN result;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_clear_shadow_binding'
+	LANGUAGE C VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION keycard.clear_shadow_binding(text, text) IS
 	'Removes the policy set''s shadow binding, if any (active bindings are never removed); records the change';
 
