@@ -78,6 +78,23 @@ cedarpol_is_action_type(const CedarString *type)
 	return len > 8 && memcmp(s + len - 8, "::Action", 8) == 0;
 }
 
+const char *
+cedarpol_var_name(CedarVar var)
+{
+	switch (var)
+	{
+		case CEDAR_VAR_PRINCIPAL:
+			return "principal";
+		case CEDAR_VAR_ACTION:
+			return "action";
+		case CEDAR_VAR_RESOURCE:
+			return "resource";
+		case CEDAR_VAR_CONTEXT:
+			return "context";
+	}
+	return "?";
+}
+
 CedarExpr *
 cedarpol_new_expr(CedarExprKind kind, int start, int end)
 {

@@ -20,6 +20,7 @@
 #include "utils/numeric.h"
 
 #include "cedar/cedar.h"
+#include "cedar/parser.h"
 
 typedef JsonbParseState *State;
 
@@ -71,34 +72,23 @@ push_long(State *st, JsonbIteratorToken tok, int64 l)
 	pushJsonbValue(st, tok, &v);
 }
 
+/* "key": "s" in the current object */
+static void
+push_key_string(State *st, const char *key, const CedarString *s)
+{
+	push_key(st, key);
+	push_string(st, WJB_VALUE, s->data, s->len);
+}
+
 /* {"type": ..., "id": ...} as the value of the current key/element */
 static void
 push_uid(State *st, JsonbIteratorToken tok, const CedarEntityUid *uid)
 {
 	pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-	push_key(st, "type");
-	push_string(st, WJB_VALUE, uid->type.data, uid->type.len);
-	push_key(st, "id");
-	push_string(st, WJB_VALUE, uid->id.data, uid->id.len);
+	push_key_string(st, "type", &uid->type);
+	push_key_string(st, "id", &uid->id);
 	pushJsonbValue(st, WJB_END_OBJECT, NULL);
 	(void) tok;
-}
-
-static const char *
-var_name(CedarVar var)
-{
-	switch (var)
-	{
-		case CEDAR_VAR_PRINCIPAL:
-			return "principal";
-		case CEDAR_VAR_ACTION:
-			return "action";
-		case CEDAR_VAR_RESOURCE:
-			return "resource";
-		case CEDAR_VAR_CONTEXT:
-			return "context";
-	}
-	return "?";
 }
 
 /* EST operator key of a binary or unary kind */
@@ -153,6 +143,21 @@ op_key(CedarExprKind kind)
 	return NULL;
 }
 
+static void push_expr(State *st, const CedarExpr *e);
+
+/*
+ * Opens {op: {"left": a, ...: the start of every EST operator with a left
+ * operand; the caller adds the other members and closes the inner object.
+ */
+static void
+push_op_left(State *st, const char *op, const CedarExpr *a)
+{
+	push_key(st, op);
+	pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+	push_key(st, "left");
+	push_expr(st, a);
+}
+
 /* Pushes expression e as an object value (after a key or in an array). */
 static void
 push_expr(State *st, const CedarExpr *e)
@@ -170,8 +175,7 @@ push_expr(State *st, const CedarExpr *e)
 			push_long(st, WJB_VALUE, e->u.l);
 			break;
 		case CEDAR_EXPR_STRING:
-			push_key(st, "Value");
-			push_string(st, WJB_VALUE, e->u.str.data, e->u.str.len);
+			push_key_string(st, "Value", &e->u.str);
 			break;
 		case CEDAR_EXPR_ENTITY:
 			push_key(st, "Value");
@@ -182,7 +186,7 @@ push_expr(State *st, const CedarExpr *e)
 			break;
 		case CEDAR_EXPR_VAR:
 			push_key(st, "Var");
-			push_cstring(st, WJB_VALUE, var_name(e->u.var));
+			push_cstring(st, WJB_VALUE, cedarpol_var_name(e->u.var));
 			break;
 		case CEDAR_EXPR_NOT:
 		case CEDAR_EXPR_NEG:
@@ -210,33 +214,23 @@ push_expr(State *st, const CedarExpr *e)
 		case CEDAR_EXPR_CONTAINS_ANY:
 		case CEDAR_EXPR_GET_TAG:
 		case CEDAR_EXPR_HAS_TAG:
-			push_key(st, op_key(e->kind));
-			pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-			push_key(st, "left");
-			push_expr(st, e->u.op.a);
+			push_op_left(st, op_key(e->kind), e->u.op.a);
 			push_key(st, "right");
 			push_expr(st, e->u.op.b);
 			pushJsonbValue(st, WJB_END_OBJECT, NULL);
 			break;
 		case CEDAR_EXPR_GET_ATTR:
-			push_key(st, ".");
-			pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-			push_key(st, "left");
-			push_expr(st, e->u.attr.a);
-			push_key(st, "attr");
-			push_string(st, WJB_VALUE, e->u.attr.attr.data, e->u.attr.attr.len);
+			push_op_left(st, ".", e->u.attr.a);
+			push_key_string(st, "attr", &e->u.attr.attr);
 			pushJsonbValue(st, WJB_END_OBJECT, NULL);
 			break;
 		case CEDAR_EXPR_HAS:
-			push_key(st, "has");
-			pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-			push_key(st, "left");
-			push_expr(st, e->u.has.a);
-			push_key(st, "attr");
+			push_op_left(st, "has", e->u.has.a);
 			if (e->u.has.npath == 1)
-				push_string(st, WJB_VALUE, e->u.has.path[0].data, e->u.has.path[0].len);
+				push_key_string(st, "attr", &e->u.has.path[0]);
 			else
 			{
+				push_key(st, "attr");
 				pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 				for (int i = 0; i < e->u.has.npath; i++)
 					push_string(st, WJB_ELEM, e->u.has.path[i].data, e->u.has.path[i].len);
@@ -245,10 +239,7 @@ push_expr(State *st, const CedarExpr *e)
 			pushJsonbValue(st, WJB_END_OBJECT, NULL);
 			break;
 		case CEDAR_EXPR_LIKE:
-			push_key(st, "like");
-			pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-			push_key(st, "left");
-			push_expr(st, e->u.like.a);
+			push_op_left(st, "like", e->u.like.a);
 			push_key(st, "pattern");
 			pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 			for (int i = 0; i < e->u.like.nelems; i++)
@@ -260,8 +251,7 @@ push_expr(State *st, const CedarExpr *e)
 				else
 				{
 					pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-					push_key(st, "Literal");
-					push_string(st, WJB_VALUE, pe->literal.data, pe->literal.len);
+					push_key_string(st, "Literal", &pe->literal);
 					pushJsonbValue(st, WJB_END_OBJECT, NULL);
 				}
 			}
@@ -269,12 +259,8 @@ push_expr(State *st, const CedarExpr *e)
 			pushJsonbValue(st, WJB_END_OBJECT, NULL);
 			break;
 		case CEDAR_EXPR_IS:
-			push_key(st, "is");
-			pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-			push_key(st, "left");
-			push_expr(st, e->u.is.a);
-			push_key(st, "entity_type");
-			push_string(st, WJB_VALUE, e->u.is.entity_type.data, e->u.is.entity_type.len);
+			push_op_left(st, "is", e->u.is.a);
+			push_key_string(st, "entity_type", &e->u.is.entity_type);
 			if (e->u.is.in)
 			{
 				push_key(st, "in");
@@ -359,8 +345,7 @@ push_scope(State *st, const CedarScope *s)
 		case CEDAR_SCOPE_IS:
 		case CEDAR_SCOPE_IS_IN:
 			push_cstring(st, WJB_VALUE, "is");
-			push_key(st, "entity_type");
-			push_string(st, WJB_VALUE, s->entity_type.data, s->entity_type.len);
+			push_key_string(st, "entity_type", &s->entity_type);
 			if (s->kind == CEDAR_SCOPE_IS_IN)
 			{
 				push_key(st, "in");

@@ -206,21 +206,13 @@ var_from_word(const char *s, int len, CedarVar *var)
 	return true;
 }
 
-static const char *
-var_name(CedarVar var)
+/* A variable's name as a string (a record key, an entity type) */
+static CedarString
+var_string(CedarVar var)
 {
-	switch (var)
-	{
-		case CEDAR_VAR_PRINCIPAL:
-			return "principal";
-		case CEDAR_VAR_ACTION:
-			return "action";
-		case CEDAR_VAR_RESOURCE:
-			return "resource";
-		case CEDAR_VAR_CONTEXT:
-			return "context";
-	}
-	return "?";
+	const char *name = cedarpol_var_name(var);
+
+	return cedarpol_make_string(name, strlen(name));
 }
 
 static PExpr
@@ -483,7 +475,7 @@ parse_member(Parser *p)
 		if (first && head.sk == SP_VAR && p->tok.kind == CEDAR_TOK_LPAREN)
 			perr(p, head.start, p->tok.end, NULL,
 				 "variable \"%s\" cannot be called as a function",
-				 var_name(head.var));
+				 cedarpol_var_name(head.var));
 		first = false;
 		e = to_expr(p, &head);
 
@@ -563,7 +555,7 @@ parse_record(Parser *p, int start)
 		switch (k.sk)
 		{
 			case SP_VAR:
-				key = cedarpol_make_string(var_name(k.var), strlen(var_name(k.var)));
+				key = var_string(k.var);
 				break;
 			case SP_NAME:
 				if (k.nsegs != 1)
@@ -1005,7 +997,7 @@ static CedarString
 entity_type_of(Parser *p, PExpr *x)
 {
 	if (x->sk == SP_VAR)
-		return cedarpol_make_string(var_name(x->var), strlen(var_name(x->var)));
+		return var_string(x->var);
 	if (x->sk != SP_NAME)
 		perr(p, x->start, x->end, NULL,
 			 "the right-hand side of \"is\" must be an entity type name");

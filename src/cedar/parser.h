@@ -25,6 +25,9 @@ extern bool cedarpol_is_valid_name(const char *s, int len);
 /* True if uid's type is `Action` or ends in `::Action` */
 extern bool cedarpol_is_action_type(const CedarString *type);
 
+/* "principal", "action", "resource" or "context" */
+extern const char *cedarpol_var_name(CedarVar var);
+
 /* Allocation helpers */
 extern CedarExpr *cedarpol_new_expr(CedarExprKind kind, int start, int end);
 extern CedarString cedarpol_make_string(const char *data, int len);

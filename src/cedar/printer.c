@@ -42,23 +42,6 @@ is_plain_attr(const CedarString *s)
 		!cedarpol_is_reserved(s->data, s->len);
 }
 
-static const char *
-var_name(CedarVar var)
-{
-	switch (var)
-	{
-		case CEDAR_VAR_PRINCIPAL:
-			return "principal";
-		case CEDAR_VAR_ACTION:
-			return "action";
-		case CEDAR_VAR_RESOURCE:
-			return "resource";
-		case CEDAR_VAR_CONTEXT:
-			return "context";
-	}
-	return "?";
-}
-
 static void append_expr(StringInfo out, const CedarExpr *e);
 
 /*
@@ -138,7 +121,7 @@ append_expr(StringInfo out, const CedarExpr *e)
 			append_uid(out, &e->u.uid);
 			break;
 		case CEDAR_EXPR_VAR:
-			appendStringInfoString(out, var_name(e->u.var));
+			appendStringInfoString(out, cedarpol_var_name(e->u.var));
 			break;
 		case CEDAR_EXPR_NOT:
 			appendStringInfoChar(out, '!');
