@@ -4,7 +4,8 @@
  *	  SQL-callable wrappers of the Cedar policy front end (src/cedar/):
  *	  keycard.cedar_policy_to_json(text), keycard.cedar_policy_to_text(jsonb)
  *	  and keycard.cedar_policy_normalize(text | jsonb), plus the C helpers
- *	  that normalize in a private memory context.
+ *	  that normalize in a private memory context and the scratch-context
+ *	  helpers of every Cedar SQL wrapper (CedarScratch, cedar.h).
  *
  *-------------------------------------------------------------------------
  */
@@ -17,6 +18,51 @@
 
 #include "cedar/cedar.h"
 
+void
+cedar_scratch_begin(CedarScratch *sc, const char *name)
+{
+	/* a context's name must be a literal; what the call does goes in its ident */
+	sc->scratch = AllocSetContextCreate(CurrentMemoryContext, "cedar scratch",
+										ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSetIdentifier(sc->scratch, name);
+	sc->caller = MemoryContextSwitchTo(sc->scratch);
+	initStringInfo(&sc->out);
+}
+
+text *
+cedar_scratch_end_text(CedarScratch *sc)
+{
+	text	   *result;
+
+	MemoryContextSwitchTo(sc->caller);
+	result = cstring_to_text_with_len(sc->out.data, sc->out.len);
+	MemoryContextDelete(sc->scratch);
+	return result;
+}
+
+Jsonb *
+cedar_scratch_end_json(CedarScratch *sc)
+{
+	Jsonb	   *result;
+
+	MemoryContextSwitchTo(sc->caller);
+	result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(sc->out.data)));
+	MemoryContextDelete(sc->scratch);
+	return result;
+}
+
+Jsonb *
+cedar_scratch_end_jsonb(CedarScratch *sc, const Jsonb *jb)
+{
+	Jsonb	   *result;
+
+	MemoryContextSwitchTo(sc->caller);
+	result = palloc(VARSIZE(jb));
+	memcpy(result, jb, VARSIZE(jb));
+	MemoryContextDelete(sc->scratch);
+	return result;
+}
+
 /*
  * Runs the parser over text in a scratch context; returns the EST copied
  * into the caller's context.
@@ -24,19 +70,12 @@
 Jsonb *
 cedar_text_normalize(const char *text, int len)
 {
-	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext,
-												  "cedar policy parse",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(scratch);
+	CedarScratch sc;
 	Jsonb	   *est;
-	Jsonb	   *result;
 
+	cedar_scratch_begin(&sc, "cedar policy parse");
 	est = cedar_policy_to_est(cedar_parse_policy(text, len));
-	MemoryContextSwitchTo(old);
-	result = palloc(VARSIZE(est));
-	memcpy(result, est, VARSIZE(est));
-	MemoryContextDelete(scratch);
-	return result;
+	return cedar_scratch_end_jsonb(&sc, est);
 }
 
 PG_FUNCTION_INFO_V1(keycard_cedar_policy_to_json);
@@ -52,13 +91,14 @@ keycard_cedar_policy_to_json(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(keycard_cedar_policy_normalize_text);
 
-/* SQL function: keycard.cedar_policy_normalize(policy text) returns jsonb */
+/*
+ * SQL function: keycard.cedar_policy_normalize(policy text) returns jsonb
+ * (the same as cedar_policy_to_json)
+ */
 Datum
 keycard_cedar_policy_normalize_text(PG_FUNCTION_ARGS)
 {
-	text	   *t = PG_GETARG_TEXT_PP(0);
-
-	PG_RETURN_JSONB_P(cedar_text_normalize(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
+	return keycard_cedar_policy_to_json(fcinfo);
 }
 
 /*
@@ -68,19 +108,12 @@ keycard_cedar_policy_normalize_text(PG_FUNCTION_ARGS)
 Jsonb *
 cedar_est_normalize(Jsonb *est)
 {
-	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext,
-												  "cedar policy EST",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(scratch);
+	CedarScratch sc;
 	Jsonb	   *norm;
-	Jsonb	   *result;
 
+	cedar_scratch_begin(&sc, "cedar policy EST");
 	norm = cedar_policy_to_est(cedar_policy_from_est(est));
-	MemoryContextSwitchTo(old);
-	result = palloc(VARSIZE(norm));
-	memcpy(result, norm, VARSIZE(norm));
-	MemoryContextDelete(scratch);
-	return result;
+	return cedar_scratch_end_jsonb(&sc, norm);
 }
 
 PG_FUNCTION_INFO_V1(keycard_cedar_policy_to_text);
@@ -90,19 +123,11 @@ Datum
 keycard_cedar_policy_to_text(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *est = PG_GETARG_JSONB_P(0);
-	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext,
-												  "cedar policy print",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(scratch);
-	StringInfoData out;
-	text	   *result;
+	CedarScratch sc;
 
-	initStringInfo(&out);
-	cedar_policy_append_text(&out, cedar_policy_from_est(est));
-	MemoryContextSwitchTo(old);
-	result = cstring_to_text_with_len(out.data, out.len);
-	MemoryContextDelete(scratch);
-	PG_RETURN_TEXT_P(result);
+	cedar_scratch_begin(&sc, "cedar policy print");
+	cedar_policy_append_text(&sc.out, cedar_policy_from_est(est));
+	PG_RETURN_TEXT_P(cedar_scratch_end_text(&sc));
 }
 
 PG_FUNCTION_INFO_V1(keycard_cedar_policy_normalize_jsonb);

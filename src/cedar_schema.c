@@ -19,14 +19,6 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
-#include "utils/memutils.h"
-
-/* Parses JSON text into jsonb (the fragment writer's output) */
-static Datum
-json_text_to_jsonb(StringInfo s)
-{
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(s->data));
-}
 
 /* Schema text -> checked fragment, in the current memory context */
 static CedarSchemaFragment *
@@ -46,20 +38,11 @@ Datum
 keycard_cedar_schema_to_json(PG_FUNCTION_ARGS)
 {
 	text	   *src = PG_GETARG_TEXT_PP(0);
-	MemoryContext scratch,
-				old;
-	StringInfoData out;
-	Datum		result;
+	CedarScratch sc;
 
-	scratch = AllocSetContextCreate(CurrentMemoryContext, "cedar schema",
-									ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(scratch);
-	initStringInfo(&out);
-	cedar_schema_fragment_to_json(&out, fragment_from_text_arg(src));
-	MemoryContextSwitchTo(old);
-	result = json_text_to_jsonb(&out);
-	MemoryContextDelete(scratch);
-	PG_RETURN_DATUM(result);
+	cedar_scratch_begin(&sc, "cedar schema");
+	cedar_schema_fragment_to_json(&sc.out, fragment_from_text_arg(src));
+	PG_RETURN_JSONB_P(cedar_scratch_end_json(&sc));
 }
 
 PG_FUNCTION_INFO_V1(keycard_cedar_schema_to_text);
@@ -69,23 +52,14 @@ Datum
 keycard_cedar_schema_to_text(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
-	MemoryContext scratch,
-				old;
-	StringInfoData out;
+	CedarScratch sc;
 	CedarSchemaFragment *frag;
-	text	   *result;
 
-	scratch = AllocSetContextCreate(CurrentMemoryContext, "cedar schema",
-									ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(scratch);
+	cedar_scratch_begin(&sc, "cedar schema");
 	frag = cedar_schema_fragment_from_jsonb(jb);
-	initStringInfo(&out);
-	cedar_schema_fragment_to_text(&out, frag);
+	cedar_schema_fragment_to_text(&sc.out, frag);
 	(void) cedar_schema_build(frag);
-	MemoryContextSwitchTo(old);
-	result = cstring_to_text_with_len(out.data, out.len);
-	MemoryContextDelete(scratch);
-	PG_RETURN_TEXT_P(result);
+	PG_RETURN_TEXT_P(cedar_scratch_end_text(&sc));
 }
 
 PG_FUNCTION_INFO_V1(keycard_cedar_schema_text_normalize);
@@ -99,20 +73,11 @@ Datum
 keycard_cedar_schema_text_normalize(PG_FUNCTION_ARGS)
 {
 	text	   *src = PG_GETARG_TEXT_PP(0);
-	MemoryContext scratch,
-				old;
-	StringInfoData out;
-	text	   *result;
+	CedarScratch sc;
 
-	scratch = AllocSetContextCreate(CurrentMemoryContext, "cedar schema",
-									ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(scratch);
-	initStringInfo(&out);
-	cedar_schema_fragment_to_text(&out, fragment_from_text_arg(src));
-	MemoryContextSwitchTo(old);
-	result = cstring_to_text_with_len(out.data, out.len);
-	MemoryContextDelete(scratch);
-	PG_RETURN_TEXT_P(result);
+	cedar_scratch_begin(&sc, "cedar schema");
+	cedar_schema_fragment_to_text(&sc.out, fragment_from_text_arg(src));
+	PG_RETURN_TEXT_P(cedar_scratch_end_text(&sc));
 }
 
 static void
@@ -159,22 +124,6 @@ validate_text(const CedarSchema *schema, const char *src, int len, StringInfo ou
 	result_json(out, &res);
 }
 
-/* Runs body in a scratch context and returns its JSON output as jsonb */
-#define VALIDATE_WRAPPER(body) \
-	do { \
-		MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, \
-													  "cedar validate", ALLOCSET_DEFAULT_SIZES); \
-		MemoryContext old = MemoryContextSwitchTo(scratch); \
-		StringInfoData out; \
-		Datum		result; \
-		initStringInfo(&out); \
-		body; \
-		MemoryContextSwitchTo(old); \
-		result = json_text_to_jsonb(&out); \
-		MemoryContextDelete(scratch); \
-		PG_RETURN_DATUM(result); \
-	} while (0)
-
 PG_FUNCTION_INFO_V1(keycard_cedar_validate_text);
 
 /* SQL function: cedar_validate(policies text, schema jsonb) returns jsonb */
@@ -183,9 +132,12 @@ keycard_cedar_validate_text(PG_FUNCTION_ARGS)
 {
 	text	   *pol = PG_GETARG_TEXT_PP(0);
 	Jsonb	   *schema = PG_GETARG_JSONB_P(1);
+	CedarScratch sc;
 
-	VALIDATE_WRAPPER(validate_text(cedar_schema_load_jsonb(schema), VARDATA_ANY(pol),
-								   VARSIZE_ANY_EXHDR(pol), &out));
+	cedar_scratch_begin(&sc, "cedar validate");
+	validate_text(cedar_schema_load_jsonb(schema), VARDATA_ANY(pol), VARSIZE_ANY_EXHDR(pol),
+				  &sc.out);
+	PG_RETURN_JSONB_P(cedar_scratch_end_json(&sc));
 }
 
 PG_FUNCTION_INFO_V1(keycard_cedar_validate_est);
@@ -196,18 +148,18 @@ keycard_cedar_validate_est(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *est = PG_GETARG_JSONB_P(0);
 	Jsonb	   *schema = PG_GETARG_JSONB_P(1);
+	CedarScratch sc;
+	CedarValidationResult res;
+	const CedarSchema *s;
+	CedarPolicy *p;
 
-	VALIDATE_WRAPPER(
-					 {
-					 CedarValidationResult res;
-					 const CedarSchema *s = cedar_schema_load_jsonb(schema);
-					 CedarPolicy *p = cedar_policy_from_est(est);
-
-					 cedar_validation_result_init(&res);
-					 cedar_validate_policy(s, p, "policy0", &res);
-					 result_json(&out, &res);
-					 }
-	);
+	cedar_scratch_begin(&sc, "cedar validate");
+	s = cedar_schema_load_jsonb(schema);
+	p = cedar_policy_from_est(est);
+	cedar_validation_result_init(&res);
+	cedar_validate_policy(s, p, "policy0", &res);
+	result_json(&sc.out, &res);
+	PG_RETURN_JSONB_P(cedar_scratch_end_json(&sc));
 }
 
 PG_FUNCTION_INFO_V1(keycard_cedar_validate_schema_text);
@@ -221,7 +173,10 @@ keycard_cedar_validate_schema_text(PG_FUNCTION_ARGS)
 {
 	text	   *pol = PG_GETARG_TEXT_PP(0);
 	text	   *schema = PG_GETARG_TEXT_PP(1);
+	CedarScratch sc;
 
-	VALIDATE_WRAPPER(validate_text(cedar_schema_build(fragment_from_text_arg(schema)),
-								   VARDATA_ANY(pol), VARSIZE_ANY_EXHDR(pol), &out));
+	cedar_scratch_begin(&sc, "cedar validate");
+	validate_text(cedar_schema_build(fragment_from_text_arg(schema)),
+				  VARDATA_ANY(pol), VARSIZE_ANY_EXHDR(pol), &sc.out);
+	PG_RETURN_JSONB_P(cedar_scratch_end_json(&sc));
 }

@@ -57,6 +57,28 @@ extern void cedar_policy_append_text(StringInfo out, const CedarPolicy *policy);
 extern Jsonb *cedar_text_normalize(const char *text, int len);
 extern Jsonb *cedar_est_normalize(Jsonb *est);
 
+/*
+ * The scratch context of one call (cedar_policy.c): begin creates it, makes
+ * it current and starts an empty output buffer in it; each end function
+ * switches back, converts or copies the result into the caller's context
+ * and deletes the scratch context.
+ */
+typedef struct CedarScratch
+{
+	MemoryContext caller;
+	MemoryContext scratch;
+	StringInfoData out;			/* output built in the scratch context */
+} CedarScratch;
+
+/* name: a string literal, shown in memory context dumps */
+extern void cedar_scratch_begin(CedarScratch *sc, const char *name);
+/* out as text */
+extern text *cedar_scratch_end_text(CedarScratch *sc);
+/* out, which holds JSON text, as jsonb */
+extern Jsonb *cedar_scratch_end_json(CedarScratch *sc);
+/* a jsonb value built in the scratch context, copied out (out is unused) */
+extern Jsonb *cedar_scratch_end_jsonb(CedarScratch *sc, const Jsonb *jb);
+
 /* Extension functions and methods known to the parser and the printer */
 typedef enum CedarExtStyle
 {
