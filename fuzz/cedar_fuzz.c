@@ -169,59 +169,27 @@ errcode(int sqlerrcode)
 	return 0;
 }
 
-/* format the message anyway, to run the formatting code under ASan */
-static int
-format_and_drop(const char *fmt, va_list args)
-{
-	char		buf[256];
-
-	vsnprintf(buf, sizeof(buf), fmt, args);
-	return 0;
+/*
+ * errmsg, errdetail and the like: each formats its message anyway, to run
+ * the formatting code under ASan, and drops it.
+ */
+#define MESSAGE_SINK(name) \
+int \
+name(const char *fmt,...) \
+{ \
+	char		buf[256]; \
+	va_list		args; \
+\
+	va_start(args, fmt); \
+	vsnprintf(buf, sizeof(buf), fmt, args); \
+	va_end(args); \
+	return 0; \
 }
 
-int
-errmsg(const char *fmt,...)
-{
-	va_list		args;
-
-	va_start(args, fmt);
-	format_and_drop(fmt, args);
-	va_end(args);
-	return 0;
-}
-
-int
-errmsg_internal(const char *fmt,...)
-{
-	va_list		args;
-
-	va_start(args, fmt);
-	format_and_drop(fmt, args);
-	va_end(args);
-	return 0;
-}
-
-int
-errdetail(const char *fmt,...)
-{
-	va_list		args;
-
-	va_start(args, fmt);
-	format_and_drop(fmt, args);
-	va_end(args);
-	return 0;
-}
-
-int
-errhint(const char *fmt,...)
-{
-	va_list		args;
-
-	va_start(args, fmt);
-	format_and_drop(fmt, args);
-	va_end(args);
-	return 0;
-}
+MESSAGE_SINK(errmsg)
+MESSAGE_SINK(errmsg_internal)
+MESSAGE_SINK(errdetail)
+MESSAGE_SINK(errhint)
 
 /* ---- stack depth and interrupts ---- */
 
