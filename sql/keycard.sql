@@ -800,42 +800,12 @@ $$;
 COMMENT ON FUNCTION keycard.zone_jwks(text) IS
 	'The zone''s JWKS (RFC 7517): current and retired public keys; readable without authentication';
 
+-- Signs a policy set version's attestation statement with the zone's current
+-- key and appends it to the signature history (src/registry_set_version.c,
+-- which creates the first attestation of each version the same way).
 CREATE FUNCTION keycard.attest(zone_id text, version_id text, status text) RETURNS keycard.attestations
-	LANGUAGE plpgsql VOLATILE
-	AS $$
--- Signs the attestation statement of a policy set version with the zone's
--- current key and appends it to the signature history.
-DECLARE
-	v keycard.policy_set_versions;
-	id text := keycard.new_id();
-	ts timestamptz := keycard.id_time(id);
-	actor text := keycard.current_actor();
-	key_id text;
-	statement jsonb;
-	a keycard.attestations;
-BEGIN
-	SELECT * INTO STRICT v FROM keycard.policy_set_versions x
-	WHERE x.zone_id = attest.zone_id AND x.version_id = attest.version_id;
-	SELECT k.kid INTO STRICT key_id FROM keycard.zone_keys k WHERE k.zone_id = attest.zone_id AND k.status = 'current';
-	statement := jsonb_build_object(
-		'attested_at', to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-		'attested_by', actor,
-		'key_id', key_id,
-		'manifest_sha', v.manifest_sha,
-		'policy_set_id', v.policy_set_id,
-		'policy_set_version', v.version,
-		'status', status,
-		'type', 'policy_set_attestation',
-		'v', 1,
-		'zone_id', v.zone_id);
-	INSERT INTO keycard.attestations (zone_id, attestation_id, version_id, kid, status, statement, jws,
-									  attested_at, attested_by, request_id)
-	VALUES (v.zone_id, id, v.version_id, key_id, status, statement, keycard.jws_sign(statement::json, key_id),
-			ts, actor, keycard.client_request_id())
-	RETURNING * INTO a;
-	RETURN a;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_attest'
+	LANGUAGE C VOLATILE STRICT;
 REVOKE ALL ON FUNCTION keycard.attest(text, text, text) FROM PUBLIC;
 COMMENT ON FUNCTION keycard.attest(text, text, text) IS
 	'Internal: signs a policy set version''s attestation statement with the zone''s current key and records it';
@@ -1399,147 +1369,11 @@ CREATE FUNCTION keycard.create_policy_version(zone_id text, policy_id text, sche
 COMMENT ON FUNCTION keycard.create_policy_version(text, text, text, jsonb, text) IS
 	'Creates the next version of a policy from Cedar text or Cedar JSON (exactly one): parsed, validated against the schema version, normalized, hashed (sha = hex SHA-256 of the JCS of the normalized EST)';
 
--- One manifest entry as found in the registry (create_policy_set_version).
-CREATE TYPE keycard.manifest_entry_check AS (n bigint, version_id text, policy_id text, version integer, sha text,
-	schema_version text, version_archived boolean, name text, policy_archived boolean);
-
 CREATE FUNCTION keycard.create_policy_set_version(zone_id text, policy_set_id text, manifest jsonb, schema_version text)
 	RETURNS keycard.policy_set_versions
-	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	s keycard.policy_sets;
-	sv keycard.schema_version_states;
-	entries jsonb := '[]';
-	e jsonb;
-	i integer := 0;
-	seen text[] := '{}';
-	vids text[] := '{}';
-	hits keycard.manifest_entry_check[];
-	k text;
-	id text;
-	v keycard.policy_set_versions;
-BEGIN
-	PERFORM keycard.require_zone(zone_id);
-	SELECT * INTO s FROM keycard.policy_sets x
-	WHERE x.zone_id = create_policy_set_version.zone_id AND x.policy_set_id = create_policy_set_version.policy_set_id;
-	IF NOT FOUND THEN
-		PERFORM keycard.raise_error('not_found', format('policy set "%s" not found', policy_set_id), NULL, NULL);
-	END IF;
-	IF s.owner_type = 'platform' AND NOT keycard.caller_is_platform() THEN
-		PERFORM keycard.raise_error('platform_owned', format('policy set "%s" is owned by the platform', s.name),
-			'Platform-owned policy sets can be read but not changed by customers.', NULL);
-	END IF;
-	IF schema_version IS NULL THEN
-		PERFORM keycard.raise_error('invalid_request', 'schema_version is required', NULL, NULL);
-	END IF;
-	SELECT * INTO sv FROM keycard.schema_version_states x WHERE x.version = create_policy_set_version.schema_version;
-	IF NOT FOUND THEN
-		PERFORM keycard.raise_error('unknown_schema_version', format('unknown schema version "%s"', schema_version),
-			NULL, 'List the zone''s policy schemas to see the available versions.');
-	ELSIF sv.status = 'archived' THEN
-		PERFORM keycard.raise_error('schema_version_archived', format('schema version "%s" is archived', schema_version),
-			'An archived schema version accepts no new policy set versions.', 'Use an active schema version.');
-	END IF;
-	IF manifest IS NULL OR jsonb_typeof(manifest) <> 'object' OR jsonb_typeof(manifest -> 'entries') IS DISTINCT FROM 'array' THEN
-		PERFORM keycard.raise_error('invalid_manifest', 'manifest must be an object with an "entries" array', NULL, NULL);
-	END IF;
-	FOR k IN SELECT jsonb_object_keys(manifest) LOOP
-		IF k <> 'entries' THEN
-			PERFORM keycard.raise_error('invalid_manifest', format('unknown manifest field "%s"', k), NULL, NULL);
-		END IF;
-	END LOOP;
-
-	-- Shapes first (expressions only), then every referenced version in one
-	-- locking query.  FOR SHARE: an archive of an entry's version or policy
-	-- waits until we commit, and we see it if it committed first.
-	FOR e IN SELECT x FROM jsonb_array_elements(manifest -> 'entries') x LOOP
-		i := i + 1;
-		IF jsonb_typeof(e) <> 'object' OR jsonb_typeof(e -> 'policy_id') IS DISTINCT FROM 'string'
-		   OR jsonb_typeof(e -> 'policy_version_id') IS DISTINCT FROM 'string'
-		   OR (e ? 'sha' AND jsonb_typeof(e -> 'sha') NOT IN ('string', 'null'))
-		   OR (e - 'policy_id' - 'policy_version_id' - 'sha') <> '{}'::jsonb THEN
-			PERFORM keycard.raise_error('invalid_manifest', format('manifest entry %s is malformed', i),
-				'An entry is {"policy_id": string, "policy_version_id": string, "sha"?: string}.', NULL);
-		END IF;
-		IF (e ->> 'policy_id') = ANY (seen) THEN
-			PERFORM keycard.raise_error('invalid_manifest', format('manifest entry %s repeats policy "%s"', i, e ->> 'policy_id'),
-				'A policy set version holds at most one version of each policy.', NULL);
-		END IF;
-		seen := seen || (e ->> 'policy_id');
-		vids := vids || (e ->> 'policy_version_id');
-	END LOOP;
-	SELECT coalesce(array_agg(r ORDER BY r.n), '{}') INTO hits
-	FROM (SELECT u.n, pv.version_id, pv.policy_id, pv.version, pv.sha, pv.schema_version,
-				 pv.archived_at IS NOT NULL AS version_archived, p.name, p.archived_at IS NOT NULL AS policy_archived
-		  FROM keycard.policy_versions pv
-		  JOIN keycard.policies p ON p.zone_id = pv.zone_id AND p.policy_id = pv.policy_id
-		  JOIN unnest(vids) WITH ORDINALITY u(vid, n) ON u.vid = pv.version_id
-		  WHERE pv.zone_id = create_policy_set_version.zone_id AND pv.version_id = ANY (vids)
-		  ORDER BY u.n
-		  FOR SHARE OF pv, p) r;
-	IF cardinality(hits) < cardinality(vids) THEN
-		i := (SELECT min(u.n) FROM unnest(vids) WITH ORDINALITY u(vid, n)
-			  WHERE NOT EXISTS (SELECT 1 FROM unnest(hits) f WHERE f.n = u.n));
-		PERFORM keycard.raise_error('invalid_manifest',
-			format('manifest entry %s names unknown policy version "%s"', i, vids[i]), NULL, NULL);
-	END IF;
-	FOR i IN 1 .. cardinality(vids) LOOP
-		e := manifest -> 'entries' -> (i - 1);
-		IF hits[i].policy_id <> e ->> 'policy_id' THEN
-			PERFORM keycard.raise_error('invalid_manifest',
-				format('manifest entry %s: policy version "%s" does not belong to policy "%s"', i, vids[i], e ->> 'policy_id'),
-				NULL, NULL);
-		END IF;
-		IF hits[i].policy_archived THEN
-			PERFORM keycard.raise_error('archived', format('manifest entry %s: policy "%s" is archived', i, hits[i].name), NULL, NULL);
-		END IF;
-		IF hits[i].version_archived THEN
-			PERFORM keycard.raise_error('archived',
-				format('manifest entry %s: version %s of policy "%s" is archived', i, hits[i].version, hits[i].name), NULL, NULL);
-		END IF;
-		IF hits[i].schema_version <> schema_version THEN
-			PERFORM keycard.raise_error('invalid_manifest',
-				format('manifest entry %s: version %s of policy "%s" was validated against schema version "%s"',
-					   i, hits[i].version, hits[i].name, hits[i].schema_version),
-				format('Every entry must be validated against schema version "%s".', schema_version), NULL);
-		END IF;
-		IF jsonb_typeof(e -> 'sha') = 'string' AND e ->> 'sha' <> hits[i].sha THEN
-			PERFORM keycard.raise_error('sha_mismatch', format('manifest entry %s: sha does not match the policy version', i),
-				format('The entry says %s but the policy version''s sha is %s.', e ->> 'sha', hits[i].sha), NULL);
-		END IF;
-		entries := entries || jsonb_build_array(jsonb_build_object('policy_id', hits[i].policy_id,
-			'policy_version_id', hits[i].version_id, 'sha', hits[i].sha));
-	END LOOP;
-
-	-- Lock order: zone (shared, against rotation), then the set (gapless numbering).
-	PERFORM 1 FROM keycard.zones z WHERE z.zone_id = create_policy_set_version.zone_id FOR KEY SHARE;
-	SELECT * INTO s FROM keycard.policy_sets x
-	WHERE x.zone_id = create_policy_set_version.zone_id AND x.policy_set_id = create_policy_set_version.policy_set_id
-	FOR NO KEY UPDATE;
-	IF s.archived_at IS NOT NULL THEN
-		PERFORM keycard.raise_error('archived', format('policy set "%s" is archived', s.name),
-			'An archived policy set accepts no new versions.', NULL);
-	END IF;
-	id := keycard.new_id();
-	INSERT INTO keycard.policy_set_versions (zone_id, policy_set_id, version_id, version, schema_version, manifest,
-											 manifest_sha, owner_type, created_at, created_by, request_id)
-	VALUES (zone_id, policy_set_id, id, coalesce(s.latest_version, 0) + 1, schema_version,
-			jsonb_build_object('entries', entries), keycard.jcs_sha256(jsonb_build_object('entries', entries)),
-			s.owner_type, keycard.id_time(id), keycard.current_actor(), keycard.client_request_id())
-	RETURNING * INTO v;
-	INSERT INTO keycard.policy_set_version_entries (zone_id, version_id, position, policy_id, policy_version_id, sha)
-	SELECT zone_id, id, x.n - 1, x.e ->> 'policy_id', x.e ->> 'policy_version_id', x.e ->> 'sha'
-	FROM jsonb_array_elements(entries) WITH ORDINALITY x(e, n);
-	UPDATE keycard.policy_sets x SET latest_version = v.version, latest_version_id = v.version_id
-	WHERE x.zone_id = create_policy_set_version.zone_id AND x.policy_set_id = create_policy_set_version.policy_set_id;
-	PERFORM keycard.attest(zone_id, id, 'created');
-	PERFORM keycard.audit(zone_id, 'create', 'policy_set_version', id,
-		jsonb_build_object('policy_set_id', policy_set_id, 'version', v.version, 'manifest_sha', v.manifest_sha));
-	RETURN v;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_create_policy_set_version'
+	LANGUAGE C VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION keycard.create_policy_set_version(text, text, jsonb, text) IS
 	'Creates the next version of a policy set: checks and fills every manifest entry, computes manifest_sha and signs the attestation with the zone''s current key';
 

@@ -13,7 +13,6 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -154,34 +153,6 @@ char *
 registry_result_text(int col)
 {
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col);
-}
-
-void
-registry_audit(text *zone_id, const char *action, const char *object_type,
-			   const char *object_id, Jsonb *detail, text *actor, text *request_id)
-{
-	static RegistryQuery insert = {
-		"INSERT INTO keycard.audit_log (zone_id, event_id, occurred_at, actor, request_id, "
-		"action, object_type, object_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-		9, {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID}
-	};
-	char		event_id[REGISTRY_ID_LEN + 1];
-	Datum		values[9];
-	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-
-	registry_new_id(event_id);
-	values[0] = PointerGetDatum(zone_id);
-	values[1] = CStringGetTextDatum(event_id);
-	values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
-	values[3] = PointerGetDatum(actor);
-	values[4] = PointerGetDatum(request_id);
-	nulls[4] = request_id ? ' ' : 'n';
-	values[5] = CStringGetTextDatum(action);
-	values[6] = CStringGetTextDatum(object_type);
-	values[7] = CStringGetTextDatum(object_id);
-	values[8] = JsonbPGetDatum(detail);
-	nulls[8] = detail ? ' ' : 'n';
-	registry_run(&insert, values, nulls, 0);
 }
 
 /* SQL function: keycard.new_id() returns text */

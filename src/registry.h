@@ -13,7 +13,6 @@
 
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
-#include "utils/jsonb.h"
 
 /* Length of a registry id as text: 8-4-4-4-12 hex digits. */
 #define REGISTRY_ID_LEN 36
@@ -70,19 +69,12 @@ typedef struct RegistryQuery
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[12];
+	Oid			argtypes[20];
 	SPIPlanPtr	plan;			/* kept for the life of the backend */
 } RegistryQuery;
 
 /* Runs q (SPI connected) and returns SPI_processed; nulls as for SPI_execute_plan. */
 extern uint64 registry_run(RegistryQuery *q, Datum *values, const char *nulls, long count);
-
-/*
- * Appends a row to keycard.audit_log (SPI connected): who (actor), which
- * request (request_id, may be NULL), what; detail may be NULL.
- */
-extern void registry_audit(text *zone_id, const char *action, const char *object_type,
-						   const char *object_id, Jsonb *detail, text *actor, text *request_id);
 
 /* Column col (1-based) of row 0 of the last result. */
 extern Datum registry_result(int col, bool *isnull);
