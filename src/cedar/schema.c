@@ -98,16 +98,6 @@ cedar_is_reserved_type_name(const char *s)
 	return false;
 }
 
-CedarString
-cedar_string_make(const char *s, int len)
-{
-	CedarString r;
-
-	r.data = pnstrdup(s, len);
-	r.len = len;
-	return r;
-}
-
 /* Byte-wise comparison of counted strings (Rust's str ordering) */
 int
 cedar_string_cmp(const char *a, int alen, const char *b, int blen)
@@ -356,7 +346,7 @@ j_string(JCtx *cx, const JsonbValue *v, const char *what)
 {
 	if (v->type != jbvString)
 		j_error(cx, "%s must be a string, not %s", what, cedar_jsonb_kind(v));
-	return cedar_string_make(v->val.string.val, v->val.string.len);
+	return cedarpol_make_string(v->val.string.val, v->val.string.len);
 }
 
 static const char *

@@ -51,7 +51,6 @@ extern bool cedar_is_reserved_word(const char *s, int len);
 extern bool cedar_is_normalized_ident(const char *s, int len);
 extern bool cedar_is_valid_name(const char *s, int len, bool allow_cedar);
 extern bool cedar_is_reserved_type_name(const char *s);
-extern CedarString cedar_string_make(const char *s, int len);
 extern int	cedar_string_cmp(const char *a, int alen, const char *b, int blen);
 extern void cedar_sort_attrs(CedarSAttr *attrs, int *nattrs);
 extern void cedar_sort_annotations(CedarSAnnotations *a);

@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "cedar/lexer.h"
+#include "cedar/parser.h"
 #include "cedar/schema.h"
 #include "cedar/schema_int.h"
 #include "keycard.h"
@@ -194,7 +195,7 @@ sp_annotations(SP *p, CedarSAnnotations *out)
 			if (strcmp(((CedarAnnotation *) v.items)[i].key.data, key) == 0)
 				sp_error_at(p, &at, "duplicate annotations: `%s`", key);
 		a = vec_push(&v);
-		a->key = cedar_string_make(key, strlen(key));
+		a->key = cedarpol_make_string(key, strlen(key));
 		a->start = at.start;
 		a->end = -1;
 		if (sp_is(p, CEDAR_TOK_LPAREN))
@@ -207,7 +208,7 @@ sp_annotations(SP *p, CedarSAnnotations *out)
 		else
 		{
 			/* a bare @key means the empty string in schemas */
-			a->value = cedar_string_make("", 0);
+			a->value = cedarpol_make_string("", 0);
 			a->has_value = true;
 		}
 	}
@@ -240,7 +241,7 @@ sp_record(SP *p, int depth)
 		{
 			char	   *n = sp_ident(p);
 
-			a->name = cedar_string_make(n, strlen(n));
+			a->name = cedarpol_make_string(n, strlen(n));
 		}
 		a->required = true;
 		if (sp_is(p, CEDAR_TOK_QUESTION))
@@ -348,7 +349,7 @@ sp_qual_name(SP *p, CedarSActionRef *ref)
 	}
 	if (strstr(path.data, "::") != NULL)
 		sp_unexpected(p);
-	ref->id = cedar_string_make(path.data, path.len);
+	ref->id = cedarpol_make_string(path.data, path.len);
 	ref->type = NULL;
 }
 
@@ -467,7 +468,7 @@ sp_action(SP *p, NsBuild *ns, const CedarSAnnotations *annots)
 		{
 			char	   *n = sp_ident(p);
 
-			*(CedarString *) vec_push(&names) = cedar_string_make(n, strlen(n));
+			*(CedarString *) vec_push(&names) = cedarpol_make_string(n, strlen(n));
 		}
 		if (!sp_is(p, CEDAR_TOK_COMMA))
 			break;
