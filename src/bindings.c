@@ -10,18 +10,21 @@
  * one shadow binding.  A binding change takes, in this order, a transaction
  * advisory lock on its slot and an update of its policy set's row in
  * keycard.binding_locks; only then does it read what it checks (set and
- * version not archived, no archived manifest entry, the slot's bindings).
- * The archive guards update the same binding_locks rows before they read the
- * bindings.  Because both sides update (not merely lock) that row, under
- * READ COMMITTED the later one waits and then reads what the other
- * committed, and under REPEATABLE READ it fails with a serialization error:
- * a row lock taken by a committed transaction is no conflict for a
- * REPEATABLE READ snapshot, an update is.
+ * version not archived, no archived manifest entry, the slot's bindings), with
+ * a snapshot taken after both.  The archive guards update the same
+ * binding_locks rows before they read the bindings.  Because both sides
+ * update (not merely lock) that row, under READ COMMITTED the later one waits
+ * and then reads what the other committed, and under REPEATABLE READ it fails
+ * with a serialization error: a row lock taken by a committed transaction is
+ * no conflict for a REPEATABLE READ snapshot, an update is.
  *
- * The reads and writes go through SPI with generic plans kept for the life
- * of the backend.  The functions run as SECURITY DEFINER with search_path
- * pinned to pg_catalog, so the statements resolve only the extension's
- * objects and built-ins.
+ * Reads are direct index lookups (primary keys and bindings_policy_set_key)
+ * under that snapshot; writes go through SPI with generic plans kept for the
+ * life of the backend, so constraints, foreign keys and triggers apply.  The
+ * hot path runs two statements: the binding_locks update, then one statement
+ * that writes the binding row and its history row.  The functions run as
+ * SECURITY DEFINER with search_path pinned to pg_catalog, so the statements
+ * resolve only the extension's objects and built-ins.
  *
  * The guard: while the binding functions write, a backend-local counter is
  * raised (and lowered again on any exit, error included); the trigger lets a
@@ -33,7 +36,12 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/copy.h"
 #include "commands/copyfrom_internal.h"
@@ -41,11 +49,12 @@
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "funcapi.h"
-#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "keycard.h"
@@ -69,19 +78,13 @@ static int	bindings_writing = 0;
 /* Statements, prepared once per backend. */
 enum
 {
-	Q_SET,
-	Q_IS_PLATFORM,
-	Q_TARGET,
 	Q_LOCK_UPDATE,
 	Q_LOCK_INSERT,
-	Q_STATE,
 	Q_ARCHIVED_ENTRIES,
-	Q_ACTOR,
 	Q_DELETE_SHADOW,
-	Q_INSERT_BINDING,
 	Q_UPDATE_BINDING,
+	Q_INSERT_BINDING,
 	Q_HISTORY,
-	Q_SHADOW_OF_SET,
 	Q_DELETE_SHADOW_OF_SET,
 	Q_SET_WITH_BINDING,
 	Q_GUARD_ROW,
@@ -92,19 +95,24 @@ typedef struct BindingQuery
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[15];
+	Oid			argtypes[16];
 } BindingQuery;
 
+/*
+ * The binding row and its history row in one statement: $1..$4 the slot and
+ * mode, $5..$7 the bound version, $8 bound_at, $9 actor, $10 request id,
+ * $11 event id, $12 its time, $13 action, $14..$16 the previous binding.
+ */
+#define HISTORY_OF_CHANGE \
+	"INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, " \
+	"scope_type, scope_target_id, mode, from_policy_set_id, from_version_id, from_version, " \
+	"to_policy_set_id, to_version_id, to_version) " \
+	"SELECT $1, $11, $12, $9, $10, $13, $2, $3, $4, $14, $15, $16, $5, $6, $7 FROM b"
+#define CHANGE_ARGTYPES \
+	{TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, \
+	 TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INT4OID}
+
 static const BindingQuery queries[NUM_QUERIES] = {
-	/* The zone check (exists, visible to the caller) and the set, in one go. */
-	[Q_SET] = {"SELECT keycard.zone_visible($1) AND EXISTS (SELECT 1 FROM keycard.zones z WHERE z.zone_id = $1), "
-		"s.owner_type, s.scope_type, s.name "
-		"FROM (SELECT) one LEFT JOIN keycard.policy_sets s ON s.zone_id = $1 AND s.policy_set_id = $2",
-	2, {TEXTOID, TEXTOID}},
-	[Q_IS_PLATFORM] = {"SELECT keycard.caller_is_platform()", 0, {0}},
-	[Q_TARGET] = {"SELECT b.scope_target_id FROM keycard.bindings b "
-		"WHERE b.zone_id = $1 AND b.policy_set_id = $2 LIMIT 1",
-	2, {TEXTOID, TEXTOID}},
 	/* The set's binding_locks row: updated when it exists (one write), else inserted. */
 	[Q_LOCK_UPDATE] = {"UPDATE keycard.binding_locks l SET changes = l.changes + 1 "
 		"WHERE l.zone_id = $1 AND l.policy_set_id = $2",
@@ -112,29 +120,6 @@ static const BindingQuery queries[NUM_QUERIES] = {
 	[Q_LOCK_INSERT] = {"INSERT INTO keycard.binding_locks AS l (zone_id, policy_set_id) VALUES ($1, $2) "
 		"ON CONFLICT ON CONSTRAINT binding_locks_pkey DO UPDATE SET changes = l.changes + 1",
 	2, {TEXTOID, TEXTOID}},
-
-	/*
-	 * Everything a binding change checks, read after the locks: the version
-	 * row (whole, it is also the result), whether the set is archived,
-	 * whether the manifest references archived policy versions, the slot's
-	 * active and shadow bindings, and a binding of the set in another slot.
-	 */
-	[Q_STATE] = {"SELECT w.*, "
-		"(SELECT y.archived_at FROM keycard.policy_sets y WHERE y.zone_id = $1 AND y.policy_set_id = $2) AS b_set_archived_at, "
-		"EXISTS (SELECT 1 FROM keycard.policy_set_version_entries e "
-		"        JOIN keycard.policy_versions pv ON pv.zone_id = e.zone_id AND pv.version_id = e.policy_version_id "
-		"        WHERE e.zone_id = $1 AND e.version_id = $3 AND pv.archived_at IS NOT NULL) AS b_archived_entries, "
-		"a.policy_set_id AS b_active_set, a.version_id AS b_active_id, a.version AS b_active_version, "
-		"h.policy_set_id AS b_shadow_set, h.version_id AS b_shadow_id, h.version AS b_shadow_version, "
-		"o.scope_type AS b_other_scope_type, o.scope_target_id AS b_other_target, o.version AS b_other_version, "
-		"o.mode AS b_other_mode "
-		"FROM keycard.policy_set_versions w "
-		"LEFT JOIN keycard.bindings a ON a.zone_id = $1 AND a.scope_type = $4 AND a.scope_target_id = $5 AND a.mode = 'active' "
-		"LEFT JOIN keycard.bindings h ON h.zone_id = $1 AND h.scope_type = $4 AND h.scope_target_id = $5 AND h.mode = 'shadow' "
-		"LEFT JOIN LATERAL (SELECT * FROM keycard.bindings x WHERE x.zone_id = $1 AND x.policy_set_id = $2 "
-		"                   AND (x.scope_type, x.scope_target_id) IS DISTINCT FROM ($4, $5) LIMIT 1) o ON true "
-		"WHERE w.zone_id = $1 AND w.version_id = $3 AND w.policy_set_id = $2",
-	5, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}},
 	/* The error path only: which entries are archived. */
 	[Q_ARCHIVED_ENTRIES] = {"SELECT format('Archived: %s.', string_agg(format('version %s of policy \"%s\"', pv.version, p.name), ', ' ORDER BY e.position)) "
 		"FROM keycard.policy_set_version_entries e "
@@ -142,27 +127,25 @@ static const BindingQuery queries[NUM_QUERIES] = {
 		"JOIN keycard.policies p ON p.zone_id = e.zone_id AND p.policy_id = e.policy_id "
 		"WHERE e.zone_id = $1 AND e.version_id = $2 AND pv.archived_at IS NOT NULL",
 	2, {TEXTOID, TEXTOID}},
-	[Q_ACTOR] = {"SELECT keycard.current_actor(), keycard.client_request_id()", 0, {0}},
 	[Q_DELETE_SHADOW] = {"DELETE FROM keycard.bindings b "
 		"WHERE b.zone_id = $1 AND b.scope_type = $2 AND b.scope_target_id = $3 AND b.mode = 'shadow'",
 	3, {TEXTOID, TEXTOID, TEXTOID}},
-	[Q_INSERT_BINDING] = {"INSERT INTO keycard.bindings (zone_id, scope_type, scope_target_id, mode, policy_set_id, "
-		"version_id, version, bound_at, bound_by, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-		"ON CONFLICT DO NOTHING",
-	10, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID}},
-	[Q_UPDATE_BINDING] = {"UPDATE keycard.bindings b SET policy_set_id = $5, version_id = $6, version = $7, "
+	[Q_UPDATE_BINDING] = {"WITH b AS (UPDATE keycard.bindings x SET policy_set_id = $5, version_id = $6, version = $7, "
 		"bound_at = $8, bound_by = $9, request_id = $10 "
-		"WHERE b.zone_id = $1 AND b.scope_type = $2 AND b.scope_target_id = $3 AND b.mode = $4",
-	10, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID}},
+		"WHERE x.zone_id = $1 AND x.scope_type = $2 AND x.scope_target_id = $3 AND x.mode = $4 RETURNING 1) "
+		HISTORY_OF_CHANGE,
+	16, CHANGE_ARGTYPES},
+	[Q_INSERT_BINDING] = {"WITH b AS (INSERT INTO keycard.bindings (zone_id, scope_type, scope_target_id, mode, "
+		"policy_set_id, version_id, version, bound_at, bound_by, request_id) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING 1) "
+		HISTORY_OF_CHANGE,
+	16, CHANGE_ARGTYPES},
 	[Q_HISTORY] = {"INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, "
 		"scope_type, scope_target_id, mode, from_policy_set_id, from_version_id, from_version, "
 		"to_policy_set_id, to_version_id, to_version) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-	15, {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-		TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, INT4OID}},
-	[Q_SHADOW_OF_SET] = {"SELECT b.scope_type, b.scope_target_id FROM keycard.bindings b "
-		"WHERE b.zone_id = $1 AND b.policy_set_id = $2 AND b.mode = 'shadow'",
-	2, {TEXTOID, TEXTOID}},
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, NULL)",
+	12, {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+		TEXTOID, TEXTOID, INT4OID}},
 	[Q_DELETE_SHADOW_OF_SET] = {"DELETE FROM keycard.bindings b "
 		"WHERE b.zone_id = $1 AND b.policy_set_id = $2 AND b.mode = 'shadow' "
 		"RETURNING b.scope_type, b.scope_target_id, b.version_id, b.version",
@@ -225,22 +208,13 @@ col_datum(int col, bool *isnull)
 	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, isnull);
 }
 
-/* Column col of row 0 as text, NULL for null. */
-static text *
-col_text(int col)
+static char *
+col_cstring(int col)
 {
 	bool		isnull;
 	Datum		d = col_datum(col, &isnull);
 
-	return isnull ? NULL : DatumGetTextPP(d);
-}
-
-static char *
-col_cstring(int col)
-{
-	text	   *t = col_text(col);
-
-	return t ? text_to_cstring(t) : NULL;
+	return isnull ? NULL : TextDatumGetCString(d);
 }
 
 /* Column col of row 0 in its text output form, NULL for null. */
@@ -259,50 +233,114 @@ col_bool(int col)
 	return !isnull && DatumGetBool(d);
 }
 
-static int32
-col_int(int col, bool *isnull)
-{
-	Datum		d = col_datum(col, isnull);
-
-	return *isnull ? 0 : DatumGetInt32(d);
-}
-
-/* Column number of a named column of the last result. */
-static int
-col_number(const char *name)
-{
-	int			n = SPI_fnumber(SPI_tuptable->tupdesc, name);
-
-	if (n <= 0)
-		elog(ERROR, "column \"%s\" missing from a binding query", name);
-	return n;
-}
-
 static Datum
 text_datum(const char *s)
 {
 	return s ? CStringGetTextDatum(s) : (Datum) 0;
 }
 
+/* Direct reads ------------------------------------------------------------------ */
+
 /*
- * The creation time encoded in a registry id (its first 48 bits are Unix
- * milliseconds), equal to keycard.id_time(id).
+ * A table of the extension, opened for reading, with the attribute numbers
+ * of the columns the reads use (looked up by name, so the column order of
+ * the CREATE TABLE is no concern here).
  */
-static TimestampTz
-id_time(const char *id)
+static Relation
+open_table(const char *name)
 {
-	int64		ms = 0;
+	Oid			relid = get_relname_relid(name, get_namespace_oid("keycard", false));
 
-	for (int i = 0; i < 13; i++)
-	{
-		char		c = id[i];
-
-		if (i == 8)
-			continue;			/* the dash */
-		ms = ms * 16 + (c <= '9' ? c - '0' : c - 'a' + 10);
-	}
-	return (ms - (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000) * 1000;
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation keycard.%s does not exist", name);
+	return table_open(relid, AccessShareLock);
 }
+
+static AttrNumber
+attnum(Relation rel, const char *col)
+{
+	AttrNumber	n = SPI_fnumber(RelationGetDescr(rel), col);
+
+	if (n <= 0)
+		elog(ERROR, "column \"%s\" missing from keycard.%s", col, RelationGetRelationName(rel));
+	return n;
+}
+
+/*
+ * Starts an index scan of rel for rows whose text columns cols[0..n-1] equal
+ * vals[0..n-1] (a prefix of the index's columns).
+ */
+static SysScanDesc
+scan_equal(Relation rel, Oid index, Snapshot snap, int n, const char *const *cols,
+		   const char *const *vals, ScanKeyData *keys)
+{
+	for (int i = 0; i < n; i++)
+	{
+		AttrNumber	a = attnum(rel, cols[i]);
+
+		ScanKeyInit(&keys[i], a, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(vals[i]));
+		/* The index orders by the column's collation; ScanKeyInit assumes C. */
+		keys[i].sk_collation = TupleDescAttr(RelationGetDescr(rel), a - 1)->attcollation;
+	}
+	return systable_beginscan(rel, index, true, snap, n, keys);
+}
+
+/* The row of rel whose primary key is vals (copied), or NULL. */
+static HeapTuple
+fetch_by_pkey(Relation rel, Snapshot snap, int n, const char *const *cols, const char *const *vals)
+{
+	ScanKeyData keys[4];
+	SysScanDesc scan = scan_equal(rel, RelationGetPrimaryKeyIndex(rel), snap, n, cols, vals, keys);
+	HeapTuple	tup = systable_getnext(scan);
+
+	if (HeapTupleIsValid(tup))
+		tup = heap_copytuple(tup);
+	systable_endscan(scan);
+	return tup;
+}
+
+/* Text column of a row, NULL for null. */
+static char *
+get_text(Relation rel, HeapTuple tup, const char *col)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attnum(rel, col), RelationGetDescr(rel), &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+static bool
+is_null(Relation rel, HeapTuple tup, const char *col)
+{
+	bool		isnull;
+
+	(void) heap_getattr(tup, attnum(rel, col), RelationGetDescr(rel), &isnull);
+	return isnull;
+}
+
+static int32
+get_int(Relation rel, HeapTuple tup, const char *col)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attnum(rel, col), RelationGetDescr(rel), &isnull);
+
+	return isnull ? 0 : DatumGetInt32(d);
+}
+
+/*
+ * Pushes the snapshot the checks read with: taken now (after the locks) under
+ * READ COMMITTED, the transaction's under REPEATABLE READ, seeing this
+ * transaction's earlier commands either way (as a statement would).
+ */
+static Snapshot
+push_read_snapshot(void)
+{
+	PushCopiedSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	return GetActiveSnapshot();
+}
+
+/* -------------------------------------------------------------------------------- */
 
 /* Words for a slot in messages: "the zone", or user "u-1". */
 static char *
@@ -323,7 +361,7 @@ lock_slot(const char *zone_id, const char *scope_type, const char *target)
 	DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(SLOT_LOCK_CLASS), Int32GetDatum(h));
 }
 
-/* Updates (or creates) the set's binding_locks row, see the file header. */
+/* Updates (or creates) the set's binding_locks row (SPI connected), see the file header. */
 static void
 lock_set_bindings(const char *zone_id, const char *set_id)
 {
@@ -333,7 +371,7 @@ lock_set_bindings(const char *zone_id, const char *set_id)
 		run(Q_LOCK_INSERT, args, NULL, 0);
 }
 
-/* The zone exists and the caller may use it, and the policy set. */
+/* The policy set as a binding change needs it. */
 typedef struct SetRow
 {
 	char	   *owner_type;
@@ -342,108 +380,137 @@ typedef struct SetRow
 } SetRow;
 
 /*
- * Raises not_found unless the zone is visible and the set exists in it, and
- * checks the mode (between the two, as the errors are ordered).
+ * Raises not_found unless the zone exists and the caller may use it; checks
+ * the mode (NULL: not a bind), then reads the policy set (not_found), and
+ * refuses a platform-owned set to customers.  In that order, as the errors
+ * are ordered.
  */
 static void
 read_set(const char *zone_id, const char *set_id, const char *mode, SetRow *set)
 {
-	Datum		args[2];
-	char		nulls[2] = {' ', ' '};
+	static const char *const zone_cols[1] = {"zone_id"};
+	static const char *const set_cols[2] = {"zone_id", "policy_set_id"};
+	Snapshot	snap = push_read_snapshot();
+	Relation	rel;
+	HeapTuple	tup;
+	bool		zone_found;
 
-	args[0] = text_datum(zone_id);
-	nulls[0] = zone_id ? ' ' : 'n';
-	args[1] = text_datum(set_id);
-	nulls[1] = set_id ? ' ' : 'n';
-	run(Q_SET, args, nulls, 1);
-	if (zone_id == NULL || !col_bool(1))
+	if (zone_id != NULL)
+	{
+		rel = open_table("zones");
+		tup = fetch_by_pkey(rel, snap, 1, zone_cols, &zone_id);
+		zone_found = HeapTupleIsValid(tup);
+		table_close(rel, AccessShareLock);
+	}
+	if (zone_id == NULL || !zone_found || !registry_zone_visible(zone_id, strlen(zone_id)))
 		registry_error("not_found", "No zone with that id is visible to the caller.", NULL,
 					   "zone \"%s\" not found", zone_id ? zone_id : "");
-	set->owner_type = col_cstring(2);
-	set->scope_type = col_cstring(3);
-	set->name = col_cstring(4);
 	if (mode != NULL && strcmp(mode, "active") != 0 && strcmp(mode, "shadow") != 0)
 		registry_error("invalid_request", "A version is bound with mode active or shadow; there is no deactivation.",
 					   "Activate another version instead.", "invalid binding mode \"%s\"", mode);
-	if (set->owner_type == NULL)
-		registry_error("not_found", NULL, NULL, "policy set \"%s\" not found", set_id ? set_id : "");
-	if (strcmp(set->owner_type, "platform") == 0)
+	tup = NULL;
+	rel = open_table("policy_sets");
+	if (set_id != NULL)
 	{
-		run(Q_IS_PLATFORM, NULL, NULL, 1);
-		if (!col_bool(1))
-			registry_error("platform_owned", "Platform-owned policy sets can be read but not bound by customers.", NULL,
-						   "policy set \"%s\" is owned by the platform", set->name);
+		const char *const key[2] = {zone_id, set_id};
+
+		tup = fetch_by_pkey(rel, snap, 2, set_cols, key);
 	}
+	if (!HeapTupleIsValid(tup))
+		registry_error("not_found", NULL, NULL, "policy set \"%s\" not found", set_id ? set_id : "");
+	set->owner_type = get_text(rel, tup, "owner_type");
+	set->scope_type = get_text(rel, tup, "scope_type");
+	set->name = get_text(rel, tup, "name");
+	table_close(rel, AccessShareLock);
+	PopActiveSnapshot();
+	if (strcmp(set->owner_type, "platform") == 0 && !registry_caller_is_platform())
+		registry_error("platform_owned", "Platform-owned policy sets can be read but not bound by customers.", NULL,
+					   "policy set \"%s\" is owned by the platform", set->name);
 }
 
-/* The actor and request id recorded with a change (request id may be NULL). */
-static void
-read_actor(Datum *actor, Datum *request_id, bool *request_id_null)
-{
-	bool		isnull;
-
-	run(Q_ACTOR, NULL, NULL, 1);
-	*actor = col_datum(1, &isnull);
-	if (isnull)
-		elog(ERROR, "keycard.current_actor() returned null");
-	*request_id = col_datum(2, request_id_null);
-}
-
-/* One binding_history row; from and to may each be absent (set id NULL). */
-static void
-record_history(const char *zone_id, const char *event_id, Datum actor, Datum request_id,
-			   bool request_id_null, const char *action, const char *scope_type,
-			   const char *target, const char *mode,
-			   const char *from_set, const char *from_id, int32 from_version,
-			   const char *to_set, const char *to_id, int32 to_version)
-{
-	Datum		v[15];
-	char		n[15];
-
-	memset(n, ' ', sizeof(n));
-	v[0] = CStringGetTextDatum(zone_id);
-	v[1] = CStringGetTextDatum(event_id);
-	v[2] = TimestampTzGetDatum(id_time(event_id));
-	v[3] = actor;
-	v[4] = request_id;
-	n[4] = request_id_null ? 'n' : ' ';
-	v[5] = CStringGetTextDatum(action);
-	v[6] = CStringGetTextDatum(scope_type);
-	v[7] = CStringGetTextDatum(target);
-	v[8] = CStringGetTextDatum(mode);
-	v[9] = text_datum(from_set);
-	v[10] = text_datum(from_id);
-	v[11] = Int32GetDatum(from_version);
-	if (from_set == NULL)
-		n[9] = n[10] = n[11] = 'n';
-	v[12] = text_datum(to_set);
-	v[13] = text_datum(to_id);
-	v[14] = Int32GetDatum(to_version);
-	if (to_set == NULL)
-		n[12] = n[13] = n[14] = 'n';
-	run(Q_HISTORY, v, n, 0);
-}
-
-/* What the slot holds in one mode. */
+/* What a slot holds in one mode, or where else a set is bound. */
 typedef struct Held
 {
 	char	   *set_id;			/* NULL: nothing */
 	char	   *version_id;
 	int32		version;
+	char	   *scope_type;
+	char	   *target;
+	char	   *mode;
 } Held;
 
 static void
-read_held(Held *h, const char *prefix)
+read_held(Relation rel, HeapTuple tup, Held *h)
 {
-	bool		isnull;
-	char		name[NAMEDATALEN];
+	h->set_id = get_text(rel, tup, "policy_set_id");
+	h->version_id = get_text(rel, tup, "version_id");
+	h->version = get_int(rel, tup, "version");
+	h->scope_type = get_text(rel, tup, "scope_type");
+	h->target = get_text(rel, tup, "scope_target_id");
+	h->mode = get_text(rel, tup, "mode");
+}
 
-	snprintf(name, sizeof(name), "b_%s_set", prefix);
-	h->set_id = col_cstring(col_number(name));
-	snprintf(name, sizeof(name), "b_%s_id", prefix);
-	h->version_id = col_cstring(col_number(name));
-	snprintf(name, sizeof(name), "b_%s_version", prefix);
-	h->version = col_int(col_number(name), &isnull);
+/*
+ * Where the set is bound, through bindings_policy_set_key (zone_id,
+ * policy_set_id, mode): its first binding in mode (NULL: either), leaving
+ * out the slot (scope_type, target) when scope_type is given.  found->mode
+ * is NULL when there is none.
+ */
+static void
+find_set_binding(const char *zone_id, const char *set_id, const char *mode,
+				 const char *scope_type, const char *target, Snapshot snap, Held *found)
+{
+	static const char *const cols[3] = {"zone_id", "policy_set_id", "mode"};
+	const char *const key[3] = {zone_id, set_id, mode};
+	Relation	rel = open_table("bindings");
+	Oid			index = get_relname_relid("bindings_policy_set_key", RelationGetNamespace(rel));
+	ScanKeyData keys[3];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (!OidIsValid(index))
+		elog(ERROR, "index keycard.bindings_policy_set_key does not exist");
+	memset(found, 0, sizeof(Held));
+	scan = scan_equal(rel, index, snap, mode ? 3 : 2, cols, key, keys);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Held		h;
+
+		read_held(rel, tup, &h);
+		if (scope_type == NULL || strcmp(h.scope_type, scope_type) != 0 || strcmp(h.target, target) != 0)
+		{
+			*found = h;
+			break;
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/* One binding_history row without a "to": the shadow slot emptied. */
+static void
+record_removal(const char *zone_id, const char *event_id, TimestampTz occurred_at,
+			   text *actor, text *request_id, const char *action, const char *scope_type,
+			   const char *target, const char *set_id, const char *version_id, int32 version)
+{
+	Datum		v[12];
+	char		n[12];
+
+	memset(n, ' ', sizeof(n));
+	v[0] = CStringGetTextDatum(zone_id);
+	v[1] = CStringGetTextDatum(event_id);
+	v[2] = TimestampTzGetDatum(occurred_at);
+	v[3] = PointerGetDatum(actor);
+	v[4] = PointerGetDatum(request_id);
+	n[4] = request_id ? ' ' : 'n';
+	v[5] = CStringGetTextDatum(action);
+	v[6] = CStringGetTextDatum(scope_type);
+	v[7] = CStringGetTextDatum(target);
+	v[8] = CStringGetTextDatum("shadow");
+	v[9] = CStringGetTextDatum(set_id);
+	v[10] = CStringGetTextDatum(version_id);
+	v[11] = Int32GetDatum(version);
+	run(Q_HISTORY, v, n, 0);
 }
 
 /*
@@ -470,23 +537,20 @@ typedef struct BindingChange
 {
 	const char *zone_id;
 	const char *set_id;
+	const char *set_name;
 	const char *version_id;
 	int32		version;
 	const char *scope_type;
 	const char *target;
 	const char *mode;
-	const char *set_name;
 	Held		active;			/* what the slot holds now */
 	Held		shadow;
-	Datum		actor;
-	Datum		request_id;
-	bool		request_id_null;
 } BindingChange;
 
 /*
  * Writes a binding change (under as_writer): the slot's row in its mode
- * (inserted, or updated from the previous binding, which is so demoted) and
- * its history; a promotion first empties the shadow slot, recorded too.
+ * (inserted, or updated from the previous binding, which is so demoted) with
+ * its history row; a promotion first empties the shadow slot, recorded too.
  */
 static void
 write_binding(void *arg)
@@ -495,13 +559,13 @@ write_binding(void *arg)
 	bool		is_active = strcmp(c->mode, "active") == 0;
 	const char *action = is_active ? "activate" : "bind_shadow";
 	Held	   *prev = is_active ? &c->active : &c->shadow;
+	text	   *actor = registry_current_actor();
+	text	   *request_id = registry_client_request_id();
 	char		event_id[REGISTRY_ID_LEN + 1];
-	TimestampTz bound_at;
-	Datum		w[10];
-	char		wn[10];
+	TimestampTz bound_at = registry_new_id(event_id);
+	Datum		w[16];
+	char		wn[16];
 
-	registry_new_id(event_id);
-	bound_at = id_time(event_id);
 	memset(wn, ' ', sizeof(wn));
 	w[0] = CStringGetTextDatum(c->zone_id);
 	w[1] = CStringGetTextDatum(c->scope_type);
@@ -511,20 +575,29 @@ write_binding(void *arg)
 	w[5] = CStringGetTextDatum(c->version_id);
 	w[6] = Int32GetDatum(c->version);
 	w[7] = TimestampTzGetDatum(bound_at);
-	w[8] = c->actor;
-	w[9] = c->request_id;
-	wn[9] = c->request_id_null ? 'n' : ' ';
+	w[8] = PointerGetDatum(actor);
+	w[9] = PointerGetDatum(request_id);
+	wn[9] = request_id ? ' ' : 'n';
 
 	if (is_active && c->shadow.version_id && strcmp(c->version_id, c->shadow.version_id) == 0)
 	{
 		/* Promotion: the shadow slot empties and the version becomes active. */
 		action = "promote";
 		run(Q_DELETE_SHADOW, w, NULL, 0);
-		record_history(c->zone_id, event_id, c->actor, c->request_id, c->request_id_null, action,
-					   c->scope_type, c->target, "shadow", c->set_id, c->version_id, c->version,
-					   NULL, NULL, 0);
-		registry_new_id(event_id);
+		record_removal(c->zone_id, event_id, bound_at, actor, request_id, action, c->scope_type,
+					   c->target, c->set_id, c->version_id, c->version);
+		/* The removal took the first id (bound_at is its time); the change gets the next. */
+		w[11] = TimestampTzGetDatum(registry_new_id(event_id));
 	}
+	else
+		w[11] = TimestampTzGetDatum(bound_at);
+	w[10] = CStringGetTextDatum(event_id);
+	w[12] = CStringGetTextDatum(action);
+	w[13] = text_datum(prev->set_id);
+	w[14] = text_datum(prev->version_id);
+	w[15] = Int32GetDatum(prev->version);
+	if (prev->set_id == NULL)
+		wn[13] = wn[14] = wn[15] = 'n';
 	if (prev->version_id == NULL)
 	{
 		if (run(Q_INSERT_BINDING, w, wn, 0) == 0)
@@ -540,38 +613,120 @@ write_binding(void *arg)
 					 errhint("Retry the transaction.")));
 		}
 	}
-	else
-		run(Q_UPDATE_BINDING, w, wn, 0);
-	record_history(c->zone_id, event_id, c->actor, c->request_id, c->request_id_null, action,
-				   c->scope_type, c->target, c->mode, prev->set_id, prev->version_id, prev->version,
-				   c->set_id, c->version_id, c->version);
+	else if (run(Q_UPDATE_BINDING, w, wn, 0) != 1)
+		elog(ERROR, "binding of the slot vanished while its lock was held");
 }
 
-/* The set's shadow binding, if any, removed and recorded (under as_writer). */
-static void
-clear_shadow(void *arg)
+/*
+ * True if a policy version the set version's manifest references is
+ * archived (entries through their primary key prefix, then each policy
+ * version by its primary key).
+ */
+static bool
+has_archived_entries(const char *zone_id, const char *version_id, Snapshot snap)
 {
-	Datum	   *args = (Datum *) arg;
+	static const char *const entry_cols[2] = {"zone_id", "version_id"};
+	static const char *const pv_cols[2] = {"zone_id", "version_id"};
+	const char *const entry_key[2] = {zone_id, version_id};
+	Relation	entries = open_table("policy_set_version_entries");
+	Relation	versions = open_table("policy_versions");
+	AttrNumber	pv_attnum = attnum(entries, "policy_version_id");
+	AttrNumber	archived_attnum = attnum(versions, "archived_at");
+	ScanKeyData keys[2];
+	SysScanDesc scan = scan_equal(entries, RelationGetPrimaryKeyIndex(entries), snap, 2,
+								  entry_cols, entry_key, keys);
+	HeapTuple	tup;
+	bool		found = false;
 
-	/* The set's shadow as it is now that the locks are held. */
-	if (run(Q_DELETE_SHADOW_OF_SET, args, NULL, 0) == 1)
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		char	   *scope_type = col_cstring(1);
-		char	   *target = col_cstring(2);
-		char	   *version_id = col_cstring(3);
 		bool		isnull;
-		int32		version = col_int(4, &isnull);
-		Datum		actor;
-		Datum		request_id;
-		bool		request_id_null;
-		char		event_id[REGISTRY_ID_LEN + 1];
+		Datum		d = heap_getattr(tup, pv_attnum, RelationGetDescr(entries), &isnull);
+		const char *pv_key[2];
+		ScanKeyData pv_keys[2];
+		SysScanDesc pv_scan;
+		HeapTuple	pv;
 
-		read_actor(&actor, &request_id, &request_id_null);
-		registry_new_id(event_id);
-		record_history(TextDatumGetCString(args[0]), event_id, actor, request_id, request_id_null,
-					   "clear_shadow", scope_type, target, "shadow", TextDatumGetCString(args[1]),
-					   version_id, version, NULL, NULL, 0);
+		if (isnull)
+			continue;
+		pv_key[0] = zone_id;
+		pv_key[1] = TextDatumGetCString(d);
+		pv_scan = scan_equal(versions, RelationGetPrimaryKeyIndex(versions), snap, 2, pv_cols,
+							 pv_key, pv_keys);
+		pv = systable_getnext(pv_scan);
+		if (HeapTupleIsValid(pv))
+		{
+			(void) heap_getattr(pv, archived_attnum, RelationGetDescr(versions), &isnull);
+			found = !isnull;
+		}
+		systable_endscan(pv_scan);
 	}
+	systable_endscan(scan);
+	table_close(versions, AccessShareLock);
+	table_close(entries, AccessShareLock);
+	return found;
+}
+
+/* The slot's active and shadow bindings (bindings' primary key prefix). */
+static void
+read_slot(const char *zone_id, const char *scope_type, const char *target, Snapshot snap,
+		  Held *active, Held *shadow)
+{
+	static const char *const cols[3] = {"zone_id", "scope_type", "scope_target_id"};
+	const char *const key[3] = {zone_id, scope_type, target};
+	Relation	rel = open_table("bindings");
+	ScanKeyData keys[3];
+	SysScanDesc scan = scan_equal(rel, RelationGetPrimaryKeyIndex(rel), snap, 3, cols, key, keys);
+	HeapTuple	tup;
+
+	memset(active, 0, sizeof(Held));
+	memset(shadow, 0, sizeof(Held));
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Held		h;
+
+		read_held(rel, tup, &h);
+		if (strcmp(h.mode, "active") == 0)
+			*active = h;
+		else
+			*shadow = h;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * The version as keycard.policy_set_versions_with_binding: its columns, then
+ * active, mode and scope_target_id.
+ */
+static HeapTuple
+version_with_binding(Relation rel, HeapTuple version, TupleDesc result_desc, bool active,
+					 const char *mode, const char *target)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			n = result_desc->natts;
+	Datum	   *values = palloc(n * sizeof(Datum));
+	bool	   *nulls = palloc(n * sizeof(bool));
+	int			j = 0;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (a->attisdropped)
+			continue;
+		if (j >= n - 3 || TupleDescAttr(result_desc, j)->atttypid != a->atttypid)
+			elog(ERROR, "keycard.policy_set_versions_with_binding does not match keycard.policy_set_versions");
+		values[j] = heap_getattr(version, i + 1, desc, &nulls[j]);
+		j++;
+	}
+	if (j != n - 3)
+		elog(ERROR, "keycard.policy_set_versions_with_binding does not match keycard.policy_set_versions");
+	values[j] = BoolGetDatum(active);
+	values[j + 1] = CStringGetTextDatum(mode);
+	values[j + 2] = CStringGetTextDatum(target);
+	nulls[j] = nulls[j + 1] = nulls[j + 2] = false;
+	return heap_form_tuple(result_desc, values, nulls);
 }
 
 /*
@@ -582,36 +737,25 @@ static Datum
 bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
 			 const char *version_id, const char *mode, const char *target)
 {
+	static const char *const set_cols[2] = {"zone_id", "policy_set_id"};
+	static const char *const version_cols[2] = {"zone_id", "version_id"};
+	MemoryContext caller_cxt = CurrentMemoryContext;
 	TupleDesc	result_desc;
 	SetRow		set;
-	Datum		args[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
-	int			nversion_cols;
-	int			nresult;
-	HeapTuple	version_row;
-	TupleDesc	version_desc;
-	bool		set_archived;
-	bool		version_archived;
-	bool		archived_entries;
-	int32		version;
-	bool		isnull;
-	Held		active;
-	Held		shadow;
-	char	   *other_mode;
-	char	   *other_scope_type;
-	char	   *other_target;
-	int32		other_version;
+	BindingChange c;
+	Snapshot	snap;
+	Relation	rel;
+	HeapTuple	tup;
+	HeapTuple	result = NULL;
+	Held		other;
 	bool		is_active;
-	Datum	   *values;
-	bool	   *isnulls;
-	HeapTuple	result;
+	bool		set_archived;
+	bool		version_archived = false;
+	bool		archived_entries;
+	int32		version = 0;
 
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
 	if (mode == NULL)
 		mode = "null";			/* refused by read_set, as the message says */
 	read_set(zone_id, set_id, mode, &set);
@@ -628,10 +772,11 @@ bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
 	}
 	else if (target == NULL)
 	{
-		Datum		targs[2] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(set_id)};
+		Held		bound;
 
-		if (run(Q_TARGET, targs, NULL, 1) == 1)
-			target = col_cstring(1);
+		find_set_binding(zone_id, set_id, NULL, NULL, NULL, push_read_snapshot(), &bound);
+		PopActiveSnapshot();
+		target = bound.target;
 		if (target == NULL)
 			registry_error("invalid_request",
 						   psprintf("Policy set \"%s\" has scope %s and is not bound yet.", set.name, set.scope_type),
@@ -649,54 +794,51 @@ bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
 
 	/* Lock order: the slot, then the set's binding_locks row; read after both. */
 	lock_slot(zone_id, set.scope_type, target);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	lock_set_bindings(zone_id, set_id);
+	snap = push_read_snapshot();
 
-	args[0] = CStringGetTextDatum(zone_id);
-	args[1] = CStringGetTextDatum(set_id);
-	args[2] = text_datum(version_id);
-	nulls[2] = version_id ? ' ' : 'n';
-	args[3] = CStringGetTextDatum(set.scope_type);
-	args[4] = CStringGetTextDatum(target);
-	if (run(Q_STATE, args, nulls, 1) == 0)
+	rel = open_table("policy_sets");
+	{
+		const char *const key[2] = {zone_id, set_id};
+
+		tup = fetch_by_pkey(rel, snap, 2, set_cols, key);
+	}
+	set_archived = HeapTupleIsValid(tup) && !is_null(rel, tup, "archived_at");
+	table_close(rel, AccessShareLock);
+
+	rel = open_table("policy_set_versions");
+	tup = NULL;
+	if (version_id != NULL)
+	{
+		const char *const key[2] = {zone_id, version_id};
+
+		tup = fetch_by_pkey(rel, snap, 2, version_cols, key);
+	}
+	if (HeapTupleIsValid(tup))
+	{
+		char	   *owner = get_text(rel, tup, "policy_set_id");
+
+		if (owner != NULL && strcmp(owner, set_id) == 0)
+		{
+			MemoryContext spi_cxt = MemoryContextSwitchTo(caller_cxt);
+
+			version = get_int(rel, tup, "version");
+			version_archived = !is_null(rel, tup, "archived_at");
+			result = version_with_binding(rel, tup, result_desc, is_active, mode, target);
+			MemoryContextSwitchTo(spi_cxt);
+		}
+	}
+	table_close(rel, AccessShareLock);
+	if (result == NULL)
 		registry_error("not_found", NULL, NULL, "policy set version \"%s\" not found",
 					   version_id ? version_id : "");
 
-	/* The version row: the leading columns, as many as the result has before its binding columns. */
-	nresult = result_desc->natts;
-	nversion_cols = nresult - 3;
-	version_desc = SPI_tuptable->tupdesc;
-	version_row = SPI_tuptable->vals[0];
-	if (nversion_cols <= 0 || version_desc->natts < nversion_cols)
-		elog(ERROR, "unexpected row type of keycard.policy_set_versions_with_binding");
-	version = col_int(col_number("version"), &isnull);
-	(void) SPI_getbinval(version_row, version_desc, col_number("archived_at"), &isnull);
-	version_archived = !isnull;
-	(void) SPI_getbinval(version_row, version_desc, col_number("b_set_archived_at"), &isnull);
-	set_archived = !isnull;
-	archived_entries = col_bool(col_number("b_archived_entries"));
-	read_held(&active, "active");
-	read_held(&shadow, "shadow");
-	other_mode = col_cstring(col_number("b_other_mode"));
-	other_scope_type = col_cstring(col_number("b_other_scope_type"));
-	other_target = col_cstring(col_number("b_other_target"));
-	other_version = col_int(col_number("b_other_version"), &isnull);
-
-	/* The result: the version row, then active, mode, scope_target_id. */
-	values = palloc(nresult * sizeof(Datum));
-	isnulls = palloc(nresult * sizeof(bool));
-	for (int i = 0; i < nversion_cols; i++)
-	{
-		if (TupleDescAttr(version_desc, i)->atttypid != TupleDescAttr(result_desc, i)->atttypid)
-			elog(ERROR, "unexpected row type of keycard.policy_set_versions_with_binding");
-		values[i] = SPI_getbinval(version_row, version_desc, i + 1, &isnulls[i]);
-	}
-	values[nversion_cols] = BoolGetDatum(is_active);
-	isnulls[nversion_cols] = false;
-	values[nversion_cols + 1] = CStringGetTextDatum(mode);
-	isnulls[nversion_cols + 1] = false;
-	values[nversion_cols + 2] = CStringGetTextDatum(target);
-	isnulls[nversion_cols + 2] = false;
-	result = heap_form_tuple(result_desc, values, isnulls);
+	archived_entries = has_archived_entries(zone_id, version_id, snap);
+	read_slot(zone_id, set.scope_type, target, snap, &c.active, &c.shadow);
+	find_set_binding(zone_id, set_id, NULL, set.scope_type, target, snap, &other);
+	PopActiveSnapshot();
 
 	if (set_archived)
 		registry_error("archived", "An archived policy set cannot be bound.", NULL,
@@ -706,55 +848,38 @@ bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
 					   "version %d of policy set \"%s\" is archived", version, set.name);
 	if (archived_entries)
 	{
-		Datum		eargs[2] = {args[0], args[2]};
+		Datum		args[2] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(version_id)};
 
-		run(Q_ARCHIVED_ENTRIES, eargs, NULL, 1);
+		run(Q_ARCHIVED_ENTRIES, args, NULL, 1);
 		registry_error("archived", col_cstring(1), "Create a policy set version without them and bind that one.",
 					   "version %d of policy set \"%s\" references archived policy versions", version, set.name);
 	}
 
-	if (strcmp(version_id, is_active ? (active.version_id ? active.version_id : "") :
-			   (shadow.version_id ? shadow.version_id : "")) == 0)
+	if (!(is_active ? (c.active.version_id && strcmp(version_id, c.active.version_id) == 0) :
+		  (c.shadow.version_id && strcmp(version_id, c.shadow.version_id) == 0)))
 	{
-		/* Already so: nothing changes, nothing is recorded. */
-		Datum		d = PointerGetDatum(SPI_returntuple(result, result_desc));
-
-		SPI_finish();
-		return d;
-	}
-	if (!is_active && active.version_id && strcmp(version_id, active.version_id) == 0)
-		registry_error("bound", "A version is never active and shadow at once.", NULL,
-					   "version %d of policy set \"%s\" is active", version, set.name);
-	/* A set lives in one slot: PolicySetWithBinding has one scope_target_id. */
-	if (other_mode)
-		registry_error("bound", psprintf("Its version %d is bound %s there; a policy set is bound in one slot at a time.",
-										 other_version, other_mode),
-					   "Bind another policy set to this slot.",
-					   "policy set \"%s\" is bound to %s", set.name, slot_text(other_scope_type, other_target));
-
-	{
-		BindingChange c;
-
+		/* (else already so: nothing changes, nothing is recorded) */
+		if (!is_active && c.active.version_id && strcmp(version_id, c.active.version_id) == 0)
+			registry_error("bound", "A version is never active and shadow at once.", NULL,
+						   "version %d of policy set \"%s\" is active", version, set.name);
+		/* A set lives in one slot: PolicySetWithBinding has one scope_target_id. */
+		if (other.mode)
+			registry_error("bound", psprintf("Its version %d is bound %s there; a policy set is bound in one slot at a time.",
+											 other.version, other.mode),
+						   "Bind another policy set to this slot.",
+						   "policy set \"%s\" is bound to %s", set.name, slot_text(other.scope_type, other.target));
 		c.zone_id = zone_id;
 		c.set_id = set_id;
+		c.set_name = set.name;
 		c.version_id = version_id;
 		c.version = version;
 		c.scope_type = set.scope_type;
 		c.target = target;
 		c.mode = mode;
-		c.set_name = set.name;
-		c.active = active;
-		c.shadow = shadow;
-		read_actor(&c.actor, &c.request_id, &c.request_id_null);
 		as_writer(write_binding, &c);
 	}
-
-	{
-		Datum		d = PointerGetDatum(SPI_returntuple(result, result_desc));
-
-		SPI_finish();
-		return d;
-	}
+	SPI_finish();
+	return HeapTupleGetDatum(result);
 }
 
 static const char *
@@ -788,6 +913,28 @@ keycard_shadow_policy_set_version(PG_FUNCTION_ARGS)
 								 arg_cstring(fcinfo, 2), "shadow", arg_cstring(fcinfo, 3)));
 }
 
+/* The set's shadow binding, as it is once the locks are held, removed and recorded (under as_writer). */
+static void
+clear_shadow(void *arg)
+{
+	Datum	   *args = (Datum *) arg;
+
+	if (run(Q_DELETE_SHADOW_OF_SET, args, NULL, 0) == 1)
+	{
+		char	   *scope_type = col_cstring(1);
+		char	   *target = col_cstring(2);
+		char	   *version_id = col_cstring(3);
+		bool		isnull;
+		int32		version = DatumGetInt32(col_datum(4, &isnull));
+		char		event_id[REGISTRY_ID_LEN + 1];
+		TimestampTz ts = registry_new_id(event_id);
+
+		record_removal(TextDatumGetCString(args[0]), event_id, ts, registry_current_actor(),
+					   registry_client_request_id(), "clear_shadow", scope_type, target,
+					   TextDatumGetCString(args[1]), version_id, version);
+	}
+}
+
 /* SQL function: keycard.clear_shadow_binding(zone_id, policy_set_id) returns keycard.policy_sets_with_binding */
 Datum
 keycard_clear_shadow_binding(PG_FUNCTION_ARGS)
@@ -795,17 +942,20 @@ keycard_clear_shadow_binding(PG_FUNCTION_ARGS)
 	const char *zone_id = arg_cstring(fcinfo, 0);
 	const char *set_id = arg_cstring(fcinfo, 1);
 	SetRow		set;
+	Held		shadow;
 	Datum		args[2];
 	Datum		d;
 
+	read_set(zone_id, set_id, NULL, &set);
+	find_set_binding(zone_id, set_id, "shadow", NULL, NULL, push_read_snapshot(), &shadow);
+	PopActiveSnapshot();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	read_set(zone_id, set_id, NULL, &set);
 	args[0] = CStringGetTextDatum(zone_id);
 	args[1] = CStringGetTextDatum(set_id);
-	if (run(Q_SHADOW_OF_SET, args, NULL, 1) == 1)
+	if (shadow.mode)
 	{
-		lock_slot(zone_id, col_cstring(1), col_cstring(2));
+		lock_slot(zone_id, shadow.scope_type, shadow.target);
 		lock_set_bindings(zone_id, set_id);
 		as_writer(clear_shadow, args);
 	}
@@ -815,7 +965,6 @@ keycard_clear_shadow_binding(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(d);
 }
 
-/* True when the trigger fires for a row that COPY FROM is loading. */
 static bool
 loading_by_copy(Relation rel)
 {
