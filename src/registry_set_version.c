@@ -73,28 +73,32 @@ static RegistryQuery queries[NUM_QUERIES] = {
 	3, {TEXTOID, TEXTOID, TEXTOID}},
 
 	/*
-	 * Driven by the manifest, one primary-key probe per entry (a plan that
-	 * starts from the zone's policies would read every version of a policy
-	 * with many versions).
+	 * Driven by the manifest: one primary-key probe per entry.  The probe is
+	 * a LATERAL subquery (which, locking rows, is planned on its own), so no
+	 * statistics can turn the plan around into a scan of every version of
+	 * the zone's policies.
 	 */
-	[Q_ENTRIES] = {"SELECT u.n, pv.policy_id, pv.version, pv.sha, pv.schema_version, "
+	[Q_ENTRIES] = {"SELECT u.n, x.* FROM unnest($2::text[]) WITH ORDINALITY u(version_id, n), "
+		"LATERAL (SELECT pv.policy_id, pv.version, pv.sha, pv.schema_version, "
 		"pv.archived_at IS NOT NULL, p.name, p.archived_at IS NOT NULL "
-		"FROM unnest($2::text[]) WITH ORDINALITY u(version_id, n) "
-		"JOIN keycard.policy_versions pv ON pv.zone_id = $1 AND pv.version_id = u.version_id "
+		"FROM keycard.policy_versions pv "
 		"JOIN keycard.policies p ON p.zone_id = pv.zone_id AND p.policy_id = pv.policy_id "
-		"ORDER BY u.n FOR SHARE OF pv, p",
+		"WHERE pv.zone_id = $1 AND pv.version_id = u.version_id FOR SHARE OF pv, p) x "
+		"ORDER BY u.n",
 	2, {TEXTOID, TEXTARRAYOID}},
 
 	/*
 	 * The number, under the set's row lock: concurrent creators queue on the
-	 * row and each re-reads the number its predecessor committed.  No row:
-	 * the set is archived.  The zone is locked already, so the current key
-	 * read here is the one no rotation can retire before we commit.
+	 * row and each re-reads the number its predecessor committed.  An
+	 * archived set is refused by the caller (and the transaction with it);
+	 * the WHERE clause names only the primary key, so the plan cannot wander
+	 * to the partial index of non-archived names.  The zone is locked
+	 * already, so the current key read here is the one no rotation can
+	 * retire before we commit.
 	 */
 	[Q_BUMP] = {"UPDATE keycard.policy_sets SET latest_version = coalesce(latest_version, 0) + 1, "
-		"latest_version_id = $3 "
-		"WHERE zone_id = $1 AND policy_set_id = $2 AND archived_at IS NULL "
-		"RETURNING latest_version, "
+		"latest_version_id = $3 WHERE zone_id = $1 AND policy_set_id = $2 "
+		"RETURNING latest_version, archived_at IS NOT NULL, "
 		"(SELECT k.kid FROM keycard.zone_keys k WHERE k.zone_id = $1 AND k.status = 'current')",
 	3, {TEXTOID, TEXTOID, TEXTOID}},
 
@@ -464,11 +468,13 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	values[0] = PointerGetDatum(zone_id);
 	values[1] = PointerGetDatum(policy_set_id);
 	values[2] = CStringGetTextDatum(id);
-	if (registry_run(&queries[Q_BUMP], values, NULL, 1) == 0)
+	if (registry_run(&queries[Q_BUMP], values, NULL, 1) != 1)
+		elog(ERROR, "policy set \"%s\" has no row", set_name);
+	if (DatumGetBool(registry_result(2, &isnull)))
 		registry_error("archived", "An archived policy set accepts no new versions.", NULL,
 					   "policy set \"%s\" is archived", set_name);
 	version = DatumGetInt32(registry_result(1, &isnull));
-	kid = registry_result_text(2);
+	kid = registry_result_text(3);
 	if (kid == NULL)
 		elog(ERROR, "zone \"%s\" has no current signing key", zone_str);
 

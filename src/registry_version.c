@@ -57,16 +57,19 @@ static RegistryQuery queries[NUM_QUERIES] = {
 	 * One statement writes everything.  The UPDATE takes the policy row lock
 	 * and the next number together: concurrent creators queue on the row and
 	 * each re-reads the number its predecessor committed (READ COMMITTED
-	 * re-evaluates the SET on the newest row version).  No row comes back if
-	 * the policy is archived, and then nothing is written.
+	 * re-evaluates the SET on the newest row version).  Its WHERE clause
+	 * names only the primary key, so the plan cannot wander to the partial
+	 * index of non-archived names; an archived policy gets no version and no
+	 * row comes back (the caller then raises, which undoes the bump).
 	 */
 	[Q_WRITE] = {"WITH bump AS ("
 		"UPDATE keycard.policies SET latest_version = coalesce(latest_version, 0) + 1, "
 		"latest_version_id = $3, latest_schema_version = $4 "
-		"WHERE zone_id = $1 AND policy_id = $2 AND archived_at IS NULL RETURNING latest_version), "
+		"WHERE zone_id = $1 AND policy_id = $2 RETURNING latest_version, archived_at), "
 		"v AS (INSERT INTO keycard.policy_versions (zone_id, policy_id, version_id, version, "
 		"schema_version, sha, owner_type, cedar_json, cedar_raw, created_at, created_by, request_id) "
-		"SELECT $1, $2, $3, bump.latest_version, $4, $5, $6, $7, $8, $9, $10, $11 FROM bump RETURNING *), "
+		"SELECT $1, $2, $3, bump.latest_version, $4, $5, $6, $7, $8, $9, $10, $11 FROM bump "
+		"WHERE bump.archived_at IS NULL RETURNING *), "
 		"audit AS (INSERT INTO keycard.audit_log (zone_id, event_id, occurred_at, actor, request_id, "
 		"action, object_type, object_id, detail) "
 		"SELECT $1, $12, clock_timestamp(), $10, $11, 'create', 'policy_version', $3, "
