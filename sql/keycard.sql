@@ -517,7 +517,9 @@ CREATE TABLE keycard.policy_set_versions (
 	UNIQUE (zone_id, policy_set_id, version),
 	FOREIGN KEY (zone_id, policy_set_id) REFERENCES keycard.policy_sets (zone_id, policy_set_id),
 	CHECK ((archived_at IS NULL) = (archived_by IS NULL))
-);
+) WITH (toast_tuple_target = 8160);
+-- (rows of a few kB stay inline and uncompressed: a compression attempt per
+-- version cost more than the space it saves; the same for attestations)
 COMMENT ON TABLE keycard.policy_set_versions IS
 	'Immutable manifests: manifest = {"entries": [...]} in the client''s order, manifest_sha = hex SHA-256 of its JCS form';
 
@@ -548,7 +550,7 @@ CREATE TABLE keycard.attestations (
 	attested_by text NOT NULL,
 	request_id text,
 	PRIMARY KEY (zone_id, attestation_id)
-);
+) WITH (toast_tuple_target = 8160);
 CREATE INDEX attestations_by_version ON keycard.attestations (zone_id, version_id, attestation_id);
 COMMENT ON TABLE keycard.attestations IS
 	'Append-only signature history of policy set versions: the JWS (Flattened JSON) and its decoded statement; the newest row per version is current';
