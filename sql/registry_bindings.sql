@@ -197,6 +197,25 @@ SELECT pg_temp.try($$INSERT INTO keycard.bindings SELECT zone_id, scope_type, sc
 SELECT pg_temp.try(format($f$INSERT INTO keycard.bindings VALUES (%L, 'zone', %L, 'active', %L, %L, 1, now(), 'me', NULL)$f$, :'zone', :'zone', :'c', :'c1'));
 SELECT pg_temp.try(format($f$INSERT INTO keycard.bindings VALUES (%L, 'zone', %L, 'shadow', %L, %L, 2, now(), 'me', NULL)$f$, :'zone', :'zone', :'s', :'s2'));
 SELECT pg_temp.try(format($f$INSERT INTO keycard.bindings VALUES (%L, 'zone', 'not-the-zone', 'shadow', %L, %L, 1, '2026-01-01', 'me', NULL)$f$, :'zone', :'c', :'c1'));
+SELECT pg_temp.try(format($f$INSERT INTO keycard.bindings VALUES (%L, 'team', 'team-1', 'shadow', %L, %L, 1, '2026-01-01', 'me', NULL)$f$, :'zone', :'c', :'c1'));
+SELECT pg_temp.try(format($f$INSERT INTO keycard.bindings VALUES (%L, 'user', 'user-yan', 'passive', %L, %L, 1, '2026-01-01', 'me', NULL)$f$, :'zone', :'c', :'c1'));
+ROLLBACK;
+-- the row rules are one CHECK per table, each a C function: every rule, both ways
+SELECT t.scope_type, length(t.target) AS target_chars, t.mode, keycard.binding_row_check('z-1', t.scope_type, t.target, t.mode) AS ok
+FROM (VALUES ('zone', 'z-1', 'active'), ('zone', 'z-2', 'active'), ('zone', 'z-1', 'shadow'), ('user', 'u-1', 'shadow'),
+			 ('resource', 'r-1', 'active'), ('session', 's-1', 'active'), ('team', 't-1', 'active'), ('Zone', 'z-1', 'active'),
+			 ('user', 'u-1', 'passive'), ('user', 'u-1', ''), ('user', '', 'active'),
+			 ('user', repeat('é', 255), 'active'), ('user', repeat('é', 256), 'active')) t(scope_type, target, mode);
+SELECT t.action, t.mode, t.f AS from_version_id, t.t AS to_version_id,
+	   keycard.binding_history_row_check(t.action, t.mode, t.f, t.t) AS ok
+FROM (VALUES ('activate', 'active', 'v-1', 'v-2'), ('activate', 'active', NULL, 'v-2'), ('promote', 'shadow', 'v-1', NULL),
+			 ('bind_shadow', 'shadow', NULL, 'v-1'), ('clear_shadow', 'shadow', 'v-1', NULL), ('deactivate', 'active', 'v-1', 'v-2'),
+			 ('activate', 'passive', 'v-1', 'v-2'), ('activate', 'active', NULL, NULL), ('activate', 'active', 'v-1', 'v-1')) t(action, mode, f, t);
+BEGIN;
+SELECT pg_temp.try(format($f$INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, action, scope_type, scope_target_id, mode, from_version_id)
+	VALUES (%L, 'e-1', '2026-01-01', 'me', 'deactivate', 'zone', %L, 'active', 'v-1')$f$, :'zone', :'zone'));
+SELECT pg_temp.try(format($f$INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, action, scope_type, scope_target_id, mode)
+	VALUES (%L, 'e-1', '2026-01-01', 'me', 'activate', 'zone', %L, 'active')$f$, :'zone', :'zone'));
 ROLLBACK;
 
 -- pg_restore loads rows with COPY, which the guard lets through, checking each row

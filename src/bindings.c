@@ -65,6 +65,8 @@ PG_FUNCTION_INFO_V1(keycard_activate_policy_set_version);
 PG_FUNCTION_INFO_V1(keycard_shadow_policy_set_version);
 PG_FUNCTION_INFO_V1(keycard_clear_shadow_binding);
 PG_FUNCTION_INFO_V1(keycard_bindings_guard);
+PG_FUNCTION_INFO_V1(keycard_binding_row_check);
+PG_FUNCTION_INFO_V1(keycard_binding_history_row_check);
 
 /* First key of the slot's advisory lock (the second is a hash of the slot). */
 #define SLOT_LOCK_CLASS 1801675527
@@ -99,21 +101,25 @@ typedef struct BindingQuery
 } BindingQuery;
 
 /*
- * The binding row and its history row in one statement: $1..$4 the slot and
- * mode, $5..$7 the bound version, $8 bound_at, $9 actor, $10 request id,
- * $11 event id, $12 its time, $13 action, $14..$16 the previous binding.
+ * A binding change in one statement: the set's binding_locks row (its new
+ * counter is returned), the binding row (CTE b) and its history row (the
+ * count is returned).  $1..$4 the slot and mode, $5..$7 the bound version,
+ * $8 bound_at, $9 actor, $10 request id, $11 event id, $12 its time,
+ * $13 action, $14..$16 the previous binding.
  */
-#define HISTORY_OF_CHANGE \
-	"INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, " \
-	"scope_type, scope_target_id, mode, from_policy_set_id, from_version_id, from_version, " \
-	"to_policy_set_id, to_version_id, to_version) " \
-	"SELECT $1, $11, $12, $9, $10, $13, $2, $3, $4, $14, $15, $16, $5, $6, $7 FROM b"
+#define LOCK_AND_HISTORY_OF_CHANGE \
+	", l AS (UPDATE keycard.binding_locks y SET changes = y.changes + 1 " \
+	"        WHERE y.zone_id = $1 AND y.policy_set_id = $5 RETURNING y.changes), " \
+	"h AS (INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, " \
+	"      scope_type, scope_target_id, mode, from_policy_set_id, from_version_id, from_version, " \
+	"      to_policy_set_id, to_version_id, to_version) " \
+	"      SELECT $1, $11, $12, $9, $10, $13, $2, $3, $4, $14, $15, $16, $5, $6, $7 FROM b RETURNING 1) " \
+	"SELECT (SELECT changes FROM l), (SELECT count(*) FROM h)"
 #define CHANGE_ARGTYPES \
 	{TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, \
 	 TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INT4OID}
 
 static const BindingQuery queries[NUM_QUERIES] = {
-	/* The set's binding_locks row: updated when it exists (one write), else inserted. */
 	[Q_LOCK_UPDATE] = {"UPDATE keycard.binding_locks l SET changes = l.changes + 1 "
 		"WHERE l.zone_id = $1 AND l.policy_set_id = $2",
 	2, {TEXTOID, TEXTOID}},
@@ -132,13 +138,13 @@ static const BindingQuery queries[NUM_QUERIES] = {
 	3, {TEXTOID, TEXTOID, TEXTOID}},
 	[Q_UPDATE_BINDING] = {"WITH b AS (UPDATE keycard.bindings x SET policy_set_id = $5, version_id = $6, version = $7, "
 		"bound_at = $8, bound_by = $9, request_id = $10 "
-		"WHERE x.zone_id = $1 AND x.scope_type = $2 AND x.scope_target_id = $3 AND x.mode = $4 RETURNING 1) "
-		HISTORY_OF_CHANGE,
+		"WHERE x.zone_id = $1 AND x.scope_type = $2 AND x.scope_target_id = $3 AND x.mode = $4 RETURNING 1)"
+		LOCK_AND_HISTORY_OF_CHANGE,
 	16, CHANGE_ARGTYPES},
 	[Q_INSERT_BINDING] = {"WITH b AS (INSERT INTO keycard.bindings (zone_id, scope_type, scope_target_id, mode, "
 		"policy_set_id, version_id, version, bound_at, bound_by, request_id) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING 1) "
-		HISTORY_OF_CHANGE,
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING 1)"
+		LOCK_AND_HISTORY_OF_CHANGE,
 	16, CHANGE_ARGTYPES},
 	[Q_HISTORY] = {"INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, "
 		"scope_type, scope_target_id, mode, from_policy_set_id, from_version_id, from_version, "
@@ -545,6 +551,8 @@ typedef struct BindingChange
 	const char *mode;
 	Held		active;			/* what the slot holds now */
 	Held		shadow;
+	int64		changes;		/* set by write_binding: the binding_locks counter after it */
+	bool		changes_null;
 } BindingChange;
 
 /*
@@ -565,6 +573,7 @@ write_binding(void *arg)
 	TimestampTz bound_at = registry_new_id(event_id);
 	Datum		w[16];
 	char		wn[16];
+	bool		isnull;
 
 	memset(wn, ' ', sizeof(wn));
 	w[0] = CStringGetTextDatum(c->zone_id);
@@ -598,9 +607,11 @@ write_binding(void *arg)
 	w[15] = Int32GetDatum(prev->version);
 	if (prev->set_id == NULL)
 		wn[13] = wn[14] = wn[15] = 'n';
-	if (prev->version_id == NULL)
+	run(prev->version_id == NULL ? Q_INSERT_BINDING : Q_UPDATE_BINDING, w, wn, 1);
+	c->changes = DatumGetInt64(col_datum(1, &c->changes_null));
+	if (DatumGetInt64(col_datum(2, &isnull)) != 1)
 	{
-		if (run(Q_INSERT_BINDING, w, wn, 0) == 0)
+		if (prev->version_id == NULL)
 		{
 			/*
 			 * Only a REPEATABLE READ caller that read the empty slot before a
@@ -612,27 +623,42 @@ write_binding(void *arg)
 							c->version, c->set_name),
 					 errhint("Retry the transaction.")));
 		}
-	}
-	else if (run(Q_UPDATE_BINDING, w, wn, 0) != 1)
 		elog(ERROR, "binding of the slot vanished while its lock was held");
+	}
+}
+
+/* The index column of rel's attribute att in index (1-based). */
+static int
+index_column(Relation index, AttrNumber att)
+{
+	for (int j = 0; j < IndexRelationGetNumberOfKeyAttributes(index); j++)
+		if (index->rd_index->indkey.values[j] == att)
+			return j + 1;
+	elog(ERROR, "column %d is not in index \"%s\"", att, RelationGetRelationName(index));
+	return 0;					/* keep the compiler quiet */
 }
 
 /*
  * True if a policy version the set version's manifest references is
- * archived (entries through their primary key prefix, then each policy
- * version by its primary key).
+ * archived: the entries through their primary key prefix, then each policy
+ * version through its primary key, one index scan rescanned per entry.
  */
 static bool
 has_archived_entries(const char *zone_id, const char *version_id, Snapshot snap)
 {
 	static const char *const entry_cols[2] = {"zone_id", "version_id"};
-	static const char *const pv_cols[2] = {"zone_id", "version_id"};
 	const char *const entry_key[2] = {zone_id, version_id};
 	Relation	entries = open_table("policy_set_version_entries");
 	Relation	versions = open_table("policy_versions");
+	Relation	pkey = index_open(RelationGetPrimaryKeyIndex(versions), AccessShareLock);
 	AttrNumber	pv_attnum = attnum(entries, "policy_version_id");
 	AttrNumber	archived_attnum = attnum(versions, "archived_at");
+	int			zone_col = index_column(pkey, attnum(versions, "zone_id"));
+	int			id_col = index_column(pkey, attnum(versions, "version_id"));
+	IndexScanDesc pv_scan = index_beginscan(versions, pkey, snap, 2, 0);
+	TupleTableSlot *pv = table_slot_create(versions, NULL);
 	ScanKeyData keys[2];
+	ScanKeyData pv_keys[2];
 	SysScanDesc scan = scan_equal(entries, RelationGetPrimaryKeyIndex(entries), snap, 2,
 								  entry_cols, entry_key, keys);
 	HeapTuple	tup;
@@ -642,26 +668,24 @@ has_archived_entries(const char *zone_id, const char *version_id, Snapshot snap)
 	{
 		bool		isnull;
 		Datum		d = heap_getattr(tup, pv_attnum, RelationGetDescr(entries), &isnull);
-		const char *pv_key[2];
-		ScanKeyData pv_keys[2];
-		SysScanDesc pv_scan;
-		HeapTuple	pv;
 
 		if (isnull)
 			continue;
-		pv_key[0] = zone_id;
-		pv_key[1] = TextDatumGetCString(d);
-		pv_scan = scan_equal(versions, RelationGetPrimaryKeyIndex(versions), snap, 2, pv_cols,
-							 pv_key, pv_keys);
-		pv = systable_getnext(pv_scan);
-		if (HeapTupleIsValid(pv))
+		ScanKeyInit(&pv_keys[0], zone_col, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(zone_id));
+		pv_keys[0].sk_collation = pkey->rd_indcollation[zone_col - 1];
+		ScanKeyInit(&pv_keys[1], id_col, BTEqualStrategyNumber, F_TEXTEQ, d);
+		pv_keys[1].sk_collation = pkey->rd_indcollation[id_col - 1];
+		index_rescan(pv_scan, pv_keys, 2, NULL, 0);
+		if (index_getnext_slot(pv_scan, ForwardScanDirection, pv))
 		{
-			(void) heap_getattr(pv, archived_attnum, RelationGetDescr(versions), &isnull);
+			(void) slot_getattr(pv, archived_attnum, &isnull);
 			found = !isnull;
 		}
-		systable_endscan(pv_scan);
 	}
 	systable_endscan(scan);
+	index_endscan(pv_scan);
+	ExecDropSingleTupleTableSlot(pv);
+	index_close(pkey, AccessShareLock);
 	table_close(versions, AccessShareLock);
 	table_close(entries, AccessShareLock);
 	return found;
@@ -729,37 +753,161 @@ version_with_binding(Relation rel, HeapTuple version, TupleDesc result_desc, boo
 	return heap_form_tuple(result_desc, values, nulls);
 }
 
+/* What a binding change checks, read under one snapshot. */
+typedef struct BindState
+{
+	bool		lock_found;		/* the set's binding_locks row exists */
+	int64		changes;		/* and its counter */
+	bool		set_archived;
+	HeapTuple	result;			/* the version as the function returns it; NULL: no such version */
+	int32		version;
+	bool		version_archived;
+	bool		archived_entries;
+	Held		active;			/* the slot's bindings */
+	Held		shadow;
+	Held		other;			/* a binding of the set in another slot */
+} BindState;
+
+/* Reads what a binding change checks (the result tuple in result_cxt). */
+static void
+read_state(const BindingChange *c, MemoryContext result_cxt, TupleDesc result_desc, BindState *st)
+{
+	static const char *const set_cols[2] = {"zone_id", "policy_set_id"};
+	static const char *const version_cols[2] = {"zone_id", "version_id"};
+	const char *const set_key[2] = {c->zone_id, c->set_id};
+	Snapshot	snap = push_read_snapshot();
+	Relation	rel;
+	HeapTuple	tup;
+
+	memset(st, 0, sizeof(BindState));
+	rel = open_table("binding_locks");
+	tup = fetch_by_pkey(rel, snap, 2, set_cols, set_key);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, attnum(rel, "changes"), RelationGetDescr(rel), &isnull);
+
+		st->lock_found = !isnull;
+		st->changes = isnull ? 0 : DatumGetInt64(d);
+	}
+	table_close(rel, AccessShareLock);
+
+	rel = open_table("policy_sets");
+	tup = fetch_by_pkey(rel, snap, 2, set_cols, set_key);
+	st->set_archived = HeapTupleIsValid(tup) && !is_null(rel, tup, "archived_at");
+	table_close(rel, AccessShareLock);
+
+	rel = open_table("policy_set_versions");
+	tup = NULL;
+	if (c->version_id != NULL)
+	{
+		const char *const key[2] = {c->zone_id, c->version_id};
+
+		tup = fetch_by_pkey(rel, snap, 2, version_cols, key);
+	}
+	if (HeapTupleIsValid(tup))
+	{
+		char	   *owner = get_text(rel, tup, "policy_set_id");
+
+		if (owner != NULL && strcmp(owner, c->set_id) == 0)
+		{
+			MemoryContext old = MemoryContextSwitchTo(result_cxt);
+
+			st->version = get_int(rel, tup, "version");
+			st->version_archived = !is_null(rel, tup, "archived_at");
+			st->result = version_with_binding(rel, tup, result_desc, strcmp(c->mode, "active") == 0,
+											  c->mode, c->target);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	table_close(rel, AccessShareLock);
+
+	if (st->result != NULL)
+	{
+		st->archived_entries = has_archived_entries(c->zone_id, c->version_id, snap);
+		read_slot(c->zone_id, c->scope_type, c->target, snap, &st->active, &st->shadow);
+		find_set_binding(c->zone_id, c->set_id, NULL, c->scope_type, c->target, snap, &st->other);
+	}
+	PopActiveSnapshot();
+}
+
+/*
+ * Raises the error a binding change meets, in the order the checks are
+ * documented; returns true if the version is already bound so (nothing to
+ * do).  after_write: checked again after this transaction wrote its change,
+ * so only what others could have changed meanwhile.
+ */
+static bool
+check_state(const BindingChange *c, const BindState *st, bool after_write)
+{
+	bool		is_active = strcmp(c->mode, "active") == 0;
+
+	if (st->result == NULL)
+		registry_error("not_found", NULL, NULL, "policy set version \"%s\" not found",
+					   c->version_id ? c->version_id : "");
+	if (st->set_archived)
+		registry_error("archived", "An archived policy set cannot be bound.", NULL,
+					   "policy set \"%s\" is archived", c->set_name);
+	if (st->version_archived)
+		registry_error("archived", "An archived version cannot be bound.", "Bind a version that is not archived.",
+					   "version %d of policy set \"%s\" is archived", st->version, c->set_name);
+	if (st->archived_entries)
+	{
+		Datum		args[2] = {CStringGetTextDatum(c->zone_id), CStringGetTextDatum(c->version_id)};
+
+		run(Q_ARCHIVED_ENTRIES, args, NULL, 1);
+		registry_error("archived", col_cstring(1), "Create a policy set version without them and bind that one.",
+					   "version %d of policy set \"%s\" references archived policy versions",
+					   st->version, c->set_name);
+	}
+	if (!after_write)
+	{
+		const Held *same = is_active ? &st->active : &st->shadow;
+
+		if (same->version_id && strcmp(c->version_id, same->version_id) == 0)
+			return true;
+		if (!is_active && st->active.version_id && strcmp(c->version_id, st->active.version_id) == 0)
+			registry_error("bound", "A version is never active and shadow at once.", NULL,
+						   "version %d of policy set \"%s\" is active", st->version, c->set_name);
+	}
+	/* A set lives in one slot: PolicySetWithBinding has one scope_target_id. */
+	if (st->other.mode)
+		registry_error("bound", psprintf("Its version %d is bound %s there; a policy set is bound in one slot at a time.",
+										 st->other.version, st->other.mode),
+					   "Bind another policy set to this slot.",
+					   "policy set \"%s\" is bound to %s", c->set_name, slot_text(st->other.scope_type, st->other.target));
+	return false;
+}
+
 /*
  * Binds a policy set version in its slot; the result is the version as
  * keycard.policy_set_versions_with_binding.
+ *
+ * After the slot's advisory lock, the checks read under one snapshot,
+ * including the counter of the set's binding_locks row; the write statement
+ * then updates that row too.  If the counter moved in between (READ
+ * COMMITTED: an archive guard or another binding change of the set
+ * committed), the checks are read and made again, now that the row is held,
+ * and an error undoes the write.  Under REPEATABLE READ the update of a row
+ * changed since the snapshot is itself a serialization error.  A set without
+ * a binding_locks row gets one first, and is read after it.
  */
 static Datum
 bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
 			 const char *version_id, const char *mode, const char *target)
 {
-	static const char *const set_cols[2] = {"zone_id", "policy_set_id"};
-	static const char *const version_cols[2] = {"zone_id", "version_id"};
 	MemoryContext caller_cxt = CurrentMemoryContext;
 	TupleDesc	result_desc;
 	SetRow		set;
 	BindingChange c;
-	Snapshot	snap;
-	Relation	rel;
-	HeapTuple	tup;
-	HeapTuple	result = NULL;
-	Held		other;
-	bool		is_active;
-	bool		set_archived;
-	bool		version_archived = false;
-	bool		archived_entries;
-	int32		version = 0;
+	BindState	st;
+	bool		locked = false;
 
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	if (mode == NULL)
 		mode = "null";			/* refused by read_set, as the message says */
 	read_set(zone_id, set_id, mode, &set);
-	is_active = strcmp(mode, "active") == 0;
 
 	/* The slot: the zone itself, else the given target, else where the set is bound. */
 	if (strcmp(set.scope_type, "zone") == 0)
@@ -792,94 +940,45 @@ bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
 						   MAX_TARGET_CHARS);
 	}
 
-	/* Lock order: the slot, then the set's binding_locks row; read after both. */
+	c.zone_id = zone_id;
+	c.set_id = set_id;
+	c.set_name = set.name;
+	c.version_id = version_id;
+	c.scope_type = set.scope_type;
+	c.target = target;
+	c.mode = mode;
+
 	lock_slot(zone_id, set.scope_type, target);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	lock_set_bindings(zone_id, set_id);
-	snap = push_read_snapshot();
-
-	rel = open_table("policy_sets");
+	for (;;)
 	{
-		const char *const key[2] = {zone_id, set_id};
-
-		tup = fetch_by_pkey(rel, snap, 2, set_cols, key);
-	}
-	set_archived = HeapTupleIsValid(tup) && !is_null(rel, tup, "archived_at");
-	table_close(rel, AccessShareLock);
-
-	rel = open_table("policy_set_versions");
-	tup = NULL;
-	if (version_id != NULL)
-	{
-		const char *const key[2] = {zone_id, version_id};
-
-		tup = fetch_by_pkey(rel, snap, 2, version_cols, key);
-	}
-	if (HeapTupleIsValid(tup))
-	{
-		char	   *owner = get_text(rel, tup, "policy_set_id");
-
-		if (owner != NULL && strcmp(owner, set_id) == 0)
+		read_state(&c, caller_cxt, result_desc, &st);
+		if (check_state(&c, &st, false))
 		{
-			MemoryContext spi_cxt = MemoryContextSwitchTo(caller_cxt);
-
-			version = get_int(rel, tup, "version");
-			version_archived = !is_null(rel, tup, "archived_at");
-			result = version_with_binding(rel, tup, result_desc, is_active, mode, target);
-			MemoryContextSwitchTo(spi_cxt);
+			/* Already so: nothing changes, nothing is recorded. */
+			SPI_finish();
+			return HeapTupleGetDatum(st.result);
 		}
-	}
-	table_close(rel, AccessShareLock);
-	if (result == NULL)
-		registry_error("not_found", NULL, NULL, "policy set version \"%s\" not found",
-					   version_id ? version_id : "");
-
-	archived_entries = has_archived_entries(zone_id, version_id, snap);
-	read_slot(zone_id, set.scope_type, target, snap, &c.active, &c.shadow);
-	find_set_binding(zone_id, set_id, NULL, set.scope_type, target, snap, &other);
-	PopActiveSnapshot();
-
-	if (set_archived)
-		registry_error("archived", "An archived policy set cannot be bound.", NULL,
-					   "policy set \"%s\" is archived", set.name);
-	if (version_archived)
-		registry_error("archived", "An archived version cannot be bound.", "Bind a version that is not archived.",
-					   "version %d of policy set \"%s\" is archived", version, set.name);
-	if (archived_entries)
-	{
-		Datum		args[2] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(version_id)};
-
-		run(Q_ARCHIVED_ENTRIES, args, NULL, 1);
-		registry_error("archived", col_cstring(1), "Create a policy set version without them and bind that one.",
-					   "version %d of policy set \"%s\" references archived policy versions", version, set.name);
+		if (st.lock_found || locked)
+			break;
+		lock_set_bindings(zone_id, set_id);
+		locked = true;
 	}
 
-	if (!(is_active ? (c.active.version_id && strcmp(version_id, c.active.version_id) == 0) :
-		  (c.shadow.version_id && strcmp(version_id, c.shadow.version_id) == 0)))
+	c.version = st.version;
+	c.active = st.active;
+	c.shadow = st.shadow;
+	as_writer(write_binding, &c);
+	if (!locked && (c.changes_null || c.changes != st.changes + 1))
 	{
-		/* (else already so: nothing changes, nothing is recorded) */
-		if (!is_active && c.active.version_id && strcmp(version_id, c.active.version_id) == 0)
-			registry_error("bound", "A version is never active and shadow at once.", NULL,
-						   "version %d of policy set \"%s\" is active", version, set.name);
-		/* A set lives in one slot: PolicySetWithBinding has one scope_target_id. */
-		if (other.mode)
-			registry_error("bound", psprintf("Its version %d is bound %s there; a policy set is bound in one slot at a time.",
-											 other.version, other.mode),
-						   "Bind another policy set to this slot.",
-						   "policy set \"%s\" is bound to %s", set.name, slot_text(other.scope_type, other.target));
-		c.zone_id = zone_id;
-		c.set_id = set_id;
-		c.set_name = set.name;
-		c.version_id = version_id;
-		c.version = version;
-		c.scope_type = set.scope_type;
-		c.target = target;
-		c.mode = mode;
-		as_writer(write_binding, &c);
+		BindState	now;
+
+		read_state(&c, caller_cxt, result_desc, &now);
+		(void) check_state(&c, &now, true);
 	}
 	SPI_finish();
-	return HeapTupleGetDatum(result);
+	return HeapTupleGetDatum(st.result);
 }
 
 static const char *
@@ -1085,4 +1184,69 @@ keycard_bindings_guard(PG_FUNCTION_ARGS)
 		return PointerGetDatum(td->tg_newtuple);
 	}
 	return PointerGetDatum(td->tg_trigtuple);
+}
+
+/* True if the text datum equals the C string s (bytes: the column collations are deterministic). */
+static bool
+text_is(text *t, const char *s)
+{
+	size_t		len = strlen(s);
+
+	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
+}
+
+/*
+ * SQL function: keycard.binding_row_check(zone_id, scope_type, scope_target_id, mode) returns boolean
+ *
+ * The CHECK of keycard.bindings: scope_type is zone, resource, user or
+ * session; scope_target_id has 1 to 255 characters and is the zone id for
+ * zone scope; mode is active or shadow.  One C call instead of four
+ * expressions, because PostgreSQL rebuilds every CHECK expression from its
+ * stored form at the start of each statement that writes the table.
+ */
+Datum
+keycard_binding_row_check(PG_FUNCTION_ARGS)
+{
+	text	   *zone_id = PG_GETARG_TEXT_PP(0);
+	text	   *scope_type = PG_GETARG_TEXT_PP(1);
+	text	   *target = PG_GETARG_TEXT_PP(2);
+	text	   *mode = PG_GETARG_TEXT_PP(3);
+	int			chars = pg_mbstrlen_with_len(VARDATA_ANY(target), VARSIZE_ANY_EXHDR(target));
+	bool		zone = text_is(scope_type, "zone");
+
+	PG_RETURN_BOOL((zone || text_is(scope_type, "resource") || text_is(scope_type, "user") ||
+					text_is(scope_type, "session")) &&
+				   chars >= 1 && chars <= MAX_TARGET_CHARS &&
+				   (text_is(mode, "active") || text_is(mode, "shadow")) &&
+				   (!zone || (VARSIZE_ANY_EXHDR(target) == VARSIZE_ANY_EXHDR(zone_id) &&
+							  memcmp(VARDATA_ANY(target), VARDATA_ANY(zone_id), VARSIZE_ANY_EXHDR(target)) == 0)));
+}
+
+/*
+ * SQL function: keycard.binding_history_row_check(action, mode, from_version_id, to_version_id) returns boolean
+ *
+ * The CHECK of keycard.binding_history: action is activate, promote,
+ * bind_shadow or clear_shadow; mode is active or shadow; a change has a from
+ * or a to version, and they differ.  Null action or mode passes, as a CHECK
+ * does (the columns are NOT NULL).
+ */
+Datum
+keycard_binding_history_row_check(PG_FUNCTION_ARGS)
+{
+	text	   *action = PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0);
+	text	   *mode = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+	text	   *from = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
+	text	   *to = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
+
+	if (action && !(text_is(action, "activate") || text_is(action, "promote") ||
+					text_is(action, "bind_shadow") || text_is(action, "clear_shadow")))
+		PG_RETURN_BOOL(false);
+	if (mode && !(text_is(mode, "active") || text_is(mode, "shadow")))
+		PG_RETURN_BOOL(false);
+	if (from == NULL && to == NULL)
+		PG_RETURN_BOOL(false);
+	if (from && to && VARSIZE_ANY_EXHDR(from) == VARSIZE_ANY_EXHDR(to) &&
+		memcmp(VARDATA_ANY(from), VARDATA_ANY(to), VARSIZE_ANY_EXHDR(from)) == 0)
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(true);
 }
