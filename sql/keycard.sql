@@ -192,7 +192,8 @@ COMMENT ON FUNCTION keycard.cedar_policy_to_text(jsonb) IS
 -- Registry: errors, ids, caller identity, zones and their keys, schema
 -- versions, policies, policy versions, policy sets, policy set versions,
 -- attestations, verify_zone (src/registry.c, src/registry_error.c,
--- src/registry_version.c; schema data generated from data/schemas/)
+-- src/registry_caller.c, src/registry_guard.c, src/registry_version.c,
+-- src/registry_set_version.c; schema data generated from data/schemas/)
 --
 -- Every table is keyed by zone (primary and unique keys lead with zone_id)
 -- except the two platform reference tables of schema versions.  Writes go

@@ -5,9 +5,12 @@
  *	  its prepared SPI statements.
  *
  * Ids are UUIDv7 (RFC 9562 §5.7) in text form: 48 bits of Unix milliseconds,
- * then a 12-bit counter (RFC 9562 §6.2, method 1) so ids made by one backend
- * in the same millisecond still sort in creation order, then random bits.
- * Text order equals creation order, which keyset cursors rely on.
+ * then 12 bits of sub-millisecond time (RFC 9562 §6.2, method 3), then
+ * random bits.  Text order is creation order: within a backend strictly
+ * (the 60-bit time is bumped when the clock has not moved), and across
+ * backends to a fraction of a microsecond, so the history rows of two
+ * transactions that follow each other sort in that order.  Keyset cursors
+ * rely on it.
  *
  *-------------------------------------------------------------------------
  */
@@ -72,39 +75,32 @@ TimestampTz
 registry_new_id(char *buf)
 {
 	static const char hex[] = "0123456789abcdef";
-	static int64 last_ms = 0;
-	static uint16 counter = 0;
+	static int64 last = 0;
 	uint8		b[16];
+	int64		us;
 	int64		ms;
+	int64		t;
 	char	   *out = buf;
 
-	ms = GetCurrentTimestamp() / 1000 +
-		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000;
+	us = GetCurrentTimestamp() +
+		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC;
 
-	random_id_bytes(b + 6, 10);
+	/* Time in units of 1/4096 ms: milliseconds, then the 12-bit fraction. */
+	t = (us / 1000) * 4096 + (us % 1000) * 4096 / 1000;
+	if (t <= last)
+		t = last + 1;			/* same tick: still after the previous id */
+	last = t;
+	ms = t >> 12;
 
-	if (ms > last_ms)
-	{
-		last_ms = ms;
-		/* Start in the lower half so the counter rarely overflows. */
-		counter = ((b[6] << 8) | b[7]) & 0x07FF;
-	}
-	else if (++counter > 0x0FFF)
-	{
-		/* More than 2048 ids in one millisecond: borrow the next one. */
-		last_ms++;
-		counter = 0;
-	}
-	ms = last_ms;
-
+	random_id_bytes(b + 8, 8);
 	b[0] = (uint8) (ms >> 40);
 	b[1] = (uint8) (ms >> 32);
 	b[2] = (uint8) (ms >> 24);
 	b[3] = (uint8) (ms >> 16);
 	b[4] = (uint8) (ms >> 8);
 	b[5] = (uint8) ms;
-	b[6] = 0x70 | (uint8) (counter >> 8);
-	b[7] = (uint8) counter;
+	b[6] = 0x70 | (uint8) ((t >> 8) & 0x0F);
+	b[7] = (uint8) t;
 	b[8] = 0x80 | (b[8] & 0x3F);
 
 	/* 8-4-4-4-12 hex digits */

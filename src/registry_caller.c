@@ -115,9 +115,9 @@ value_text(JsonbValue *v)
 
 /* The parsed JSON of a setting, or NULL when it is not an object. */
 static JsonbContainer *
-parse_object(const char *text)
+parse_object(const char *json)
 {
-	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
 
 	return JB_ROOT_IS_OBJECT(jb) ? &jb->root : NULL;
 }
@@ -132,15 +132,15 @@ member(JsonbContainer *obj, const char *key)
 static Claims *
 current_claims(void)
 {
-	const char *text = setting_text("request.jwt.claims");
+	const char *src = setting_text("request.jwt.claims");
 	MemoryContext cxt;
 	MemoryContext old;
 	JsonbContainer *obj;
 	JsonbValue *v;
 
-	if (text == NULL)
+	if (src == NULL)
 		return NULL;
-	if (claims_cache.source != NULL && strcmp(claims_cache.source, text) == 0)
+	if (claims_cache.source != NULL && strcmp(claims_cache.source, src) == 0)
 		return &claims_cache;
 
 	/* Forget the old value first: the parse below may fail. */
@@ -150,8 +150,8 @@ current_claims(void)
 	cxt = claims_cxt;
 	MemoryContextReset(cxt);
 	memset(&claims_cache, 0, sizeof(claims_cache));
-	text = pstrdup(text);		/* the parse may run settings' hooks */
-	obj = parse_object(text);
+	src = pstrdup(src);			/* the setting may change while we work */
+	obj = parse_object(src);
 
 	old = MemoryContextSwitchTo(cxt);
 	v = member(obj, "sub");
@@ -174,7 +174,7 @@ current_claims(void)
 			claims_cache.zones[i] = value_text(getIthJsonbValueFromContainer(arr, i));
 		claims_cache.nzones = n;
 	}
-	claims_cache.source = pstrdup(text);
+	claims_cache.source = pstrdup(src);
 	MemoryContextSwitchTo(old);
 	return &claims_cache;
 }

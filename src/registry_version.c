@@ -6,10 +6,12 @@
  *	  normalized, hashed and stored as the policy's next version.
  *
  * The content work (parse, validate, normalize, print, hash) runs in C over
- * one AST; the reads and writes go through SPI with plans kept for the life
- * of the backend.  Gapless numbering comes from the policy row lock (FOR NO
- * KEY UPDATE) taken just before the insert: concurrent creators of one
- * policy queue there and each reads the number its predecessor committed.
+ * one AST; the database work is two statements with plans kept for the life
+ * of the backend: one read (policy, schema status), one write (the policy's
+ * latest_version bump, the version, the audit record).  Gapless numbering
+ * comes from the bump, which takes the policy row lock: concurrent creators
+ * of one policy queue there and each reads the number its predecessor
+ * committed.
  *
  *-------------------------------------------------------------------------
  */
