@@ -101,20 +101,20 @@ typedef struct BindingQuery
 } BindingQuery;
 
 /*
- * A binding change in one statement: the set's binding_locks row (its new
- * counter is returned), the binding row (CTE b) and its history row (the
- * count is returned).  $1..$4 the slot and mode, $5..$7 the bound version,
+ * A binding change in one statement: the set's binding_locks row, the
+ * binding row (CTE b) and its history row, which returns the lock row's new
+ * counter (no row: the binding row was not written).  $1..$4 the slot and mode, $5..$7 the bound version,
  * $8 bound_at, $9 actor, $10 request id, $11 event id, $12 its time,
  * $13 action, $14..$16 the previous binding.
  */
 #define LOCK_AND_HISTORY_OF_CHANGE \
 	", l AS (UPDATE keycard.binding_locks y SET changes = y.changes + 1 " \
-	"        WHERE y.zone_id = $1 AND y.policy_set_id = $5 RETURNING y.changes), " \
-	"h AS (INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, " \
-	"      scope_type, scope_target_id, mode, from_policy_set_id, from_version_id, from_version, " \
-	"      to_policy_set_id, to_version_id, to_version) " \
-	"      SELECT $1, $11, $12, $9, $10, $13, $2, $3, $4, $14, $15, $16, $5, $6, $7 FROM b RETURNING 1) " \
-	"SELECT (SELECT changes FROM l), (SELECT count(*) FROM h)"
+	"        WHERE y.zone_id = $1 AND y.policy_set_id = $5 RETURNING y.changes) " \
+	"INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, " \
+	"scope_type, scope_target_id, mode, from_policy_set_id, from_version_id, from_version, " \
+	"to_policy_set_id, to_version_id, to_version) " \
+	"SELECT $1, $11, $12, $9, $10, $13, $2, $3, $4, $14, $15, $16, $5, $6, $7 FROM b " \
+	"RETURNING (SELECT changes FROM l)"
 #define CHANGE_ARGTYPES \
 	{TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, \
 	 TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INT4OID}
@@ -383,7 +383,38 @@ typedef struct SetRow
 	char	   *owner_type;
 	char	   *scope_type;
 	char	   *name;
+	bool		archived;
+	bool		lock_found;		/* its binding_locks row exists */
+	int64		changes;		/* and that row's counter, read with the set row */
 } SetRow;
+
+/* The set's row (NULL: none) and its binding_locks counter, under snap. */
+static HeapTuple
+read_set_row(Relation rel, const char *zone_id, const char *set_id, Snapshot snap, SetRow *set)
+{
+	static const char *const set_cols[2] = {"zone_id", "policy_set_id"};
+	const char *const key[2] = {zone_id, set_id};
+	HeapTuple	tup = fetch_by_pkey(rel, snap, 2, set_cols, key);
+	Relation	locks;
+	HeapTuple	lock;
+
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	set->archived = !is_null(rel, tup, "archived_at");
+	locks = open_table("binding_locks");
+	lock = fetch_by_pkey(locks, snap, 2, set_cols, key);
+	set->lock_found = HeapTupleIsValid(lock);
+	set->changes = 0;
+	if (set->lock_found)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(lock, attnum(locks, "changes"), RelationGetDescr(locks), &isnull);
+
+		set->changes = isnull ? 0 : DatumGetInt64(d);
+	}
+	table_close(locks, AccessShareLock);
+	return tup;
+}
 
 /*
  * Raises not_found unless the zone exists and the caller may use it; checks
@@ -395,18 +426,21 @@ static void
 read_set(const char *zone_id, const char *set_id, const char *mode, SetRow *set)
 {
 	static const char *const zone_cols[1] = {"zone_id"};
-	static const char *const set_cols[2] = {"zone_id", "policy_set_id"};
 	Snapshot	snap = push_read_snapshot();
-	Relation	rel;
-	HeapTuple	tup;
+	Relation	rel = open_table("policy_sets");
+	HeapTuple	tup = NULL;
 	bool		zone_found;
 
-	if (zone_id != NULL)
+	if (zone_id != NULL && set_id != NULL)
+		tup = read_set_row(rel, zone_id, set_id, snap, set);
+	/* A set's zone exists (foreign key); look the zone up only when there is no set. */
+	zone_found = HeapTupleIsValid(tup);
+	if (zone_id != NULL && !zone_found)
 	{
-		rel = open_table("zones");
-		tup = fetch_by_pkey(rel, snap, 1, zone_cols, &zone_id);
-		zone_found = HeapTupleIsValid(tup);
-		table_close(rel, AccessShareLock);
+		Relation	zones = open_table("zones");
+
+		zone_found = HeapTupleIsValid(fetch_by_pkey(zones, snap, 1, zone_cols, &zone_id));
+		table_close(zones, AccessShareLock);
 	}
 	if (zone_id == NULL || !zone_found || !registry_zone_visible(zone_id, strlen(zone_id)))
 		registry_error("not_found", "No zone with that id is visible to the caller.", NULL,
@@ -414,14 +448,6 @@ read_set(const char *zone_id, const char *set_id, const char *mode, SetRow *set)
 	if (mode != NULL && strcmp(mode, "active") != 0 && strcmp(mode, "shadow") != 0)
 		registry_error("invalid_request", "A version is bound with mode active or shadow; there is no deactivation.",
 					   "Activate another version instead.", "invalid binding mode \"%s\"", mode);
-	tup = NULL;
-	rel = open_table("policy_sets");
-	if (set_id != NULL)
-	{
-		const char *const key[2] = {zone_id, set_id};
-
-		tup = fetch_by_pkey(rel, snap, 2, set_cols, key);
-	}
 	if (!HeapTupleIsValid(tup))
 		registry_error("not_found", NULL, NULL, "policy set \"%s\" not found", set_id ? set_id : "");
 	set->owner_type = get_text(rel, tup, "owner_type");
@@ -573,7 +599,6 @@ write_binding(void *arg)
 	TimestampTz bound_at = registry_new_id(event_id);
 	Datum		w[16];
 	char		wn[16];
-	bool		isnull;
 
 	memset(wn, ' ', sizeof(wn));
 	w[0] = CStringGetTextDatum(c->zone_id);
@@ -607,9 +632,9 @@ write_binding(void *arg)
 	w[15] = Int32GetDatum(prev->version);
 	if (prev->set_id == NULL)
 		wn[13] = wn[14] = wn[15] = 'n';
-	run(prev->version_id == NULL ? Q_INSERT_BINDING : Q_UPDATE_BINDING, w, wn, 1);
-	c->changes = DatumGetInt64(col_datum(1, &c->changes_null));
-	if (DatumGetInt64(col_datum(2, &isnull)) != 1)
+	if (run(prev->version_id == NULL ? Q_INSERT_BINDING : Q_UPDATE_BINDING, w, wn, 0) == 1)
+		c->changes = DatumGetInt64(col_datum(1, &c->changes_null));
+	else
 	{
 		if (prev->version_id == NULL)
 		{
@@ -768,34 +793,35 @@ typedef struct BindState
 	Held		other;			/* a binding of the set in another slot */
 } BindState;
 
-/* Reads what a binding change checks (the result tuple in result_cxt). */
+/*
+ * Reads what a binding change checks (the result tuple in result_cxt).  The
+ * set's archived_at and binding_locks counter come from set when given (read
+ * earlier: the counter must not be read later than anything it vouches for),
+ * else they are read again too.
+ */
 static void
-read_state(const BindingChange *c, MemoryContext result_cxt, TupleDesc result_desc, BindState *st)
+read_state(const BindingChange *c, MemoryContext result_cxt, TupleDesc result_desc,
+		   const SetRow *set, BindState *st)
 {
-	static const char *const set_cols[2] = {"zone_id", "policy_set_id"};
 	static const char *const version_cols[2] = {"zone_id", "version_id"};
-	const char *const set_key[2] = {c->zone_id, c->set_id};
 	Snapshot	snap = push_read_snapshot();
 	Relation	rel;
 	HeapTuple	tup;
+	SetRow		now;
 
 	memset(st, 0, sizeof(BindState));
-	rel = open_table("binding_locks");
-	tup = fetch_by_pkey(rel, snap, 2, set_cols, set_key);
-	if (HeapTupleIsValid(tup))
+	if (set == NULL)
 	{
-		bool		isnull;
-		Datum		d = heap_getattr(tup, attnum(rel, "changes"), RelationGetDescr(rel), &isnull);
-
-		st->lock_found = !isnull;
-		st->changes = isnull ? 0 : DatumGetInt64(d);
+		rel = open_table("policy_sets");
+		memset(&now, 0, sizeof(now));
+		if (read_set_row(rel, c->zone_id, c->set_id, snap, &now) == NULL)
+			elog(ERROR, "policy set \"%s\" vanished", c->set_id);
+		table_close(rel, AccessShareLock);
+		set = &now;
 	}
-	table_close(rel, AccessShareLock);
-
-	rel = open_table("policy_sets");
-	tup = fetch_by_pkey(rel, snap, 2, set_cols, set_key);
-	st->set_archived = HeapTupleIsValid(tup) && !is_null(rel, tup, "archived_at");
-	table_close(rel, AccessShareLock);
+	st->set_archived = set->archived;
+	st->lock_found = set->lock_found;
+	st->changes = set->changes;
 
 	rel = open_table("policy_set_versions");
 	tup = NULL;
@@ -826,7 +852,14 @@ read_state(const BindingChange *c, MemoryContext result_cxt, TupleDesc result_de
 	{
 		st->archived_entries = has_archived_entries(c->zone_id, c->version_id, snap);
 		read_slot(c->zone_id, c->scope_type, c->target, snap, &st->active, &st->shadow);
-		find_set_binding(c->zone_id, c->set_id, NULL, c->scope_type, c->target, snap, &st->other);
+		/*
+		 * A zone-scope set has one slot: its scope type never changes and
+		 * its bindings' target is the zone (the CHECK).
+		 */
+		if (strcmp(c->scope_type, "zone") == 0)
+			memset(&st->other, 0, sizeof(Held));
+		else
+			find_set_binding(c->zone_id, c->set_id, NULL, c->scope_type, c->target, snap, &st->other);
 	}
 	PopActiveSnapshot();
 }
@@ -953,7 +986,7 @@ bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
 		elog(ERROR, "SPI_connect failed");
 	for (;;)
 	{
-		read_state(&c, caller_cxt, result_desc, &st);
+		read_state(&c, caller_cxt, result_desc, locked ? NULL : &set, &st);
 		if (check_state(&c, &st, false))
 		{
 			/* Already so: nothing changes, nothing is recorded. */
@@ -974,7 +1007,7 @@ bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
 	{
 		BindState	now;
 
-		read_state(&c, caller_cxt, result_desc, &now);
+		read_state(&c, caller_cxt, result_desc, NULL, &now);
 		(void) check_state(&c, &now, true);
 	}
 	SPI_finish();
