@@ -40,8 +40,11 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/heapam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/copy.h"
 #include "commands/copyfrom_internal.h"
@@ -52,6 +55,8 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/rls.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -97,27 +102,21 @@ typedef struct BindingQuery
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[16];
+	Oid			argtypes[15];
 } BindingQuery;
 
 /*
- * A binding change in one statement: the set's binding_locks row, the
- * binding row (CTE b) and its history row, which returns the lock row's new
- * counter (no row: the binding row was not written).  $1..$4 the slot and mode, $5..$7 the bound version,
- * $8 bound_at, $9 actor, $10 request id, $11 event id, $12 its time,
- * $13 action, $14..$16 the previous binding.
+ * A binding change's statement: the set's binding_locks row (CTE l) and the
+ * binding row, which returns the lock row's new counter (no row: the binding
+ * row was not written).  $1..$4 the slot and mode, $5..$7 the bound
+ * version, $8 bound_at, $9 actor, $10 request id.  The history row follows
+ * (record_history).
  */
-#define LOCK_AND_HISTORY_OF_CHANGE \
-	", l AS (UPDATE keycard.binding_locks y SET changes = y.changes + 1 " \
-	"        WHERE y.zone_id = $1 AND y.policy_set_id = $5 RETURNING y.changes) " \
-	"INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, " \
-	"scope_type, scope_target_id, mode, from_policy_set_id, from_version_id, from_version, " \
-	"to_policy_set_id, to_version_id, to_version) " \
-	"SELECT $1, $11, $12, $9, $10, $13, $2, $3, $4, $14, $15, $16, $5, $6, $7 FROM b " \
-	"RETURNING (SELECT changes FROM l)"
+#define LOCK_OF_CHANGE \
+	"WITH l AS (UPDATE keycard.binding_locks y SET changes = y.changes + 1 " \
+	"           WHERE y.zone_id = $1 AND y.policy_set_id = $5 RETURNING y.changes) "
 #define CHANGE_ARGTYPES \
-	{TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, \
-	 TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INT4OID}
+	{TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID}
 
 static const BindingQuery queries[NUM_QUERIES] = {
 	[Q_LOCK_UPDATE] = {"UPDATE keycard.binding_locks l SET changes = l.changes + 1 "
@@ -136,22 +135,30 @@ static const BindingQuery queries[NUM_QUERIES] = {
 	[Q_DELETE_SHADOW] = {"DELETE FROM keycard.bindings b "
 		"WHERE b.zone_id = $1 AND b.scope_type = $2 AND b.scope_target_id = $3 AND b.mode = 'shadow'",
 	3, {TEXTOID, TEXTOID, TEXTOID}},
-	[Q_UPDATE_BINDING] = {"WITH b AS (UPDATE keycard.bindings x SET policy_set_id = $5, version_id = $6, version = $7, "
+	/*
+	 * The slot's row by the tid read under the slot's lock: no writer can
+	 * have moved it since (under REPEATABLE READ one that committed before
+	 * the lock makes the update fail with a serialization error).
+	 */
+	[Q_UPDATE_BINDING] = {LOCK_OF_CHANGE
+		"UPDATE keycard.bindings x SET policy_set_id = $5, version_id = $6, version = $7, "
 		"bound_at = $8, bound_by = $9, request_id = $10 "
-		"WHERE x.zone_id = $1 AND x.scope_type = $2 AND x.scope_target_id = $3 AND x.mode = $4 RETURNING 1)"
-		LOCK_AND_HISTORY_OF_CHANGE,
-	16, CHANGE_ARGTYPES},
-	[Q_INSERT_BINDING] = {"WITH b AS (INSERT INTO keycard.bindings (zone_id, scope_type, scope_target_id, mode, "
+		"WHERE x.ctid = $11 AND x.zone_id = $1 AND x.scope_type = $2 AND x.scope_target_id = $3 AND x.mode = $4 "
+		"RETURNING (SELECT changes FROM l)",
+	11, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TIDOID}},
+	[Q_INSERT_BINDING] = {LOCK_OF_CHANGE
+		"INSERT INTO keycard.bindings (zone_id, scope_type, scope_target_id, mode, "
 		"policy_set_id, version_id, version, bound_at, bound_by, request_id) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING 1)"
-		LOCK_AND_HISTORY_OF_CHANGE,
-	16, CHANGE_ARGTYPES},
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING "
+		"RETURNING (SELECT changes FROM l)",
+	10, CHANGE_ARGTYPES},
+	/* The history row through the executor, when the direct insert does not apply. */
 	[Q_HISTORY] = {"INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, "
 		"scope_type, scope_target_id, mode, from_policy_set_id, from_version_id, from_version, "
 		"to_policy_set_id, to_version_id, to_version) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, NULL)",
-	12, {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-		TEXTOID, TEXTOID, INT4OID}},
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+	15, {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+		TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, INT4OID}},
 	[Q_DELETE_SHADOW_OF_SET] = {"DELETE FROM keycard.bindings b "
 		"WHERE b.zone_id = $1 AND b.policy_set_id = $2 AND b.mode = 'shadow' "
 		"RETURNING b.scope_type, b.scope_target_id, b.version_id, b.version",
@@ -248,27 +255,97 @@ text_datum(const char *s)
 /* Direct reads ------------------------------------------------------------------ */
 
 /*
- * A table of the extension, opened for reading, with the attribute numbers
- * of the columns the reads use (looked up by name, so the column order of
- * the CREATE TABLE is no concern here).
+ * Names resolved once per backend: relation oids by name, attribute numbers
+ * by (relation, column).  Both caches are dropped on any relcache
+ * invalidation (DDL, or the extension dropped and created again).
  */
+#define NAME_CACHE_SIZE 48
+
+typedef struct CachedName
+{
+	Oid			relid;			/* the relation (attributes), or InvalidOid (relations) */
+	const char *name;			/* the caller's string; its text is compared too */
+	Oid			oid;			/* relation oid */
+	AttrNumber	attnum;
+} CachedName;
+
+static CachedName name_cache[NAME_CACHE_SIZE];
+static int	name_cache_used = 0;
+static bool name_cache_registered = false;
+
+static void
+forget_names(Datum arg, Oid relid)
+{
+	name_cache_used = 0;
+}
+
+static CachedName *
+cached_name(Oid relid, const char *name)
+{
+	for (int i = 0; i < name_cache_used; i++)
+	{
+		CachedName *e = &name_cache[i];
+
+		if (e->relid == relid && (e->name == name || strcmp(e->name, name) == 0))
+			return e;
+	}
+	return NULL;
+}
+
+static void
+remember_name(Oid relid, const char *name, Oid oid, AttrNumber att)
+{
+	if (!name_cache_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_names, (Datum) 0);
+		name_cache_registered = true;
+	}
+	if (name_cache_used < NAME_CACHE_SIZE)
+	{
+		CachedName *e = &name_cache[name_cache_used++];
+
+		e->relid = relid;
+		e->name = name;
+		e->oid = oid;
+		e->attnum = att;
+	}
+}
+
+/* The oid of relation keycard.name (a table or an index). */
+static Oid
+keycard_relid(const char *name)
+{
+	CachedName *e = cached_name(InvalidOid, name);
+	Oid			relid;
+
+	if (e)
+		return e->oid;
+	relid = get_relname_relid(name, get_namespace_oid("keycard", false));
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation keycard.%s does not exist", name);
+	remember_name(InvalidOid, name, relid, 0);
+	return relid;
+}
+
+/* A table of the extension, opened for reading. */
 static Relation
 open_table(const char *name)
 {
-	Oid			relid = get_relname_relid(name, get_namespace_oid("keycard", false));
-
-	if (!OidIsValid(relid))
-		elog(ERROR, "relation keycard.%s does not exist", name);
-	return table_open(relid, AccessShareLock);
+	return table_open(keycard_relid(name), AccessShareLock);
 }
 
 static AttrNumber
 attnum(Relation rel, const char *col)
 {
-	AttrNumber	n = SPI_fnumber(RelationGetDescr(rel), col);
+	CachedName *e = cached_name(RelationGetRelid(rel), col);
+	AttrNumber	n;
 
+	if (e)
+		return e->attnum;
+	n = SPI_fnumber(RelationGetDescr(rel), col);
 	if (n <= 0)
 		elog(ERROR, "column \"%s\" missing from keycard.%s", col, RelationGetRelationName(rel));
+	remember_name(RelationGetRelid(rel), col, InvalidOid, n);
 	return n;
 }
 
@@ -469,6 +546,7 @@ typedef struct Held
 	char	   *scope_type;
 	char	   *target;
 	char	   *mode;
+	ItemPointerData tid;		/* the binding row (read_slot only) */
 } Held;
 
 static void
@@ -495,13 +573,11 @@ find_set_binding(const char *zone_id, const char *set_id, const char *mode,
 	static const char *const cols[3] = {"zone_id", "policy_set_id", "mode"};
 	const char *const key[3] = {zone_id, set_id, mode};
 	Relation	rel = open_table("bindings");
-	Oid			index = get_relname_relid("bindings_policy_set_key", RelationGetNamespace(rel));
+	Oid			index = keycard_relid("bindings_policy_set_key");
 	ScanKeyData keys[3];
 	SysScanDesc scan;
 	HeapTuple	tup;
 
-	if (!OidIsValid(index))
-		elog(ERROR, "index keycard.bindings_policy_set_key does not exist");
 	memset(found, 0, sizeof(Held));
 	scan = scan_equal(rel, index, snap, mode ? 3 : 2, cols, key, keys);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
@@ -519,30 +595,202 @@ find_set_binding(const char *zone_id, const char *set_id, const char *mode,
 	table_close(rel, AccessShareLock);
 }
 
-/* One binding_history row without a "to": the shadow slot emptied. */
-static void
-record_removal(const char *zone_id, const char *event_id, TimestampTz occurred_at,
-			   text *actor, text *request_id, const char *action, const char *scope_type,
-			   const char *target, const char *set_id, const char *version_id, int32 version)
+/* A binding_history row; from and to may each be absent (set id NULL). */
+typedef struct HistoryRow
 {
-	Datum		v[12];
-	char		n[12];
+	const char *zone_id;
+	const char *event_id;
+	TimestampTz occurred_at;
+	text	   *actor;
+	text	   *request_id;		/* may be NULL */
+	const char *action;
+	const char *scope_type;
+	const char *target;
+	const char *mode;
+	const char *from_set;
+	const char *from_id;
+	int32		from_version;
+	const char *to_set;
+	const char *to_id;
+	int32		to_version;
+} HistoryRow;
+
+/* binding_history's columns, in the order of Q_HISTORY's parameters. */
+#define HISTORY_NCOLS 15
+static const char *const history_cols[HISTORY_NCOLS] = {
+	"zone_id", "event_id", "occurred_at", "actor", "request_id", "action", "scope_type",
+	"scope_target_id", "mode", "from_policy_set_id", "from_version_id", "from_version",
+	"to_policy_set_id", "to_version_id", "to_version"
+};
+
+static bool history_row_ok(text *action, text *mode, text *from, text *to);
+
+/*
+ * True if a history row may be written directly (heap and indexes, without
+ * the executor), because doing so is exactly what the executor would do:
+ * a plain table of exactly these columns, no insert trigger of any kind (so
+ * no foreign key either), no row-level security for the writer, no
+ * generated or defaulted column left out, its only CHECK the one
+ * history_row_ok implements (binding_history_check calling
+ * keycard.binding_history_row_check on action, mode, from_version_id,
+ * to_version_id), and only immediate, plain-column indexes.  Decided once per
+ * relcache generation (the name cache is dropped on invalidation).
+ */
+static bool
+history_direct_ok(Relation rel)
+{
+	static const char *const verdict = "(direct insert)";
+	CachedName *e = cached_name(RelationGetRelid(rel), verdict);
+	TupleDesc	desc = RelationGetDescr(rel);
+	TriggerDesc *t = rel->trigdesc;
+	bool		ok = true;
+	int			live = 0;
+	List	   *indexes;
+	ListCell   *lc;
+
+	if (e)
+		return e->attnum == 1;
+	if (rel->rd_rel->relkind != RELKIND_RELATION ||
+		check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
+		ok = false;
+	if (t && (t->trig_insert_before_row || t->trig_insert_after_row || t->trig_insert_instead_row ||
+			  t->trig_insert_before_statement || t->trig_insert_after_statement || t->trig_insert_new_table))
+		ok = false;
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			live++;
+	if (live != HISTORY_NCOLS || (desc->constr && desc->constr->has_generated_stored))
+		ok = false;
+	if (ok)
+	{
+		TupleConstr *c = desc->constr;
+		Node	   *expr = (c && c->num_check == 1 && strcmp(c->check[0].ccname, "binding_history_check") == 0)
+			? stringToNode(c->check[0].ccbin) : NULL;
+		static const char *const args[4] = {"action", "mode", "from_version_id", "to_version_id"};
+
+		if (expr == NULL || !IsA(expr, FuncExpr) || list_length(((FuncExpr *) expr)->args) != 4 ||
+			strcmp(get_func_name(((FuncExpr *) expr)->funcid), "binding_history_row_check") != 0 ||
+			get_func_namespace(((FuncExpr *) expr)->funcid) != get_namespace_oid("keycard", false))
+			ok = false;
+		else
+		{
+			int			k = 0;
+
+			foreach(lc, ((FuncExpr *) expr)->args)
+			{
+				Var		   *v = (Var *) lfirst(lc);
+
+				if (!IsA(v, Var) || v->varattno != attnum(rel, args[k++]))
+					ok = false;
+			}
+		}
+	}
+	indexes = ok ? RelationGetIndexList(rel) : NIL;
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+		IndexInfo  *ii = BuildIndexInfo(index);
+
+		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL || ii->ii_ExclusionOps != NULL ||
+			!index->rd_index->indimmediate)
+			ok = false;
+		index_close(index, AccessShareLock);
+	}
+	remember_name(RelationGetRelid(rel), verdict, InvalidOid, ok ? 1 : 0);
+	return ok;
+}
+
+/*
+ * Appends a binding_history row (SPI connected).  Directly into the heap and
+ * its indexes when history_direct_ok says that is what the executor would do
+ * (the table's CHECK and NOT NULL rules are applied here, the same way); else
+ * through an INSERT statement.
+ */
+static void
+record_history(const HistoryRow *h)
+{
+	Relation	rel = table_open(keycard_relid("binding_history"), RowExclusiveLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	Datum		v[HISTORY_NCOLS];
+	char		n[HISTORY_NCOLS];
 
 	memset(n, ' ', sizeof(n));
-	v[0] = CStringGetTextDatum(zone_id);
-	v[1] = CStringGetTextDatum(event_id);
-	v[2] = TimestampTzGetDatum(occurred_at);
-	v[3] = PointerGetDatum(actor);
-	v[4] = PointerGetDatum(request_id);
-	n[4] = request_id ? ' ' : 'n';
-	v[5] = CStringGetTextDatum(action);
-	v[6] = CStringGetTextDatum(scope_type);
-	v[7] = CStringGetTextDatum(target);
-	v[8] = CStringGetTextDatum("shadow");
-	v[9] = CStringGetTextDatum(set_id);
-	v[10] = CStringGetTextDatum(version_id);
-	v[11] = Int32GetDatum(version);
-	run(Q_HISTORY, v, n, 0);
+	v[0] = CStringGetTextDatum(h->zone_id);
+	v[1] = CStringGetTextDatum(h->event_id);
+	v[2] = TimestampTzGetDatum(h->occurred_at);
+	v[3] = PointerGetDatum(h->actor);
+	v[4] = PointerGetDatum(h->request_id);
+	n[4] = h->request_id ? ' ' : 'n';
+	v[5] = CStringGetTextDatum(h->action);
+	v[6] = CStringGetTextDatum(h->scope_type);
+	v[7] = CStringGetTextDatum(h->target);
+	v[8] = CStringGetTextDatum(h->mode);
+	v[9] = text_datum(h->from_set);
+	v[10] = text_datum(h->from_id);
+	v[11] = Int32GetDatum(h->from_version);
+	if (h->from_set == NULL)
+		n[9] = n[10] = n[11] = 'n';
+	v[12] = text_datum(h->to_set);
+	v[13] = text_datum(h->to_id);
+	v[14] = Int32GetDatum(h->to_version);
+	if (h->to_set == NULL)
+		n[12] = n[13] = n[14] = 'n';
+
+	if (!history_direct_ok(rel))
+		run(Q_HISTORY, v, n, 0);
+	else
+	{
+		Datum	   *values = palloc0(desc->natts * sizeof(Datum));
+		bool	   *nulls = palloc(desc->natts * sizeof(bool));
+		HeapTuple	tup;
+		List	   *indexes;
+		ListCell   *lc;
+
+		memset(nulls, true, desc->natts * sizeof(bool));
+		for (int i = 0; i < HISTORY_NCOLS; i++)
+		{
+			AttrNumber	a = attnum(rel, history_cols[i]);
+
+			values[a - 1] = v[i];
+			nulls[a - 1] = n[i] == 'n';
+		}
+		for (int i = 0; i < desc->natts; i++)
+			if (TupleDescAttr(desc, i)->attnotnull && nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NOT_NULL_VIOLATION),
+						 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+								NameStr(TupleDescAttr(desc, i)->attname), RelationGetRelationName(rel)),
+						 errtablecol(rel, i + 1)));
+		if (!history_row_ok(DatumGetTextPP(v[5]), DatumGetTextPP(v[8]),
+							n[10] == 'n' ? NULL : DatumGetTextPP(v[10]),
+							n[13] == 'n' ? NULL : DatumGetTextPP(v[13])))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("new row for relation \"%s\" violates check constraint \"%s\"",
+							RelationGetRelationName(rel), "binding_history_check"),
+					 errtableconstraint(rel, "binding_history_check")));
+		tup = heap_form_tuple(desc, values, nulls);
+		heap_insert(rel, tup, GetCurrentCommandId(true), 0, NULL);
+		indexes = RelationGetIndexList(rel);
+		foreach(lc, indexes)
+		{
+			Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
+			IndexInfo  *ii = BuildIndexInfo(index);
+			Datum		iv[INDEX_MAX_KEYS];
+			bool		in[INDEX_MAX_KEYS];
+
+			if (ii->ii_ReadyForInserts)
+			{
+				for (int k = 0; k < ii->ii_NumIndexAttrs; k++)
+					iv[k] = heap_getattr(tup, ii->ii_IndexAttrNumbers[k], desc, &in[k]);
+				index_insert(index, iv, in, &tup->t_self, rel,
+							 index->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+							 false, ii);
+			}
+			index_close(index, NoLock);
+		}
+	}
+	table_close(rel, NoLock);
 }
 
 /*
@@ -591,14 +839,21 @@ write_binding(void *arg)
 {
 	BindingChange *c = (BindingChange *) arg;
 	bool		is_active = strcmp(c->mode, "active") == 0;
-	const char *action = is_active ? "activate" : "bind_shadow";
 	Held	   *prev = is_active ? &c->active : &c->shadow;
-	text	   *actor = registry_current_actor();
-	text	   *request_id = registry_client_request_id();
 	char		event_id[REGISTRY_ID_LEN + 1];
-	TimestampTz bound_at = registry_new_id(event_id);
-	Datum		w[16];
-	char		wn[16];
+	HistoryRow	h;
+	Datum		w[11];
+	char		wn[11];
+
+	memset(&h, 0, sizeof(h));
+	h.zone_id = c->zone_id;
+	h.event_id = event_id;
+	h.occurred_at = registry_new_id(event_id);
+	h.actor = registry_current_actor();
+	h.request_id = registry_client_request_id();
+	h.action = is_active ? "activate" : "bind_shadow";
+	h.scope_type = c->scope_type;
+	h.target = c->target;
 
 	memset(wn, ' ', sizeof(wn));
 	w[0] = CStringGetTextDatum(c->zone_id);
@@ -608,30 +863,25 @@ write_binding(void *arg)
 	w[4] = CStringGetTextDatum(c->set_id);
 	w[5] = CStringGetTextDatum(c->version_id);
 	w[6] = Int32GetDatum(c->version);
-	w[7] = TimestampTzGetDatum(bound_at);
-	w[8] = PointerGetDatum(actor);
-	w[9] = PointerGetDatum(request_id);
-	wn[9] = request_id ? ' ' : 'n';
+	w[7] = TimestampTzGetDatum(h.occurred_at);	/* bound_at: the first event's time */
+	w[8] = PointerGetDatum(h.actor);
+	w[9] = PointerGetDatum(h.request_id);
+	wn[9] = h.request_id ? ' ' : 'n';
+	w[10] = PointerGetDatum(&prev->tid);
 
 	if (is_active && c->shadow.version_id && strcmp(c->version_id, c->shadow.version_id) == 0)
 	{
 		/* Promotion: the shadow slot empties and the version becomes active. */
-		action = "promote";
+		h.action = "promote";
+		h.mode = "shadow";
+		h.from_set = c->set_id;
+		h.from_id = c->version_id;
+		h.from_version = c->version;
 		run(Q_DELETE_SHADOW, w, NULL, 0);
-		record_removal(c->zone_id, event_id, bound_at, actor, request_id, action, c->scope_type,
-					   c->target, c->set_id, c->version_id, c->version);
+		record_history(&h);
 		/* The removal took the first id (bound_at is its time); the change gets the next. */
-		w[11] = TimestampTzGetDatum(registry_new_id(event_id));
+		h.occurred_at = registry_new_id(event_id);
 	}
-	else
-		w[11] = TimestampTzGetDatum(bound_at);
-	w[10] = CStringGetTextDatum(event_id);
-	w[12] = CStringGetTextDatum(action);
-	w[13] = text_datum(prev->set_id);
-	w[14] = text_datum(prev->version_id);
-	w[15] = Int32GetDatum(prev->version);
-	if (prev->set_id == NULL)
-		wn[13] = wn[14] = wn[15] = 'n';
 	if (run(prev->version_id == NULL ? Q_INSERT_BINDING : Q_UPDATE_BINDING, w, wn, 0) == 1)
 		c->changes = DatumGetInt64(col_datum(1, &c->changes_null));
 	else
@@ -650,6 +900,14 @@ write_binding(void *arg)
 		}
 		elog(ERROR, "binding of the slot vanished while its lock was held");
 	}
+	h.mode = c->mode;
+	h.from_set = prev->set_id;
+	h.from_id = prev->version_id;
+	h.from_version = prev->version;
+	h.to_set = c->set_id;
+	h.to_id = c->version_id;
+	h.to_version = c->version;
+	record_history(&h);
 }
 
 /* The index column of rel's attribute att in index (1-based). */
@@ -735,6 +993,7 @@ read_slot(const char *zone_id, const char *scope_type, const char *target, Snaps
 		Held		h;
 
 		read_held(rel, tup, &h);
+		h.tid = tup->t_self;
 		if (strcmp(h.mode, "active") == 0)
 			*active = h;
 		else
@@ -754,10 +1013,13 @@ version_with_binding(Relation rel, HeapTuple version, TupleDesc result_desc, boo
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	int			n = result_desc->natts;
+	Datum	   *row = palloc(desc->natts * sizeof(Datum));
+	bool	   *row_nulls = palloc(desc->natts * sizeof(bool));
 	Datum	   *values = palloc(n * sizeof(Datum));
 	bool	   *nulls = palloc(n * sizeof(bool));
 	int			j = 0;
 
+	heap_deform_tuple(version, desc, row, row_nulls);
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute a = TupleDescAttr(desc, i);
@@ -766,7 +1028,8 @@ version_with_binding(Relation rel, HeapTuple version, TupleDesc result_desc, boo
 			continue;
 		if (j >= n - 3 || TupleDescAttr(result_desc, j)->atttypid != a->atttypid)
 			elog(ERROR, "keycard.policy_set_versions_with_binding does not match keycard.policy_set_versions");
-		values[j] = heap_getattr(version, i + 1, desc, &nulls[j]);
+		values[j] = row[i];
+		nulls[j] = row_nulls[i];
 		j++;
 	}
 	if (j != n - 3)
@@ -1061,9 +1324,22 @@ clear_shadow(void *arg)
 		char		event_id[REGISTRY_ID_LEN + 1];
 		TimestampTz ts = registry_new_id(event_id);
 
-		record_removal(TextDatumGetCString(args[0]), event_id, ts, registry_current_actor(),
-					   registry_client_request_id(), "clear_shadow", scope_type, target,
-					   TextDatumGetCString(args[1]), version_id, version);
+		HistoryRow	h;
+
+		memset(&h, 0, sizeof(h));
+		h.zone_id = TextDatumGetCString(args[0]);
+		h.event_id = event_id;
+		h.occurred_at = ts;
+		h.actor = registry_current_actor();
+		h.request_id = registry_client_request_id();
+		h.action = "clear_shadow";
+		h.scope_type = scope_type;
+		h.target = target;
+		h.mode = "shadow";
+		h.from_set = TextDatumGetCString(args[1]);
+		h.from_id = version_id;
+		h.from_version = version;
+		record_history(&h);
 	}
 }
 
@@ -1266,20 +1542,25 @@ keycard_binding_row_check(PG_FUNCTION_ARGS)
 Datum
 keycard_binding_history_row_check(PG_FUNCTION_ARGS)
 {
-	text	   *action = PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0);
-	text	   *mode = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
-	text	   *from = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
-	text	   *to = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
+	PG_RETURN_BOOL(history_row_ok(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0),
+								  PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1),
+								  PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2),
+								  PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3)));
+}
 
+/* The rules of keycard.binding_history_row_check (NULL: SQL null). */
+static bool
+history_row_ok(text *action, text *mode, text *from, text *to)
+{
 	if (action && !(text_is(action, "activate") || text_is(action, "promote") ||
 					text_is(action, "bind_shadow") || text_is(action, "clear_shadow")))
-		PG_RETURN_BOOL(false);
+		return false;
 	if (mode && !(text_is(mode, "active") || text_is(mode, "shadow")))
-		PG_RETURN_BOOL(false);
+		return false;
 	if (from == NULL && to == NULL)
-		PG_RETURN_BOOL(false);
+		return false;
 	if (from && to && VARSIZE_ANY_EXHDR(from) == VARSIZE_ANY_EXHDR(to) &&
 		memcmp(VARDATA_ANY(from), VARDATA_ANY(to), VARSIZE_ANY_EXHDR(from)) == 0)
-		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(true);
+		return false;
+	return true;
 }
