@@ -53,6 +53,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -72,9 +73,11 @@ PG_FUNCTION_INFO_V1(keycard_clear_shadow_binding);
 PG_FUNCTION_INFO_V1(keycard_bindings_guard);
 PG_FUNCTION_INFO_V1(keycard_binding_row_check);
 PG_FUNCTION_INFO_V1(keycard_binding_history_row_check);
+PG_FUNCTION_INFO_V1(keycard_lock_policy_set_bindings);
 
-/* First key of the slot's advisory lock (the second is a hash of the slot). */
+/* First keys of the slot's and the set's advisory locks (the second is a hash of the name). */
 #define SLOT_LOCK_CLASS 1801675527
+#define SET_LOCK_CLASS 1801675528
 
 /* Longest scope target, in characters (the bindings table's CHECK). */
 #define MAX_TARGET_CHARS 255
@@ -85,8 +88,6 @@ static int	bindings_writing = 0;
 /* Statements, prepared once per backend. */
 enum
 {
-	Q_LOCK_UPDATE,
-	Q_LOCK_INSERT,
 	Q_ARCHIVED_ENTRIES,
 	Q_DELETE_SHADOW,
 	Q_UPDATE_BINDING,
@@ -105,26 +106,10 @@ typedef struct BindingQuery
 	Oid			argtypes[15];
 } BindingQuery;
 
-/*
- * A binding change's statement: the set's binding_locks row (CTE l) and the
- * binding row, which returns the lock row's new counter (no row: the binding
- * row was not written).  $1..$4 the slot and mode, $5..$7 the bound
- * version, $8 bound_at, $9 actor, $10 request id.  The history row follows
- * (record_history).
- */
-#define LOCK_OF_CHANGE \
-	"WITH l AS (UPDATE keycard.binding_locks y SET changes = y.changes + 1 " \
-	"           WHERE y.zone_id = $1 AND y.policy_set_id = $5 RETURNING y.changes) "
 #define CHANGE_ARGTYPES \
 	{TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID}
 
 static const BindingQuery queries[NUM_QUERIES] = {
-	[Q_LOCK_UPDATE] = {"UPDATE keycard.binding_locks l SET changes = l.changes + 1 "
-		"WHERE l.zone_id = $1 AND l.policy_set_id = $2",
-	2, {TEXTOID, TEXTOID}},
-	[Q_LOCK_INSERT] = {"INSERT INTO keycard.binding_locks AS l (zone_id, policy_set_id) VALUES ($1, $2) "
-		"ON CONFLICT ON CONSTRAINT binding_locks_pkey DO UPDATE SET changes = l.changes + 1",
-	2, {TEXTOID, TEXTOID}},
 	/* The error path only: which entries are archived. */
 	[Q_ARCHIVED_ENTRIES] = {"SELECT format('Archived: %s.', string_agg(format('version %s of policy \"%s\"', pv.version, p.name), ', ' ORDER BY e.position)) "
 		"FROM keycard.policy_set_version_entries e "
@@ -140,17 +125,13 @@ static const BindingQuery queries[NUM_QUERIES] = {
 	 * have moved it since (under REPEATABLE READ one that committed before
 	 * the lock makes the update fail with a serialization error).
 	 */
-	[Q_UPDATE_BINDING] = {LOCK_OF_CHANGE
-		"UPDATE keycard.bindings x SET policy_set_id = $5, version_id = $6, version = $7, "
+	[Q_UPDATE_BINDING] = {"UPDATE keycard.bindings x SET policy_set_id = $5, version_id = $6, version = $7, "
 		"bound_at = $8, bound_by = $9, request_id = $10 "
-		"WHERE x.ctid = $11 AND x.zone_id = $1 AND x.scope_type = $2 AND x.scope_target_id = $3 AND x.mode = $4 "
-		"RETURNING (SELECT changes FROM l)",
+		"WHERE x.ctid = $11 AND x.zone_id = $1 AND x.scope_type = $2 AND x.scope_target_id = $3 AND x.mode = $4",
 	11, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TIDOID}},
-	[Q_INSERT_BINDING] = {LOCK_OF_CHANGE
-		"INSERT INTO keycard.bindings (zone_id, scope_type, scope_target_id, mode, "
+	[Q_INSERT_BINDING] = {"INSERT INTO keycard.bindings (zone_id, scope_type, scope_target_id, mode, "
 		"policy_set_id, version_id, version, bound_at, bound_by, request_id) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING "
-		"RETURNING (SELECT changes FROM l)",
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
 	10, CHANGE_ARGTYPES},
 	/* The history row through the executor, when the direct insert does not apply. */
 	[Q_HISTORY] = {"INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, "
@@ -423,6 +404,24 @@ push_read_snapshot(void)
 	return GetActiveSnapshot();
 }
 
+/* Pushes the latest snapshot (what has committed by now), for cross-checks. */
+static Snapshot
+push_latest_snapshot(void)
+{
+	PushCopiedSnapshot(GetLatestSnapshot());
+	UpdateActiveSnapshotCommandId();
+	return GetActiveSnapshot();
+}
+
+/* The error REPEATABLE READ raises when a row it would act on changed since its snapshot. */
+static void
+serialization_failure(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not serialize access due to concurrent update")));
+}
+
 /* -------------------------------------------------------------------------------- */
 
 /* Words for a slot in messages: "the zone", or user "u-1". */
@@ -444,14 +443,18 @@ lock_slot(const char *zone_id, const char *scope_type, const char *target)
 	DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(SLOT_LOCK_CLASS), Int32GetDatum(h));
 }
 
-/* Updates (or creates) the set's binding_locks row (SPI connected), see the file header. */
+/*
+ * The set's transaction advisory lock: every binding change of the set and
+ * every archive guard that concerns it takes it before reading, so they
+ * serialize (see the file header).
+ */
 static void
-lock_set_bindings(const char *zone_id, const char *set_id)
+lock_set(const char *zone_id, const char *set_id)
 {
-	Datum		args[2] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(set_id)};
+	char	   *key = psprintf("%s/%s", zone_id, set_id);
+	int32		h = DatumGetInt32(hash_any((const unsigned char *) key, strlen(key)));
 
-	if (run(Q_LOCK_UPDATE, args, NULL, 0) == 0)
-		run(Q_LOCK_INSERT, args, NULL, 0);
+	DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(SET_LOCK_CLASS), Int32GetDatum(h));
 }
 
 /* The policy set as a binding change needs it. */
@@ -461,35 +464,18 @@ typedef struct SetRow
 	char	   *scope_type;
 	char	   *name;
 	bool		archived;
-	bool		lock_found;		/* its binding_locks row exists */
-	int64		changes;		/* and that row's counter, read with the set row */
 } SetRow;
 
-/* The set's row (NULL: none) and its binding_locks counter, under snap. */
+/* The set's row (NULL: none), under snap. */
 static HeapTuple
 read_set_row(Relation rel, const char *zone_id, const char *set_id, Snapshot snap, SetRow *set)
 {
 	static const char *const set_cols[2] = {"zone_id", "policy_set_id"};
 	const char *const key[2] = {zone_id, set_id};
 	HeapTuple	tup = fetch_by_pkey(rel, snap, 2, set_cols, key);
-	Relation	locks;
-	HeapTuple	lock;
 
-	if (!HeapTupleIsValid(tup))
-		return NULL;
-	set->archived = !is_null(rel, tup, "archived_at");
-	locks = open_table("binding_locks");
-	lock = fetch_by_pkey(locks, snap, 2, set_cols, key);
-	set->lock_found = HeapTupleIsValid(lock);
-	set->changes = 0;
-	if (set->lock_found)
-	{
-		bool		isnull;
-		Datum		d = heap_getattr(lock, attnum(locks, "changes"), RelationGetDescr(locks), &isnull);
-
-		set->changes = isnull ? 0 : DatumGetInt64(d);
-	}
-	table_close(locks, AccessShareLock);
+	if (HeapTupleIsValid(tup))
+		set->archived = !is_null(rel, tup, "archived_at");
 	return tup;
 }
 
@@ -825,8 +811,6 @@ typedef struct BindingChange
 	const char *mode;
 	Held		active;			/* what the slot holds now */
 	Held		shadow;
-	int64		changes;		/* set by write_binding: the binding_locks counter after it */
-	bool		changes_null;
 } BindingChange;
 
 /*
@@ -882,9 +866,7 @@ write_binding(void *arg)
 		/* The removal took the first id (bound_at is its time); the change gets the next. */
 		h.occurred_at = registry_new_id(event_id);
 	}
-	if (run(prev->version_id == NULL ? Q_INSERT_BINDING : Q_UPDATE_BINDING, w, wn, 0) == 1)
-		c->changes = DatumGetInt64(col_datum(1, &c->changes_null));
-	else
+	if (run(prev->version_id == NULL ? Q_INSERT_BINDING : Q_UPDATE_BINDING, w, wn, 0) != 1)
 	{
 		if (prev->version_id == NULL)
 		{
@@ -1044,8 +1026,6 @@ version_with_binding(Relation rel, HeapTuple version, TupleDesc result_desc, boo
 /* What a binding change checks, read under one snapshot. */
 typedef struct BindState
 {
-	bool		lock_found;		/* the set's binding_locks row exists */
-	int64		changes;		/* and its counter */
 	bool		set_archived;
 	HeapTuple	result;			/* the version as the function returns it; NULL: no such version */
 	int32		version;
@@ -1057,34 +1037,27 @@ typedef struct BindState
 } BindState;
 
 /*
- * Reads what a binding change checks (the result tuple in result_cxt).  The
- * set's archived_at and binding_locks counter come from set when given (read
- * earlier: the counter must not be read later than anything it vouches for),
- * else they are read again too.
+ * Reads what a binding change checks (the result tuple in result_cxt), under
+ * the snapshot a statement would read with now, or with latest the latest
+ * snapshot (the REPEATABLE READ cross-check).
  */
 static void
-read_state(const BindingChange *c, MemoryContext result_cxt, TupleDesc result_desc,
-		   const SetRow *set, BindState *st)
+read_state(const BindingChange *c, MemoryContext result_cxt, TupleDesc result_desc, bool latest,
+		   BindState *st)
 {
 	static const char *const version_cols[2] = {"zone_id", "version_id"};
-	Snapshot	snap = push_read_snapshot();
+	Snapshot	snap = latest ? push_latest_snapshot() : push_read_snapshot();
 	Relation	rel;
 	HeapTuple	tup;
 	SetRow		now;
 
 	memset(st, 0, sizeof(BindState));
-	if (set == NULL)
-	{
-		rel = open_table("policy_sets");
-		memset(&now, 0, sizeof(now));
-		if (read_set_row(rel, c->zone_id, c->set_id, snap, &now) == NULL)
-			elog(ERROR, "policy set \"%s\" vanished", c->set_id);
-		table_close(rel, AccessShareLock);
-		set = &now;
-	}
-	st->set_archived = set->archived;
-	st->lock_found = set->lock_found;
-	st->changes = set->changes;
+	memset(&now, 0, sizeof(now));
+	rel = open_table("policy_sets");
+	if (read_set_row(rel, c->zone_id, c->set_id, snap, &now) == NULL)
+		elog(ERROR, "policy set \"%s\" vanished", c->set_id);
+	table_close(rel, AccessShareLock);
+	st->set_archived = now.archived;
 
 	rel = open_table("policy_set_versions");
 	tup = NULL;
@@ -1127,14 +1100,34 @@ read_state(const BindingChange *c, MemoryContext result_cxt, TupleDesc result_de
 	PopActiveSnapshot();
 }
 
+/* NULL-safe string equality. */
+static bool
+same_text(const char *a, const char *b)
+{
+	return (a == NULL) == (b == NULL) && (a == NULL || strcmp(a, b) == 0);
+}
+
+/* True if two readings agree on everything a binding change checks. */
+static bool
+same_state(const BindState *a, const BindState *b)
+{
+	return a->set_archived == b->set_archived &&
+		(a->result == NULL) == (b->result == NULL) &&
+		a->version_archived == b->version_archived &&
+		a->archived_entries == b->archived_entries &&
+		same_text(a->active.version_id, b->active.version_id) &&
+		same_text(a->shadow.version_id, b->shadow.version_id) &&
+		same_text(a->other.mode, b->other.mode) &&
+		same_text(a->other.version_id, b->other.version_id);
+}
+
 /*
  * Raises the error a binding change meets, in the order the checks are
  * documented; returns true if the version is already bound so (nothing to
- * do).  after_write: checked again after this transaction wrote its change,
- * so only what others could have changed meanwhile.
+ * do).
  */
 static bool
-check_state(const BindingChange *c, const BindState *st, bool after_write)
+check_state(const BindingChange *c, const BindState *st)
 {
 	bool		is_active = strcmp(c->mode, "active") == 0;
 
@@ -1156,7 +1149,6 @@ check_state(const BindingChange *c, const BindState *st, bool after_write)
 					   "version %d of policy set \"%s\" references archived policy versions",
 					   st->version, c->set_name);
 	}
-	if (!after_write)
 	{
 		const Held *same = is_active ? &st->active : &st->shadow;
 
@@ -1179,14 +1171,12 @@ check_state(const BindingChange *c, const BindState *st, bool after_write)
  * Binds a policy set version in its slot; the result is the version as
  * keycard.policy_set_versions_with_binding.
  *
- * After the slot's advisory lock, the checks read under one snapshot,
- * including the counter of the set's binding_locks row; the write statement
- * then updates that row too.  If the counter moved in between (READ
- * COMMITTED: an archive guard or another binding change of the set
- * committed), the checks are read and made again, now that the row is held,
- * and an error undoes the write.  Under REPEATABLE READ the update of a row
- * changed since the snapshot is itself a serialization error.  A set without
- * a binding_locks row gets one first, and is read after it.
+ * The checks read after the slot's and the set's advisory locks: under READ
+ * COMMITTED with a snapshot taken then, which sees whatever a binding change
+ * or archive that held the locks before committed; under REPEATABLE READ
+ * with the transaction's snapshot, cross-checked against the latest one, so
+ * that a change committed since the snapshot is a serialization error rather
+ * than missed.
  */
 static Datum
 bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
@@ -1197,7 +1187,6 @@ bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
 	SetRow		set;
 	BindingChange c;
 	BindState	st;
-	bool		locked = false;
 
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -1245,34 +1234,26 @@ bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
 	c.mode = mode;
 
 	lock_slot(zone_id, set.scope_type, target);
+	lock_set(zone_id, set_id);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	for (;;)
-	{
-		read_state(&c, caller_cxt, result_desc, locked ? NULL : &set, &st);
-		if (check_state(&c, &st, false))
-		{
-			/* Already so: nothing changes, nothing is recorded. */
-			SPI_finish();
-			return HeapTupleGetDatum(st.result);
-		}
-		if (st.lock_found || locked)
-			break;
-		lock_set_bindings(zone_id, set_id);
-		locked = true;
-	}
-
-	c.version = st.version;
-	c.active = st.active;
-	c.shadow = st.shadow;
-	as_writer(write_binding, &c);
-	if (!locked && (c.changes_null || c.changes != st.changes + 1))
+	read_state(&c, caller_cxt, result_desc, false, &st);
+	if (IsolationUsesXactSnapshot())
 	{
 		BindState	now;
 
-		read_state(&c, caller_cxt, result_desc, NULL, &now);
-		(void) check_state(&c, &now, true);
+		read_state(&c, caller_cxt, result_desc, true, &now);
+		if (!same_state(&st, &now))
+			serialization_failure();
 	}
+	if (!check_state(&c, &st))
+	{
+		c.version = st.version;
+		c.active = st.active;
+		c.shadow = st.shadow;
+		as_writer(write_binding, &c);
+	}
+	/* (else already so: nothing changes, nothing is recorded) */
 	SPI_finish();
 	return HeapTupleGetDatum(st.result);
 }
@@ -1364,7 +1345,7 @@ keycard_clear_shadow_binding(PG_FUNCTION_ARGS)
 	if (shadow.mode)
 	{
 		lock_slot(zone_id, shadow.scope_type, shadow.target);
-		lock_set_bindings(zone_id, set_id);
+		lock_set(zone_id, set_id);
 		as_writer(clear_shadow, args);
 	}
 	run(Q_SET_WITH_BINDING, args, NULL, 1);
@@ -1373,6 +1354,89 @@ keycard_clear_shadow_binding(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(d);
 }
 
+/* The tids of the set's bindings under snap, in index order (n set to their count). */
+static ItemPointerData *
+set_binding_tids(Relation rel, Oid index, const char *zone_id, const char *set_id, Snapshot snap, int *n)
+{
+	static const char *const cols[2] = {"zone_id", "policy_set_id"};
+	const char *const key[2] = {zone_id, set_id};
+	ScanKeyData keys[2];
+	SysScanDesc scan = scan_equal(rel, index, snap, 2, cols, key, keys);
+	HeapTuple	tup;
+	int			size = 4;
+	ItemPointerData *tids = palloc(size * sizeof(ItemPointerData));
+
+	*n = 0;
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		if (*n == size)
+			tids = repalloc(tids, (size *= 2) * sizeof(ItemPointerData));
+		tids[(*n)++] = tup->t_self;
+	}
+	systable_endscan(scan);
+	return tids;
+}
+
+static int
+compare_cstrings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * SQL function: keycard.lock_policy_set_bindings(zone_id, policy_set_ids) returns void
+ *
+ * What an archive guard does before it looks at bindings: takes the advisory
+ * lock of each set (in id order), so a binding change of those sets finishes
+ * first; under REPEATABLE READ it then fails with a serialization error if
+ * the sets' bindings changed since the transaction's snapshot, which the
+ * guard's reads would otherwise miss.
+ */
+Datum
+keycard_lock_policy_set_bindings(PG_FUNCTION_ARGS)
+{
+	char	   *zone_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ArrayType  *ids = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	char	  **sets;
+	int			nsets = 0;
+
+	deconstruct_array(ids, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	sets = palloc(Max(n, 1) * sizeof(char *));
+	for (int i = 0; i < n; i++)
+		if (!nulls[i])
+			sets[nsets++] = TextDatumGetCString(elems[i]);
+	qsort(sets, nsets, sizeof(char *), compare_cstrings);
+	for (int i = 0; i < nsets; i++)
+		if (i == 0 || strcmp(sets[i], sets[i - 1]) != 0)
+			lock_set(zone_id, sets[i]);
+
+	if (IsolationUsesXactSnapshot())
+	{
+		Relation	rel = open_table("bindings");
+		Oid			index = keycard_relid("bindings_policy_set_key");
+
+		for (int i = 0; i < nsets; i++)
+		{
+			int			na;
+			int			nb;
+			ItemPointerData *a = set_binding_tids(rel, index, zone_id, sets[i], push_read_snapshot(), &na);
+			ItemPointerData *b;
+
+			PopActiveSnapshot();
+			b = set_binding_tids(rel, index, zone_id, sets[i], push_latest_snapshot(), &nb);
+			PopActiveSnapshot();
+			if (na != nb || memcmp(a, b, na * sizeof(ItemPointerData)) != 0)
+				serialization_failure();
+		}
+		table_close(rel, AccessShareLock);
+	}
+	PG_RETURN_VOID();
+}
+
+/* True when the trigger fires for a row that COPY FROM is loading. */
 static bool
 loading_by_copy(Relation rel)
 {
