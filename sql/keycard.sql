@@ -1679,17 +1679,19 @@ FROM keycard.cedar_platform_schemas() p;
 -- lets rows change only inside the binding functions (bind, activate,
 -- shadow, clear_shadow_binding: a backend-local flag that only they raise,
 -- and lower on every exit), which record every change in the append-only
--- binding_history.  Concurrency: a binding change takes a transaction
--- advisory lock on its slot, then updates the policy set's row in
--- binding_locks; the archive guards (triggers on part 1's tables) update the
--- same rows before they look at the bindings.  So under READ COMMITTED each
--- side waits for the other and then sees what it committed, and under
--- REPEATABLE READ the later one fails with a serialization error instead of
--- missing the other: an archived version is never bound and a bound one is
--- never archived.  (Both sides must update the row: a row lock, FOR UPDATE
--- or FOR SHARE, taken by a transaction that has committed is no conflict for
--- a REPEATABLE READ snapshot, so locking the version or set row instead would
--- let an archive that started before an activation miss its binding.)
+-- binding_history.  Concurrency: a binding change takes transaction
+-- advisory locks on its slot and then on its policy set; the archive guards
+-- (triggers on part 1's tables) take the lock of every set concerned before
+-- they look at the bindings.  Both sides read only after their locks, so
+-- under READ COMMITTED the later one waits and then sees what the other
+-- committed.  Under REPEATABLE READ a snapshot older than the other's commit
+-- would miss it, so each side also reads what it checks with the latest
+-- snapshot and fails with a serialization error where the two differ: an
+-- archived version is never bound and a bound one is never archived.  (An
+-- advisory lock writes nothing; the per-set row that both sides used to
+-- update cost a heap update and WAL on every activation.  A row lock on the
+-- version or set row would not do either: a lock taken by a transaction that
+-- has committed is no conflict for a REPEATABLE READ snapshot.)
 ------------------------------------------------------------------------------
 
 -- The row rules of bindings and binding_history, each one C function used as
@@ -1758,32 +1760,14 @@ CREATE INDEX binding_history_by_slot ON keycard.binding_history (zone_id, scope_
 COMMENT ON TABLE keycard.binding_history IS
 	'Append-only record of every binding change: who, when, which request, which slot and mode, from which version to which';
 
--- One row per policy set, updated by every binding change of the set and by
--- every archive guard that concerns it: the rows make those transactions
--- conflict.  Derived state, so not dumped and not visible to callers.
-CREATE TABLE keycard.binding_locks (
-	zone_id text NOT NULL,
-	policy_set_id text NOT NULL,
-	changes bigint NOT NULL DEFAULT 1,
-	PRIMARY KEY (zone_id, policy_set_id)
-);
-REVOKE ALL ON keycard.binding_locks FROM PUBLIC;
-COMMENT ON TABLE keycard.binding_locks IS
-	'Internal: a row per policy set that binding changes and archive guards update, so that they serialize';
-
+-- In C (src/bindings.c): the advisory locks of the sets, in id order, and
+-- under REPEATABLE READ the cross-check of their bindings.
 CREATE FUNCTION keycard.lock_policy_set_bindings(zone_id text, policy_set_ids text[]) RETURNS void
-	LANGUAGE plpgsql VOLATILE
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-BEGIN
-	INSERT INTO keycard.binding_locks AS l (zone_id, policy_set_id)
-	SELECT lock_policy_set_bindings.zone_id, s FROM unnest(policy_set_ids) s ORDER BY s
-	ON CONFLICT ON CONSTRAINT binding_locks_pkey DO UPDATE SET changes = l.changes + 1;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_lock_policy_set_bindings'
+	LANGUAGE C VOLATILE STRICT;
 REVOKE ALL ON FUNCTION keycard.lock_policy_set_bindings(text, text[]) FROM PUBLIC;
 COMMENT ON FUNCTION keycard.lock_policy_set_bindings(text, text[]) IS
-	'Internal: updates the binding_locks rows of the policy sets (in id order), so binding changes and archives of them serialize';
+	'Internal, for the archive guards: waits for binding changes of the policy sets (their advisory locks, in id order); under REPEATABLE READ fails if their bindings changed since the snapshot';
 
 -- Words for a slot in messages: "the zone", or user "u-1".
 CREATE FUNCTION keycard.slot_text(scope_type text, scope_target_id text) RETURNS text
@@ -1819,9 +1803,9 @@ CREATE FUNCTION keycard.archive_guard() RETURNS trigger
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 -- Fires when archived_at is being set on a policy set version, a policy set
--- or a policy version; refuses while a binding holds it.  Updating the
--- binding_locks rows first makes a concurrent binding change of the same
--- sets finish (or fail) before the bindings are read.
+-- or a policy version; refuses while a binding holds it.  Taking the sets'
+-- locks first makes a concurrent binding change of the same sets finish
+-- before the bindings are read (lock_policy_set_bindings).
 DECLARE
 	h record;
 	sets text[];
