@@ -266,7 +266,7 @@ RESET ROLE;
 DROP ROLE regress_kc_bind_member, regress_kc_bind_outsider;
 DELETE FROM keycard.zone_members WHERE role_name = 'regress_kc_bind_member';
 
--- Dump: bindings and history are kept by pg_dump; binding_locks is derived
+-- Dump: bindings and history are kept by pg_dump (binding_locks is gone: the binding locks are advisory)
 SELECT c.relname FROM pg_extension e, unnest(e.extconfig) t(oid) JOIN pg_class c ON c.oid = t.oid
 WHERE e.extname = 'keycard' AND c.relname IN ('bindings', 'binding_history', 'binding_locks', 'policy_drafts', 'policy_set_drafts')
 ORDER BY 1;

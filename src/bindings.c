@@ -7,24 +7,27 @@
  *	  bindings_guard trigger that lets binding rows change only through them.
  *
  * A slot is (zone, scope type, scope target) and holds at most one active and
- * one shadow binding.  A binding change takes, in this order, a transaction
- * advisory lock on its slot and an update of its policy set's row in
- * keycard.binding_locks; only then does it read what it checks (set and
- * version not archived, no archived manifest entry, the slot's bindings), with
- * a snapshot taken after both.  The archive guards update the same
- * binding_locks rows before they read the bindings.  Because both sides
- * update (not merely lock) that row, under READ COMMITTED the later one waits
- * and then reads what the other committed, and under REPEATABLE READ it fails
- * with a serialization error: a row lock taken by a committed transaction is
- * no conflict for a REPEATABLE READ snapshot, an update is.
+ * one shadow binding.  A binding change takes transaction advisory locks on
+ * its slot and then on its policy set; only then does it read what it
+ * checks (set and version not archived, no archived manifest entry, the
+ * slot's bindings, the set bound nowhere else).  The archive guards take the
+ * locks of every set concerned (keycard.lock_policy_set_bindings) before
+ * they read the bindings.  Under READ COMMITTED the later side waits and
+ * then reads, with a snapshot taken after the lock, what the other
+ * committed.  Under REPEATABLE READ its snapshot may predate the other's
+ * commit, so each side also reads with the latest snapshot and fails with a
+ * serialization error where the two readings differ.  (The locks write
+ * nothing.  A row lock would not serve: one taken by a transaction that has
+ * committed is no conflict for a REPEATABLE READ snapshot.)
  *
- * Reads are direct index lookups (primary keys and bindings_policy_set_key)
- * under that snapshot; writes go through SPI with generic plans kept for the
- * life of the backend, so constraints, foreign keys and triggers apply.  The
- * hot path runs two statements: the binding_locks update, then one statement
- * that writes the binding row and its history row.  The functions run as
- * SECURITY DEFINER with search_path pinned to pg_catalog, so the statements
- * resolve only the extension's objects and built-ins.
+ * Reads are direct index lookups (primary keys and bindings_policy_set_key);
+ * the binding row is written through SPI with generic plans kept for the
+ * life of the backend, so its constraints, foreign keys and triggers apply;
+ * the append-only history row goes straight into the heap and its indexes
+ * when the table is exactly what the code knows (record_history), else
+ * through INSERT.  The functions run as SECURITY DEFINER with search_path
+ * pinned to pg_catalog, so the statements resolve only the extension's
+ * objects and built-ins.
  *
  * The guard: while the binding functions write, a backend-local counter is
  * raised (and lowered again on any exit, error included); the trigger lets a
