@@ -243,12 +243,13 @@ text_datum(const char *s)
  * by (relation, column).  Both caches are dropped on any relcache
  * invalidation (DDL, or the extension dropped and created again).
  */
-#define NAME_CACHE_SIZE 48
+#define NAME_CACHE_SIZE 128
 
 typedef struct CachedName
 {
 	Oid			relid;			/* the relation (attributes), or InvalidOid (relations) */
-	const char *name;			/* the caller's string; its text is compared too */
+	const char *key;			/* the caller's string (usually a literal) */
+	char		name[NAMEDATALEN];	/* and its text */
 	Oid			oid;			/* relation oid */
 	AttrNumber	attnum;
 } CachedName;
@@ -263,6 +264,11 @@ forget_names(Datum arg, Oid relid)
 	name_cache_used = 0;
 }
 
+/*
+ * The cache entry of (relid, name), or NULL.  Callers pass string literals,
+ * so the same pointer usually comes back: that is tried first (and its text
+ * verified), then the texts.
+ */
 static CachedName *
 cached_name(Oid relid, const char *name)
 {
@@ -270,7 +276,14 @@ cached_name(Oid relid, const char *name)
 	{
 		CachedName *e = &name_cache[i];
 
-		if (e->relid == relid && (e->name == name || strcmp(e->name, name) == 0))
+		if (e->key == name && e->relid == relid && strcmp(e->name, name) == 0)
+			return e;
+	}
+	for (int i = 0; i < name_cache_used; i++)
+	{
+		CachedName *e = &name_cache[i];
+
+		if (e->relid == relid && strcmp(e->name, name) == 0)
 			return e;
 	}
 	return NULL;
@@ -284,12 +297,13 @@ remember_name(Oid relid, const char *name, Oid oid, AttrNumber att)
 		CacheRegisterRelcacheCallback(forget_names, (Datum) 0);
 		name_cache_registered = true;
 	}
-	if (name_cache_used < NAME_CACHE_SIZE)
+	if (name_cache_used < NAME_CACHE_SIZE && strlen(name) < NAMEDATALEN)
 	{
 		CachedName *e = &name_cache[name_cache_used++];
 
 		e->relid = relid;
-		e->name = name;
+		e->key = name;
+		strlcpy(e->name, name, NAMEDATALEN);
 		e->oid = oid;
 		e->attnum = att;
 	}
