@@ -166,7 +166,8 @@ static const BindingQuery queries[NUM_QUERIES] = {
 		"LEFT JOIN keycard.policy_sets s ON s.zone_id OPERATOR(pg_catalog.=) x.zone_id AND s.policy_set_id OPERATOR(pg_catalog.=) x.policy_set_id "
 		"LEFT JOIN LATERAL (SELECT b.scope_type, b.scope_target_id, b.version, b.mode FROM keycard.bindings b "
 		"                   WHERE b.zone_id OPERATOR(pg_catalog.=) $1 AND b.policy_set_id OPERATOR(pg_catalog.=) $4 "
-		"                   AND (b.scope_type, b.scope_target_id) IS DISTINCT FROM ($6, $3) LIMIT 1) o ON true",
+		"                   AND ($6 IS NULL OR $3 IS NULL OR NOT (b.scope_type OPERATOR(pg_catalog.=) $6 "
+		"                        AND b.scope_target_id OPERATOR(pg_catalog.=) $3)) LIMIT 1) o ON true",
 	6, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID}},
 };
 
