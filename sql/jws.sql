@@ -12,14 +12,8 @@
 \set ed_pem `cat :vectors/samples/keys/ed25519.private.pem`
 \set ed_jwk `cat :vectors/samples/keys/ed25519.public.jwk.json`
 \set jwks `cat :vectors/samples/jwks.json`
--- error text of a statement, with a temporary path masked (for messages that name random values)
-CREATE FUNCTION pg_temp.error_of(statement text, tmp text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE statement;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || replace(SQLERRM, tmp, '$KC_TMP');
-END $$;
+\getenv repo KC_REPO
+\i :repo/test/regress_error_of.sql
 
 -- RFC 7638 §3.1: thumbprint of a public JWK (alg and kid ignored)
 SELECT keycard.jwk_thumbprint((:'rfc7638'::jsonb)->'jwk') = :'rfc7638'::jsonb->>'thumbprint' AS rfc7638;
@@ -111,13 +105,7 @@ UPDATE keycard.signing_keys SET encrypted_private_key = (SELECT encrypted_privat
 WHERE kid = :'other_kid';
 ALTER TABLE keycard.signing_keys ENABLE TRIGGER signing_keys_immutable;
 \c
-CREATE FUNCTION pg_temp.error_of(statement text, tmp text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE statement;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || replace(SQLERRM, tmp, '$KC_TMP');
-END $$;
+\i :repo/test/regress_error_of.sql
 SELECT keycard.jws_sign('{}', :'other_kid');
 -- a different key-encryption key cannot open the stored keys (fresh backend: nothing cached)
 \getenv tmp KC_TMP

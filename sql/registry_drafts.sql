@@ -1,16 +1,8 @@
 -- Registry part 2: drafts (policy and policy set drafts: get, save with lenient checks and warnings, delete, publish)
 \set SHOW_CONTEXT never
 
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; cn text; m text; d text; h text;
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, cn = CONSTRAINT_NAME, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-	RETURN regexp_replace(concat_ws(' | ', st || ' ' || cn || ': ' || m, nullif(d, ''), nullif(h, '')),
-						  '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<id>', 'g');
-END $$;
+\getenv repo KC_REPO
+\i :repo/test/regress_try.sql
 -- masks ids in a warnings array
 CREATE FUNCTION pg_temp.mask(j jsonb) RETURNS text LANGUAGE sql AS $$
 	SELECT regexp_replace(jsonb_pretty(j), '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<id>', 'g')
