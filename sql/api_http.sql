@@ -130,6 +130,56 @@ SELECT pg_temp.req('POST', '/rpc/rotate_signing_key', 'keycard_api', '{}');
 SET LOCAL ROLE keycard_api;
 SELECT api.check_request();
 ROLLBACK TO SAVEPOINT req;
+-- An absent or empty X-API-Version is answered with the newest; a request id
+-- is a UUID in either case; a bad one is quoted back, cut at 100 characters.
+SAVEPOINT req;
+SELECT pg_temp.req('GET', '/rpc/list_policies', 'keycard_api',
+	'{"x-api-version": "", "x-client-request-id": "0190A5E4-0000-7000-8000-00000000000F"}');
+SET LOCAL ROLE keycard_api;
+SELECT api.check_request();
+SELECT current_setting('response.headers');
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
+SELECT pg_temp.req('GET', '/rpc/list_policies', 'keycard_api',
+	jsonb_build_object('x-client-request-id', repeat('é', 150)));
+SET LOCAL ROLE keycard_api;
+SELECT api.check_request();
+ROLLBACK TO SAVEPOINT req;
+SAVEPOINT req;
+SELECT pg_temp.req('GET', '/rpc/list_policies', 'keycard_api',
+	'{"x-client-request-id": "0190a5e4-0000-7000-8000-00000000000f "}');
+SET LOCAL ROLE keycard_api;
+SELECT api.check_request();
+ROLLBACK TO SAVEPOINT req;
+
+-- Response headers accumulate in order; a value set by someone else is
+-- extended the way jsonb || would.
+SAVEPOINT req;
+SELECT keycard.api_add_header('ETag', '"1"'), keycard.api_add_header('X-Note', 'a "quoted" \ value'),
+	   keycard.api_add_header('X-Empty', NULL);
+SELECT current_setting('response.headers');
+SELECT current_setting('response.headers')::jsonb -> 1 ->> 'X-Note' AS note;
+SELECT set_config('response.headers', '[ {"Location" : "/x"} ]', true);
+SELECT keycard.api_add_header('ETag', '"2"');
+SELECT current_setting('response.headers');
+SELECT set_config('response.headers', '{"Location": "/y"}', true);
+SELECT keycard.api_add_header('ETag', '"3"');
+SELECT current_setting('response.headers');
+SELECT set_config('response.headers', 'not json', true);
+SELECT keycard.api_add_header('ETag', '"4"');
+ROLLBACK TO SAVEPOINT req;
+
+-- Request headers: absent and empty are NULL; other JSON values as ->> gives them.
+SAVEPOINT req;
+SELECT set_config('request.headers', '{"if-match": "\"7\"", "x-empty": "", "x-number": 12, "x-list": [1, 2]}', true);
+SELECT keycard.api_header('if-match') AS if_match, keycard.api_header('x-empty') IS NULL AS empty_is_null,
+	   keycard.api_header('x-number') AS num, keycard.api_header('x-list') AS list,
+	   keycard.api_header('x-absent') IS NULL AS absent_is_null;
+SELECT set_config('request.headers', '["not", "an", "object"]', true);
+SELECT keycard.api_header('if-match') IS NULL AS not_object_is_null;
+SELECT set_config('request.headers', '{"if-match": "\"8\""}', true);
+SELECT keycard.api_header('if-match') AS if_match_after_change;
+ROLLBACK TO SAVEPOINT req;
 
 -- Writes read their path parameters from the headers nginx sets.
 SAVEPOINT req;

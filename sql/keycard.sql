@@ -2433,7 +2433,8 @@ $$;
 -- HTTP API (schema api): what PostgREST exposes.  Views give the wire shapes
 -- for reading; one function per documented endpoint does the work by calling
 -- the registry functions above; api.check_request() is PostgREST's
--- db-pre-request.  Plain SQL, no C.  deploy/ maps the documented paths
+-- db-pre-request.  SQL, except what runs on every request (the pre-request
+-- check, response headers: src/api_request.c).  deploy/ maps the documented paths
 -- (/zones/{zone_id}/policies/...) onto these functions; test/postgrest/
 -- replays PostgREST 12 against them in the tests.
 --
@@ -2480,8 +2481,8 @@ END
 $$;
 
 CREATE FUNCTION keycard.api_versions() RETURNS SETOF text
-	LANGUAGE sql IMMUTABLE PARALLEL SAFE ROWS 1
-	AS $$ VALUES ('2026-02-01') $$;
+	AS 'MODULE_PATHNAME', 'keycard_api_versions'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1;
 COMMENT ON FUNCTION keycard.api_versions() IS
 	'Accepted X-API-Version values, newest last; an absent header means the newest';
 
@@ -2497,10 +2498,10 @@ COMMENT ON FUNCTION keycard.api_time(timestamptz) IS
 	'RFC 3339 UTC text of a timestamp, as the wire shapes carry it (millisecond precision)';
 
 CREATE FUNCTION keycard.api_header(name text) RETURNS text
-	LANGUAGE sql STABLE PARALLEL SAFE
-	RETURN nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb OPERATOR(pg_catalog.->>) name;
+	AS 'MODULE_PATHNAME', 'keycard_api_header'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION keycard.api_header(text) IS
-	'A request header (lower-case name) from PostgREST''s request.headers, or NULL';
+	'A request header (lower-case name) from PostgREST''s request.headers, or NULL when absent or empty';
 
 CREATE FUNCTION keycard.api_path_param(name text) RETURNS text
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -2521,14 +2522,8 @@ COMMENT ON FUNCTION keycard.api_path_param(text) IS
 	'A path parameter of a write endpoint, from the X-Keycard-<name> header the nginx site sets';
 
 CREATE FUNCTION keycard.api_add_header(name text, value text) RETURNS void
-	LANGUAGE plpgsql VOLATILE PARALLEL SAFE
-	AS $$
-BEGIN
-	PERFORM set_config('response.headers',
-		(coalesce(nullif(current_setting('response.headers', true), ''), '[]')::jsonb
-		 || jsonb_build_array(jsonb_build_object(name, value)))::text, true);
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_api_add_header'
+	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION keycard.api_add_header(text, text) IS
 	'Adds a response header for PostgREST (response.headers, an array of one-member objects)';
 
@@ -2925,36 +2920,11 @@ COMMENT ON FUNCTION keycard.api_string(jsonb, text) IS 'A string (or null/absent
 
 -- Pre-request ----------------------------------------------------------------------
 
+-- PostgREST's db-pre-request: runs before every request, as the request's role
+-- (in C, src/api_request.c: it runs on every request).
 CREATE FUNCTION api.check_request() RETURNS void
-	LANGUAGE plpgsql STABLE
-	SET search_path = pg_catalog, pg_temp
-	AS $$
--- PostgREST's db-pre-request: runs before every request, as the request's role.
-DECLARE
-	headers jsonb := nullif(current_setting('request.headers', true), '')::jsonb;
-	v text := nullif(headers ->> 'x-api-version', '');
-	rid text := nullif(headers ->> 'x-client-request-id', '');
-	cur_role text := current_setting('role', true);
-	path text := current_setting('request.path', true);
-BEGIN
-	IF v IS NOT NULL AND NOT EXISTS (SELECT 1 FROM keycard.api_versions() a WHERE a = v) THEN
-		PERFORM keycard.raise_error('unknown_api_version', format('unknown API version "%s"', v), NULL,
-			format('Accepted X-API-Version values: %s (absent means the newest).',
-				   (SELECT string_agg(a, ', ') FROM keycard.api_versions() a)));
-	END IF;
-	IF rid IS NOT NULL AND rid !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-		PERFORM keycard.raise_error('invalid_request', 'X-Client-Request-ID must be a UUID', format('Got "%s".', left(rid, 100)), NULL);
-	END IF;
-	IF cur_role = 'keycard_anon' AND path IS DISTINCT FROM '/rpc/zone_jwks' THEN
-		PERFORM keycard.raise_error('unauthenticated', 'authentication required', 'Only the zone JWKS is public.',
-			'Send Authorization: Bearer <token>.');
-	END IF;
-	IF path = '/rpc/rotate_signing_key' AND cur_role IS DISTINCT FROM 'keycard_platform' THEN
-		PERFORM keycard.raise_error('platform_only', 'rotating a zone key is reserved for the platform operator', NULL, NULL);
-	END IF;
-	PERFORM keycard.api_add_header('X-API-Version', coalesce(v, (SELECT max(a) FROM keycard.api_versions() a)));
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_api_check_request'
+	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION api.check_request() IS
 	'PostgREST db-pre-request: X-API-Version among keycard.api_versions(), X-Client-Request-ID a UUID, anonymous callers only at JWKS, rotation for the platform only';
 

@@ -56,6 +56,9 @@ extern bool registry_zone_visible(const char *zone_id, int len);
 /* created_by and friends: the JWT sub under PostgREST, else the role name. */
 extern text *registry_current_actor(void);
 
+/* A request header (lower-case name) from PostgREST's request.headers; NULL when absent or empty. */
+extern char *registry_request_header(const char *name);
+
 /* X-Client-Request-ID of the request (header, else setting), or NULL. */
 extern text *registry_client_request_id(void);
 

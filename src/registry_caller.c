@@ -66,11 +66,11 @@ typedef struct Claims
 	char	  **zones;			/* as jsonb_array_elements_text, NULL for null */
 } Claims;
 
-/* What the registry reads from one value of request.headers. */
+/* One value of request.headers, parsed. */
 typedef struct Headers
 {
 	char	   *source;
-	char	   *request_id;		/* x-client-request-id, NULL when absent or empty */
+	JsonbContainer *obj;		/* NULL when the value is not a JSON object */
 } Headers;
 
 static MemoryContext claims_cxt = NULL;
@@ -294,34 +294,45 @@ registry_current_actor(void)
 	return cstring_to_text(GetUserNameFromId(registry_caller_role(), false));
 }
 
+/*
+ * A header of the current request (lower-case name) as the ->> operator
+ * gives it, or NULL when absent, empty or outside PostgREST.  The setting is
+ * parsed once per distinct value.
+ */
+char *
+registry_request_header(const char *name)
+{
+	const char *headers = setting_text("request.headers");
+	JsonbValue *v;
+	char	   *value;
+
+	if (headers == NULL)
+		return NULL;
+	if (headers_cache.source == NULL || strcmp(headers_cache.source, headers) != 0)
+	{
+		MemoryContext old;
+
+		if (headers_cxt == NULL)
+			headers_cxt = AllocSetContextCreate(TopMemoryContext, "keycard request headers",
+												ALLOCSET_SMALL_SIZES);
+		/* Forget the old value first: the parse below may fail. */
+		MemoryContextReset(headers_cxt);
+		memset(&headers_cache, 0, sizeof(headers_cache));
+		old = MemoryContextSwitchTo(headers_cxt);
+		headers_cache.obj = parse_object(headers);
+		headers_cache.source = pstrdup(headers);
+		MemoryContextSwitchTo(old);
+	}
+	v = member(headers_cache.obj, name);
+	value = v ? value_text(v) : NULL;
+	return (value && value[0]) ? value : NULL;
+}
+
 text *
 registry_client_request_id(void)
 {
-	const char *headers = setting_text("request.headers");
-	const char *id = NULL;
+	const char *id = registry_request_header("x-client-request-id");
 
-	if (headers != NULL)
-	{
-		if (headers_cache.source == NULL || strcmp(headers_cache.source, headers) != 0)
-		{
-			JsonbContainer *obj;
-			JsonbValue *v;
-			char	   *rid;
-
-			if (headers_cxt == NULL)
-				headers_cxt = AllocSetContextCreate(TopMemoryContext, "keycard request headers",
-													ALLOCSET_SMALL_SIZES);
-			MemoryContextReset(headers_cxt);
-			memset(&headers_cache, 0, sizeof(headers_cache));
-			headers = pstrdup(headers);
-			obj = parse_object(headers);
-			v = member(obj, "x-client-request-id");
-			rid = v ? value_text(v) : NULL;
-			headers_cache.request_id = (rid && rid[0]) ? MemoryContextStrdup(headers_cxt, rid) : NULL;
-			headers_cache.source = MemoryContextStrdup(headers_cxt, headers);
-		}
-		id = headers_cache.request_id;
-	}
 	if (id == NULL)
 		id = setting_text("keycard.client_request_id");
 	if (id == NULL)

@@ -163,25 +163,16 @@ void
 registry_error(const char *code, const char *detail, const char *hint, const char *fmt,...)
 {
 	const RegistryErrorCode *c = find_code(code);
-	StringInfoData msg;
+	va_list		args;
+	char	   *message;
 
 	if (c == NULL)
 		elog(ERROR, "unknown registry error code \"%s\"", code);
 
-	initStringInfo(&msg);
-	for (;;)
-	{
-		va_list		args;
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&msg, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&msg, needed);
-	}
-	raise_registry_error(c, msg.data, detail, hint);
+	va_start(args, fmt);
+	message = keycard_vpsprintf(fmt, args);
+	va_end(args);
+	raise_registry_error(c, message, detail, hint);
 }
 
 /* SQL function: keycard.raise_error(code text, message text, detail text, hint text) returns void */
