@@ -18,8 +18,8 @@
  *   4. the next number under the policy set's row lock (the UPDATE of its
  *	    latest_version), and the zone's current key;
  *   5. manifest, manifest_sha and the signed statement, in C;
- *   6. one statement writing the version, its entry rows, the attestation
- *	    and the audit record.
+ *   6. the version, its entry rows, the attestation and the audit record,
+ *	    written directly (direct_insert.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -36,6 +36,7 @@
 #include "utils/timestamp.h"
 
 #include "canon.h"
+#include "direct_insert.h"
 #include "jws.h"
 #include "keycard.h"
 #include "registry.h"
@@ -51,17 +52,10 @@ enum
 	Q_SET,
 	Q_ENTRIES,
 	Q_BUMP,
-	Q_WRITE,
 	Q_VERSION,
 	Q_CURRENT_KEY,
-	Q_ATTEST,
 	NUM_QUERIES
 };
-
-/* The one statement that records an attestation (creation and re-signing). */
-#define INSERT_ATTESTATION \
-	"INSERT INTO keycard.attestations (zone_id, attestation_id, version_id, kid, status, statement, " \
-	"jws, attested_at, attested_by, request_id) "
 
 static RegistryQuery queries[NUM_QUERIES] = {
 	/* No row: unknown zone.  NULL set columns: unknown policy set. */
@@ -102,33 +96,31 @@ static RegistryQuery queries[NUM_QUERIES] = {
 		"(SELECT k.kid FROM keycard.zone_keys k WHERE k.zone_id = $1 AND k.status = 'current')",
 	3, {TEXTOID, TEXTOID, TEXTOID}},
 
-	[Q_WRITE] = {"WITH v AS (INSERT INTO keycard.policy_set_versions (zone_id, policy_set_id, version_id, "
-		"version, schema_version, manifest, manifest_sha, owner_type, created_at, created_by, request_id) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *), "
-		"e AS (INSERT INTO keycard.policy_set_version_entries (zone_id, version_id, position, policy_id, "
-		"policy_version_id, sha) SELECT $1, $3, u.n - 1, u.policy_id, u.policy_version_id, u.sha "
-		"FROM unnest($12::text[], $13::text[], $14::text[]) WITH ORDINALITY "
-		"u(policy_id, policy_version_id, sha, n)), "
-		"a AS (" INSERT_ATTESTATION "VALUES ($1, $15, $3, $16, 'created', $17, $18, $19, $10, $11)), "
-		"l AS (INSERT INTO keycard.audit_log (zone_id, event_id, occurred_at, actor, request_id, action, "
-		"object_type, object_id, detail) VALUES ($1, $20, clock_timestamp(), $10, $11, 'create', "
-		"'policy_set_version', $3, "
-		"jsonb_build_object('policy_set_id', $2, 'version', $4, 'manifest_sha', $7))) "
-		"SELECT * FROM v",
-		20, {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
-			TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID,
-	JSONBOID, TIMESTAMPTZOID, TEXTOID}},
-
 	/* keycard.attest */
 	[Q_VERSION] = {"SELECT v.policy_set_id, v.version, v.manifest_sha FROM keycard.policy_set_versions v "
 		"WHERE v.zone_id = $1 AND v.version_id = $2",
 	2, {TEXTOID, TEXTOID}},
 	[Q_CURRENT_KEY] = {"SELECT k.kid FROM keycard.zone_keys k WHERE k.zone_id = $1 AND k.status = 'current'",
 	1, {TEXTOID}},
-	[Q_ATTEST] = {INSERT_ATTESTATION "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
-		10, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, TIMESTAMPTZOID,
-	TEXTOID, TEXTOID}},
 };
+
+/* The rows written, directly. */
+static const char *const set_version_cols[] = {
+	"zone_id", "policy_set_id", "version_id", "version", "schema_version", "manifest",
+	"manifest_sha", "owner_type", "created_at", "created_by", "request_id"
+};
+static DirectInsertTarget set_version_target = {"policy_set_versions", lengthof(set_version_cols),
+set_version_cols};
+static const char *const entry_cols[] = {
+	"zone_id", "version_id", "position", "policy_id", "policy_version_id", "sha"
+};
+static DirectInsertTarget entry_target = {"policy_set_version_entries", lengthof(entry_cols), entry_cols};
+static const char *const attestation_cols[] = {
+	"zone_id", "attestation_id", "version_id", "kid", "status", "statement", "jws", "attested_at",
+	"attested_by", "request_id"
+};
+static DirectInsertTarget attestation_target = {"attestations", lengthof(attestation_cols),
+attestation_cols};
 
 /* One manifest entry: what the client sent, then what the registry holds. */
 typedef struct ManifestEntry
@@ -388,6 +380,31 @@ attest_version(Attestation *a, const char *zone_id, const char *policy_set_id, i
 }
 
 /*
+ * Appends the attestation to the signature history (SPI connected); returns
+ * the row when flags ask for it.  attestations has no foreign key.
+ */
+static Datum
+record_attestation(const Attestation *a, text *zone_id, text *version_id, const char *kid,
+				   const char *status, text *actor, text *request_id, int flags)
+{
+	Datum		values[lengthof(attestation_cols)];
+	bool		nulls[lengthof(attestation_cols)] = {false};
+
+	values[0] = PointerGetDatum(zone_id);
+	values[1] = CStringGetTextDatum(a->id);
+	values[2] = PointerGetDatum(version_id);
+	values[3] = CStringGetTextDatum(kid);
+	values[4] = CStringGetTextDatum(status);
+	values[5] = JsonbPGetDatum(a->statement);
+	values[6] = JsonbPGetDatum(a->jws);
+	values[7] = TimestampTzGetDatum(a->attested_at);
+	values[8] = PointerGetDatum(actor);
+	values[9] = PointerGetDatum(request_id);
+	nulls[9] = request_id == NULL;
+	return direct_insert(&attestation_target, values, nulls, flags);
+}
+
+/*
  * SQL function: keycard.create_policy_set_version(zone_id text, policy_set_id text,
  *   manifest jsonb, schema_version text) returns keycard.policy_set_versions
  */
@@ -415,10 +432,12 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	char		manifest_sha[SHA_HEX_LEN + 1];
 	Attestation att;
-	char	  **col;
 	Datum		values[20];
 	char		nulls[20];
-	HeapTupleHeader result;
+	bool		vnulls[lengthof(set_version_cols)];
+	text	   *version_id;
+	RegistryDetail detail[3];
+	Datum		result;
 
 	SPI_connect();
 
@@ -484,6 +503,7 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	attest_version(&att, zone_str, text_to_cstring(policy_set_id), version, manifest_sha,
 				   "created", kid, text_to_cstring(actor));
 
+	memset(vnulls, false, sizeof(vnulls));
 	values[3] = Int32GetDatum(version);
 	values[4] = CStringGetTextDatum(schema_version);
 	values[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
@@ -492,29 +512,37 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	values[8] = TimestampTzGetDatum(created_at);
 	values[9] = PointerGetDatum(actor);
 	values[10] = PointerGetDatum(request_id);
-	nulls[10] = request_id ? ' ' : 'n';
-	col = palloc(sizeof(char *) * Max(n, 1));
+	vnulls[10] = request_id == NULL;
+
+	/*
+	 * The foreign key's row (the policy set) is locked FOR UPDATE by the bump
+	 * above until this transaction ends, and its key is the version's.
+	 */
+	result = direct_insert(&set_version_target, values, vnulls,
+						   DIRECT_INSERT_FK_LOCKED | DIRECT_INSERT_RETURN);
+
+	/* policy_set_version_entries has no foreign key. */
+	memset(vnulls, false, sizeof(vnulls));
+	values[1] = values[2];
 	for (int i = 0; i < n; i++)
-		col[i] = entries[i].actual_policy_id;
-	values[11] = text_array(col, n);
-	for (int i = 0; i < n; i++)
-		col[i] = entries[i].version_id;
-	values[12] = text_array(col, n);
-	for (int i = 0; i < n; i++)
-		col[i] = entries[i].sha;
-	values[13] = text_array(col, n);
-	values[14] = CStringGetTextDatum(att.id);
-	values[15] = CStringGetTextDatum(kid);
-	values[16] = JsonbPGetDatum(att.statement);
-	values[17] = JsonbPGetDatum(att.jws);
-	values[18] = TimestampTzGetDatum(att.attested_at);
-	values[19] = CStringGetTextDatum(event_id);
-	if (registry_run(&queries[Q_WRITE], values, nulls, 1) != 1)
-		elog(ERROR, "policy set version insert returned no row");
-	result = SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+	{
+		values[2] = Int32GetDatum(i);
+		values[3] = CStringGetTextDatum(entries[i].actual_policy_id);
+		values[4] = CStringGetTextDatum(entries[i].version_id);
+		values[5] = CStringGetTextDatum(entries[i].sha);
+		direct_insert(&entry_target, values, vnulls, 0);
+	}
+	version_id = DatumGetTextPP(values[1]);
+
+	record_attestation(&att, zone_id, version_id, kid, "created", actor, request_id, 0);
+	detail[0] = (RegistryDetail) {.key = "policy_set_id", .str = text_to_cstring(policy_set_id)};
+	detail[1] = (RegistryDetail) {.key = "version", .is_int = true, .num = version};
+	detail[2] = (RegistryDetail) {.key = "manifest_sha", .str = manifest_sha};
+	registry_audit(zone_id, event_id, actor, request_id, "create", "policy_set_version", id,
+				   detail, 3);
 
 	SPI_finish();
-	PG_RETURN_DATUM(PointerGetDatum(result));
+	PG_RETURN_DATUM(result);
 }
 
 /*
@@ -538,9 +566,8 @@ keycard_attest(PG_FUNCTION_ARGS)
 	text	   *actor;
 	text	   *request_id;
 	Attestation att;
-	Datum		values[10];
-	char		nulls[10];
-	HeapTupleHeader result;
+	Datum		values[2];
+	Datum		result;
 
 	SPI_connect();
 	values[0] = PointerGetDatum(zone_id);
@@ -559,21 +586,8 @@ keycard_attest(PG_FUNCTION_ARGS)
 	attest_version(&att, text_to_cstring(zone_id), policy_set_id, version, manifest_sha, status,
 				   kid, text_to_cstring(actor));
 
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = PointerGetDatum(zone_id);
-	values[1] = CStringGetTextDatum(att.id);
-	values[2] = PointerGetDatum(version_id);
-	values[3] = CStringGetTextDatum(kid);
-	values[4] = CStringGetTextDatum(status);
-	values[5] = JsonbPGetDatum(att.statement);
-	values[6] = JsonbPGetDatum(att.jws);
-	values[7] = TimestampTzGetDatum(att.attested_at);
-	values[8] = PointerGetDatum(actor);
-	values[9] = PointerGetDatum(request_id);
-	nulls[9] = request_id ? ' ' : 'n';
-	if (registry_run(&queries[Q_ATTEST], values, nulls, 1) != 1)
-		elog(ERROR, "attestation insert returned no row");
-	result = SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+	result = record_attestation(&att, zone_id, version_id, kid, status, actor, request_id,
+								DIRECT_INSERT_RETURN);
 	SPI_finish();
-	PG_RETURN_DATUM(PointerGetDatum(result));
+	PG_RETURN_DATUM(result);
 }
