@@ -16,15 +16,19 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "datatype/timestamp.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "direct_insert.h"
+#include "direct_read.h"
 #include "keycard.h"
 #include "registry.h"
 
@@ -152,6 +156,39 @@ char *
 registry_result_text(int col)
 {
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col);
+}
+
+bool
+registry_schema_status(Datum version, char **status)
+{
+	static const char *const key[] = {"version"};
+	Relation	versions = direct_read_open("schema_versions", AccessShareLock);
+	Relation	events;
+	HeapTuple	tup;
+
+	if (versions == NULL)
+		return false;
+	events = direct_read_open("schema_version_events", AccessShareLock);
+	if (events == NULL)
+	{
+		table_close(versions, AccessShareLock);
+		return false;
+	}
+	*status = NULL;
+	tup = direct_fetch(versions, RelationGetPrimaryKeyIndex(versions), GetActiveSnapshot(),
+					   ForwardScanDirection, 1, key, &version);
+	if (tup != NULL)
+	{
+		/* The newest event: the primary key (version, event_id) backwards. */
+		HeapTuple	event = direct_fetch(events, RelationGetPrimaryKeyIndex(events), GetActiveSnapshot(),
+										 BackwardScanDirection, 1, key, &version);
+
+		*status = event ? direct_gettext(events, event, "status")
+			: direct_gettext(versions, tup, "initial_status");
+	}
+	table_close(events, AccessShareLock);
+	table_close(versions, AccessShareLock);
+	return true;
 }
 
 static const char *const audit_cols[] = {

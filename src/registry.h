@@ -80,6 +80,14 @@ extern uint64 registry_run(RegistryQuery *q, Datum *values, const char *nulls, l
 extern Datum registry_result(int col, bool *isnull);
 extern char *registry_result_text(int col);
 
+/*
+ * The status of a schema version as keycard.schema_version_states gives it
+ * (its newest event's, else its initial status) under the active snapshot,
+ * read by index: *status is NULL for an unknown version.  False (nothing
+ * read) when the tables must be read by a statement (direct_read.h).
+ */
+extern bool registry_schema_status(Datum version, char **status);
+
 /* The audit trail (registry.c) -------------------------------------------------- */
 
 /*

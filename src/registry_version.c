@@ -17,6 +17,8 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -25,6 +27,8 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "canon.h"
@@ -32,6 +36,7 @@
 #include "cedar/schema.h"
 #include "cedar/validate.h"
 #include "direct_insert.h"
+#include "direct_read.h"
 #include "keycard.h"
 #include "registry.h"
 #include "sha.h"
@@ -48,7 +53,10 @@ enum
 };
 
 static RegistryQuery queries[NUM_QUERIES] = {
-	/* The policy, and the status of the schema version (NULL: unknown). */
+	/*
+	 * The policy, and the status of the schema version (NULL: unknown), when
+	 * read_policy cannot read them directly.
+	 */
 	[Q_POLICY] = {"SELECT p.owner_type, p.name, "
 		"(SELECT s.status FROM keycard.schema_version_states s WHERE s.version = $3) "
 		"FROM keycard.policies p WHERE p.zone_id = $1 AND p.policy_id = $2",
@@ -130,6 +138,42 @@ schema_for(const char *version, text *version_text)
 }
 
 /*
+ * What Q_POLICY reads, read by index as that statement would (a snapshot
+ * taken now, after the command counter moved on): false if a statement must
+ * read it (direct_read_open), else *found and, if found, the policy's
+ * owner_type and name and the schema version's status.
+ */
+static bool
+read_policy(text *zone_id, text *policy_id, Datum schema_version, bool schema_null, bool *found,
+			char **owner_type, char **name, char **status)
+{
+	static const char *const key[] = {"zone_id", "policy_id"};
+	Relation	rel = direct_read_open("policies", AccessShareLock);
+	Datum		vals[2] = {PointerGetDatum(zone_id), PointerGetDatum(policy_id)};
+	HeapTuple	tup;
+	bool		ok = true;
+
+	if (rel == NULL)
+		return false;
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	*status = NULL;
+	if (!schema_null)
+		ok = registry_schema_status(schema_version, status);
+	tup = ok ? direct_fetch(rel, RelationGetPrimaryKeyIndex(rel), GetActiveSnapshot(),
+							ForwardScanDirection, 2, key, vals) : NULL;
+	PopActiveSnapshot();
+	*found = tup != NULL;
+	if (tup)
+	{
+		*owner_type = direct_gettext(rel, tup, "owner_type");
+		*name = direct_gettext(rel, tup, "name");
+	}
+	table_close(rel, AccessShareLock);
+	return ok;
+}
+
+/*
  * Parses the policy (text or EST) into an AST; a parse error becomes the
  * registry's invalid_cedar error, with the parser's message and detail.
  */
@@ -199,6 +243,7 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	char		nulls[3];
 	bool		vnulls[12];
 	bool		isnull;
+	bool		found;
 	int32		version;
 	RegistryDetail detail[3];
 	Datum		result;
@@ -216,12 +261,21 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	values[2] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
 	nulls[0] = nulls[1] = ' ';
 	nulls[2] = PG_ARGISNULL(2) ? 'n' : ' ';
-	if (!registry_zone_visible(VARDATA_ANY(zone_id), VARSIZE_ANY_EXHDR(zone_id)) ||
-		registry_run(&queries[Q_POLICY], values, nulls, 1) == 0)
+	if (!registry_zone_visible(VARDATA_ANY(zone_id), VARSIZE_ANY_EXHDR(zone_id)))
+		found = false;
+	else if (!read_policy(zone_id, policy_id, values[2], PG_ARGISNULL(2), &found, &owner_type,
+						  &policy_name, &status))
+	{
+		found = registry_run(&queries[Q_POLICY], values, nulls, 1) > 0;
+		if (found)
+		{
+			owner_type = registry_result_text(1);
+			policy_name = registry_result_text(2);
+			status = registry_result_text(3);
+		}
+	}
+	if (!found)
 		registry_error("not_found", NULL, NULL, "policy \"%s\" not found", text_to_cstring(policy_id));
-	owner_type = registry_result_text(1);
-	policy_name = registry_result_text(2);
-	status = registry_result_text(3);
 	if (strcmp(owner_type, "platform") == 0 && !registry_caller_is_platform())
 		registry_error("platform_owned",
 					   "Platform-owned policies can be read but not changed by customers.", NULL,
