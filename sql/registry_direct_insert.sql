@@ -132,13 +132,15 @@ SELECT version FROM keycard.create_policy_version(:'zone', :'p', '2026-03-16',
 RESET client_min_messages;
 
 -- Row-level security for the writer: the function's owner made a role (not
--- a superuser) that owns the tables, audit_log with FORCE ROW LEVEL
--- SECURITY; its row goes through the INSERT statement (and its policy check,
--- which lets the platform session through), the version's stays direct
+-- a superuser) that owns the tables, audit_log and policies with FORCE ROW
+-- LEVEL SECURITY; the audit row goes through the INSERT statement (and its
+-- policy check, which lets the platform session through), the policy is
+-- read by a statement, the version's row stays direct
 BEGIN;
 CREATE ROLE regress_direct_owner;
 ALTER TABLE keycard.audit_log OWNER TO regress_direct_owner;
 ALTER TABLE keycard.audit_log FORCE ROW LEVEL SECURITY;
+ALTER TABLE keycard.policies FORCE ROW LEVEL SECURITY;
 ALTER TABLE keycard.policy_versions OWNER TO regress_direct_owner;
 ALTER TABLE keycard.policies OWNER TO regress_direct_owner;
 ALTER FUNCTION keycard.create_policy_version(text, text, text, jsonb, text) OWNER TO regress_direct_owner;

@@ -49,6 +49,7 @@ direct_read_open(const char *table, LOCKMODE lockmode)
 		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 	{
 		table_close(rel, lockmode);
+		elog(DEBUG1, "keycard: rows of %s read by a statement", table);
 		return NULL;
 	}
 	return rel;
@@ -83,8 +84,8 @@ direct_fetch(Relation rel, Oid index, Snapshot snap, ScanDirection dir, int n,
 		if (irel->rd_index->indkey.values[i] != a)
 			elog(ERROR, "column \"%s\" is not column %d of index \"%s\"", cols[i], i + 1,
 				 RelationGetRelationName(irel));
-		/* Index keys are numbered by index column; the index orders by its collation. */
-		ScanKeyEntryInitialize(&keys[i], 0, i + 1, BTEqualStrategyNumber, InvalidOid,
+		/* Table column numbers (systable scans map them); the index's collation. */
+		ScanKeyEntryInitialize(&keys[i], 0, a, BTEqualStrategyNumber, InvalidOid,
 							   irel->rd_indcollation[i], F_TEXTEQ, vals[i]);
 	}
 	scan = systable_beginscan_ordered(rel, irel, snap, n, keys);

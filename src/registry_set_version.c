@@ -10,21 +10,27 @@
  * everything succeeds):
  *   1. the zone (locked FOR KEY SHARE: a key rotation takes it FOR UPDATE, so
  *	    no version is signed with a key that a concurrent rotation retires),
- *	    the policy set and the schema version's status, in one statement;
+ *	    the policy set and the schema version's status;
  *   2. the manifest's shape, entry by entry;
- *   3. every referenced policy version with its policy, in one statement,
- *	    locked FOR SHARE (an archive of either waits for us, and we see an
- *	    archive that committed first);
+ *   3. every referenced policy version with its policy, locked FOR SHARE (an
+ *	    archive of either waits for us, and we see an archive that committed
+ *	    first);
  *   4. the next number under the policy set's row lock (the UPDATE of its
  *	    latest_version), and the zone's current key;
  *   5. manifest, manifest_sha and the signed statement, in C;
  *   6. the version, its entry rows, the attestation and the audit record,
  *	    written directly (direct_insert.c).
  *
+ * Steps 1 and 3 read by index and lock rows as their statements (Q_SET,
+ * Q_ENTRIES) would (direct_read.c); the statements run instead when
+ * row-level security or privileges would change what they see.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -32,11 +38,13 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "canon.h"
 #include "direct_insert.h"
+#include "direct_read.h"
 #include "jws.h"
 #include "keycard.h"
 #include "registry.h"
@@ -232,6 +240,141 @@ text_array(char **items, int n)
 }
 
 /*
+ * Opens the tables for direct reads (direct_read_open with lockmode), or
+ * opens none and returns false when a statement must read one of them.
+ */
+static bool
+open_tables(int n, const char *const *names, LOCKMODE lockmode, Relation *rels)
+{
+	for (int i = 0; i < n; i++)
+	{
+		rels[i] = direct_read_open(names[i], lockmode);
+		if (rels[i] == NULL)
+		{
+			while (--i >= 0)
+				table_close(rels[i], lockmode);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+close_tables(int n, Relation *rels, LOCKMODE lockmode)
+{
+	for (int i = 0; i < n; i++)
+		table_close(rels[i], lockmode);
+}
+
+/*
+ * What Q_SET reads, read by index as that statement would: the zone locked
+ * FOR KEY SHARE, the policy set and the schema version's status under a
+ * snapshot taken now.  False if a statement must read it; else *zone_found
+ * and, for a known set, its owner_type and name (NULL for an unknown set),
+ * and the status (NULL: unknown schema version).
+ */
+static bool
+read_set(text *zone_id, text *policy_set_id, Datum schema_version, bool schema_null,
+		 bool *zone_found, char **owner_type, char **name, char **status)
+{
+	static const char *const tables[] = {"zones", "policy_sets"};
+	static const char *const zone_key[] = {"zone_id"};
+	static const char *const set_key[] = {"zone_id", "policy_set_id"};
+	Relation	rels[2];
+	Datum		vals[2] = {PointerGetDatum(zone_id), PointerGetDatum(policy_set_id)};
+	HeapTuple	zone;
+	HeapTuple	set = NULL;
+	bool		ok = true;
+
+	if (!open_tables(2, tables, RowShareLock, rels))
+		return false;
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	*status = NULL;
+	*owner_type = *name = NULL;
+	if (!schema_null)
+		ok = registry_schema_status(schema_version, status);
+	zone = ok ? direct_fetch(rels[0], RelationGetPrimaryKeyIndex(rels[0]), GetActiveSnapshot(),
+							 ForwardScanDirection, 1, zone_key, vals) : NULL;
+	if (zone != NULL)
+		zone = direct_lock(rels[0], zone, LockTupleKeyShare);
+	if (zone != NULL && policy_set_id != NULL)
+		set = direct_fetch(rels[1], RelationGetPrimaryKeyIndex(rels[1]), GetActiveSnapshot(),
+						   ForwardScanDirection, 2, set_key, vals);
+	PopActiveSnapshot();
+	*zone_found = zone != NULL;
+	if (set != NULL)
+	{
+		*owner_type = direct_gettext(rels[1], set, "owner_type");
+		*name = direct_gettext(rels[1], set, "name");
+	}
+	close_tables(2, rels, RowShareLock);
+	return ok;
+}
+
+/*
+ * What Q_ENTRIES reads, read by index as that statement would: per entry,
+ * in manifest order, the policy version and its policy, each locked FOR
+ * SHARE (their columns read from the versions locked).  False if a
+ * statement must read them.
+ */
+static bool
+read_entries(text *zone_id, ManifestEntry *entries, int n)
+{
+	static const char *const tables[] = {"policy_versions", "policies"};
+	static const char *const version_key[] = {"zone_id", "version_id"};
+	static const char *const policy_key[] = {"zone_id", "policy_id"};
+	Relation	rels[2];
+	Relation	pv;
+	Relation	p;
+
+	if (!open_tables(2, tables, RowShareLock, rels))
+		return false;
+	pv = rels[0];
+	p = rels[1];
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	for (int i = 0; i < n; i++)
+	{
+		ManifestEntry *e = &entries[i];
+		Datum		vals[2] = {PointerGetDatum(zone_id), CStringGetTextDatum(e->version_id)};
+		HeapTuple	vt;
+		HeapTuple	pt = NULL;
+		bool		isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		vt = direct_fetch(pv, RelationGetPrimaryKeyIndex(pv), GetActiveSnapshot(), ForwardScanDirection,
+						  2, version_key, vals);
+		if (vt != NULL)
+		{
+			vals[1] = direct_getattr(pv, vt, "policy_id", &isnull);
+			pt = direct_fetch(p, RelationGetPrimaryKeyIndex(p), GetActiveSnapshot(), ForwardScanDirection,
+							  2, policy_key, vals);
+		}
+		if (pt != NULL)
+		{
+			vt = direct_lock(pv, vt, LockTupleShare);
+			pt = vt ? direct_lock(p, pt, LockTupleShare) : NULL;
+		}
+		if (vt == NULL || pt == NULL)
+			continue;
+		e->found = true;
+		e->actual_policy_id = direct_gettext(pv, vt, "policy_id");
+		e->version = DatumGetInt32(direct_getattr(pv, vt, "version", &isnull));
+		e->sha = direct_gettext(pv, vt, "sha");
+		e->schema_version = direct_gettext(pv, vt, "schema_version");
+		(void) direct_getattr(pv, vt, "archived_at", &isnull);
+		e->version_archived = !isnull;
+		e->policy_name = direct_gettext(p, pt, "name");
+		(void) direct_getattr(p, pt, "archived_at", &isnull);
+		e->policy_archived = !isnull;
+	}
+	PopActiveSnapshot();
+	close_tables(2, rels, RowShareLock);
+	return true;
+}
+
+/*
  * Reads every entry's policy version and policy (locking both FOR SHARE) and
  * applies the manifest rules in entry order.  SPI connected.
  */
@@ -242,11 +385,16 @@ check_entries(text *zone_id, const char *schema_version, ManifestEntry *entries,
 	Datum		values[2];
 	uint64		rows;
 
-	for (int i = 0; i < n; i++)
-		vids[i] = entries[i].version_id;
-	values[0] = PointerGetDatum(zone_id);
-	values[1] = text_array(vids, n);
-	rows = n > 0 ? registry_run(&queries[Q_ENTRIES], values, NULL, 0) : 0;
+	if (read_entries(zone_id, entries, n))
+		rows = 0;
+	else
+	{
+		for (int i = 0; i < n; i++)
+			vids[i] = entries[i].version_id;
+		values[0] = PointerGetDatum(zone_id);
+		values[1] = text_array(vids, n);
+		rows = n > 0 ? registry_run(&queries[Q_ENTRIES], values, NULL, 0) : 0;
+	}
 	for (uint64 r = 0; r < rows; r++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[r];
@@ -437,6 +585,7 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	bool		vnulls[lengthof(set_version_cols)];
 	text	   *version_id;
 	RegistryDetail detail[3];
+	bool		zone_found;
 	Datum		result;
 
 	SPI_connect();
@@ -448,14 +597,22 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	values[2] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
 	nulls[1] = policy_set_id ? ' ' : 'n';
 	nulls[2] = PG_ARGISNULL(3) ? 'n' : ' ';
-	if (zone_id == NULL ||
-		!registry_zone_visible(VARDATA_ANY(zone_id), VARSIZE_ANY_EXHDR(zone_id)) ||
-		registry_run(&queries[Q_SET], values, nulls, 1) == 0)
+	if (zone_id == NULL || !registry_zone_visible(VARDATA_ANY(zone_id), VARSIZE_ANY_EXHDR(zone_id)))
+		zone_found = false;
+	else if (!read_set(zone_id, policy_set_id, values[2], PG_ARGISNULL(3), &zone_found, &owner_type,
+					   &set_name, &status))
+	{
+		zone_found = registry_run(&queries[Q_SET], values, nulls, 1) > 0;
+		if (zone_found)
+		{
+			owner_type = registry_result_text(1);
+			set_name = registry_result_text(2);
+			status = registry_result_text(3);
+		}
+	}
+	if (!zone_found)
 		registry_error("not_found", "No zone with that id is visible to the caller.", NULL,
 					   "zone \"%s\" not found", zone_str ? zone_str : "");
-	owner_type = registry_result_text(1);
-	set_name = registry_result_text(2);
-	status = registry_result_text(3);
 	if (owner_type == NULL)
 		registry_error("not_found", NULL, NULL, "policy set \"%s\" not found",
 					   policy_set_id ? text_to_cstring(policy_set_id) : "");
