@@ -131,6 +131,16 @@ SELECT version FROM keycard.create_policy_version(:'zone', :'p', '2026-03-16',
 	cedar_raw => 'permit (principal, action == Action::"read", resource);');
 RESET client_min_messages;
 
+-- A column whose type is no longer the value's: the statement converts it
+BEGIN;
+ALTER TABLE keycard.audit_log ALTER COLUMN object_type TYPE varchar(40);
+SET LOCAL client_min_messages = debug1;
+SELECT version FROM keycard.create_policy_version(:'zone', :'p', '2026-03-16',
+	cedar_raw => 'permit (principal, action == Action::"read", resource);');
+RESET client_min_messages;
+SELECT object_type, pg_typeof(object_type) FROM keycard.audit_log WHERE zone_id = :'zone' ORDER BY event_id DESC LIMIT 1;
+ROLLBACK;
+
 -- Row-level security for the writer: the function's owner made a role (not
 -- a superuser) that owns the tables, audit_log and policies with FORCE ROW
 -- LEVEL SECURITY; the audit row goes through the INSERT statement (and its

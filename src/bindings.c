@@ -617,7 +617,12 @@ static const char *const history_cols[] = {
 	"scope_target_id", "mode", "from_policy_set_id", "from_version_id", "from_version",
 	"to_policy_set_id", "to_version_id", "to_version"
 };
-static DirectInsertTarget history_target = {"binding_history", lengthof(history_cols), history_cols};
+static const Oid history_types[] = {
+	TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, INT4OID, TEXTOID, TEXTOID, INT4OID
+};
+static DirectInsertTarget history_target = {"binding_history", lengthof(history_cols), history_cols,
+history_types};
 
 static bool history_row_ok(text *action, text *mode, text *from, text *to);
 

@@ -30,8 +30,9 @@
  * the table has foreign keys, the caller's word that the referenced rows are
  * locked by this transaction (DIRECT_INSERT_FK_LOCKED), which is what the
  * skipped check would have established.  A column left out must have no
- * default.  Otherwise the row goes through an INSERT statement prepared once
- * per target, so the outcome never depends on the path.
+ * default, and each value must be of its column's type (the statement would
+ * convert it).  Otherwise the row goes through an INSERT statement prepared
+ * once per target, so the outcome never depends on the path.
  *
  * A relcache invalidation of the table marks its state stale; the state is
  * rebuilt on next use (never freed while in use).
@@ -245,7 +246,11 @@ rel_state(Relation rel)
 		FreeExecutorState(s->estate);
 		MemoryContextDelete(s->cxt);
 	}
-	s->valid = false;
+	/*
+	 * Valid from the start: an invalidation arriving while the state is
+	 * built (index_open accepts them) marks it stale for the next call.
+	 */
+	s->valid = true;
 	s->in_use = 0;
 	s->cxt = AllocSetContextCreate(direct_cxt, "keycard direct insert table", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(s->cxt);
@@ -263,7 +268,6 @@ rel_state(Relation rel)
 	PG_END_TRY();
 	MemoryContextSwitchTo(old);
 	s->generation = next_generation++;
-	s->valid = true;
 	return s;
 }
 
@@ -300,6 +304,10 @@ sync_target(DirectInsertTarget *t, Relation rel, RelState *s)
 		given[a - 1] = true;
 		t->inserted_cols = bms_add_member(t->inserted_cols, a - FirstLowInvalidHeapAttributeNumber);
 	}
+	t->types_ok = true;
+	for (int i = 0; i < t->ncols; i++)
+		if (TupleDescAttr(desc, t->attnums[i] - 1)->atttypid != t->types[i])
+			t->types_ok = false;
 	t->omitted_ok = true;
 	for (int i = 0; i < desc->natts; i++)
 	{
@@ -311,12 +319,6 @@ sync_target(DirectInsertTarget *t, Relation rel, RelState *s)
 	}
 	pfree(given);
 	MemoryContextSwitchTo(old);
-	/* The statement's parameter types may have changed with the table. */
-	if (t->plan)
-	{
-		SPI_freeplan(t->plan);
-		t->plan = NULL;
-	}
 	t->generation = s->generation;
 }
 
@@ -360,7 +362,6 @@ insert_by_statement(DirectInsertTarget *t, Relation rel, const Datum *values, co
 	if (t->plan == NULL || t->plan_returning != returning)
 	{
 		StringInfoData sql;
-		Oid		   *types = palloc(sizeof(Oid) * Max(t->ncols, 1));
 		SPIPlanPtr	plan;
 
 		initStringInfo(&sql);
@@ -368,13 +369,12 @@ insert_by_statement(DirectInsertTarget *t, Relation rel, const Datum *values, co
 		for (int i = 0; i < t->ncols; i++)
 		{
 			appendStringInfo(&sql, "%s%s", i ? ", " : "", quote_identifier(t->cols[i]));
-			types[i] = TupleDescAttr(RelationGetDescr(rel), t->attnums[i] - 1)->atttypid;
 		}
 		appendStringInfoString(&sql, ") VALUES (");
 		for (int i = 0; i < t->ncols; i++)
 			appendStringInfo(&sql, "%s$%d", i ? ", " : "", i + 1);
 		appendStringInfoString(&sql, returning ? ") RETURNING *" : ")");
-		plan = SPI_prepare(sql.data, t->ncols, types);
+		plan = SPI_prepare(sql.data, t->ncols, (Oid *) t->types);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql.data, SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(plan) != 0)
@@ -481,7 +481,7 @@ direct_insert(DirectInsertTarget *target, const Datum *values, const bool *nulls
 	/* Generation 0 matches no state: the mapping is rebuilt on the next call. */
 	sync_target(target, rel, s ? s : &no_state);
 
-	direct = s != NULL && s->eligible && target->omitted_ok &&
+	direct = s != NULL && s->eligible && target->omitted_ok && target->types_ok &&
 		(!s->has_fk_checks || (flags & DIRECT_INSERT_FK_LOCKED)) &&
 		pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_INSERT) == ACLCHECK_OK &&
 		check_enable_rls(RelationGetRelid(rel), InvalidOid, true) != RLS_ENABLED;

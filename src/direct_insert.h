@@ -18,15 +18,19 @@
 
 /*
  * One kind of insert: a table of schema keycard and the columns the caller
- * supplies, in the order of its values.  Callers declare one static target
- * per kind (zero-initialized apart from the first three members); the module
- * fills the rest and keeps it current across DDL.
+ * supplies, in the order of its values, with the types of those values.
+ * Callers declare one static target per kind (zero-initialized apart from
+ * the first four members); the module fills the rest and keeps it current
+ * across DDL.  Values go straight into the row only while each type is its
+ * column's; otherwise the INSERT statement converts them as it would any
+ * parameter.
  */
 typedef struct DirectInsertTarget
 {
 	const char *table;
 	int			ncols;
 	const char *const *cols;
+	const Oid  *types;
 
 	/* Module state. */
 	bool		registered;
@@ -35,6 +39,7 @@ typedef struct DirectInsertTarget
 	uint64		generation;		/* of the relation state attnums belong to */
 	AttrNumber *attnums;		/* per column */
 	bool		omitted_ok;		/* no default or generated column left out */
+	bool		types_ok;		/* every value of its column's type */
 	Bitmapset  *inserted_cols;	/* as in an INSERT's range table entry */
 	SPIPlanPtr	plan;			/* the INSERT statement, when needed */
 	bool		plan_returning;

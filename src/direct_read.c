@@ -24,6 +24,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -81,8 +82,9 @@ direct_fetch(Relation rel, Oid index, Snapshot snap, ScanDirection dir, int n,
 	{
 		AttrNumber	a = column(rel, cols[i]);
 
-		if (irel->rd_index->indkey.values[i] != a)
-			elog(ERROR, "column \"%s\" is not column %d of index \"%s\"", cols[i], i + 1,
+		if (irel->rd_index->indkey.values[i] != a ||
+			TupleDescAttr(RelationGetDescr(rel), a - 1)->atttypid != TEXTOID)
+			elog(ERROR, "column \"%s\" is not text column %d of index \"%s\"", cols[i], i + 1,
 				 RelationGetRelationName(irel));
 		/* Table column numbers (systable scans map them); the index's collation. */
 		ScanKeyEntryInitialize(&keys[i], 0, a, BTEqualStrategyNumber, InvalidOid,

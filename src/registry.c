@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -195,7 +196,10 @@ static const char *const audit_cols[] = {
 	"zone_id", "event_id", "occurred_at", "actor", "request_id", "action", "object_type",
 	"object_id", "detail"
 };
-static DirectInsertTarget audit_target = {"audit_log", lengthof(audit_cols), audit_cols};
+static const Oid audit_types[] = {
+	TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID
+};
+static DirectInsertTarget audit_target = {"audit_log", lengthof(audit_cols), audit_cols, audit_types};
 
 void
 registry_audit(text *zone_id, const char *event_id, text *actor, text *request_id,

@@ -117,18 +117,27 @@ static const char *const set_version_cols[] = {
 	"zone_id", "policy_set_id", "version_id", "version", "schema_version", "manifest",
 	"manifest_sha", "owner_type", "created_at", "created_by", "request_id"
 };
+static const Oid set_version_types[] = {
+	TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
+	TEXTOID
+};
 static DirectInsertTarget set_version_target = {"policy_set_versions", lengthof(set_version_cols),
-set_version_cols};
+set_version_cols, set_version_types};
 static const char *const entry_cols[] = {
 	"zone_id", "version_id", "position", "policy_id", "policy_version_id", "sha"
 };
-static DirectInsertTarget entry_target = {"policy_set_version_entries", lengthof(entry_cols), entry_cols};
+static const Oid entry_types[] = {TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID};
+static DirectInsertTarget entry_target = {"policy_set_version_entries", lengthof(entry_cols), entry_cols,
+entry_types};
 static const char *const attestation_cols[] = {
 	"zone_id", "attestation_id", "version_id", "kid", "status", "statement", "jws", "attested_at",
 	"attested_by", "request_id"
 };
+static const Oid attestation_types[] = {
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, TIMESTAMPTZOID, TEXTOID, TEXTOID
+};
 static DirectInsertTarget attestation_target = {"attestations", lengthof(attestation_cols),
-attestation_cols};
+attestation_cols, attestation_types};
 
 /* One manifest entry: what the client sent, then what the registry holds. */
 typedef struct ManifestEntry

@@ -83,7 +83,12 @@ static const char *const version_cols[] = {
 	"zone_id", "policy_id", "version_id", "version", "schema_version", "sha", "owner_type",
 	"cedar_json", "cedar_raw", "created_at", "created_by", "request_id"
 };
-static DirectInsertTarget version_target = {"policy_versions", lengthof(version_cols), version_cols};
+static const Oid version_types[] = {
+	TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TIMESTAMPTZOID,
+	TEXTOID, TEXTOID
+};
+static DirectInsertTarget version_target = {"policy_versions", lengthof(version_cols), version_cols,
+version_types};
 
 /* Loaded schemas by version; schema_versions rows never change. */
 typedef struct SchemaCacheEntry
