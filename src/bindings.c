@@ -24,8 +24,7 @@
  * the binding row is written through SPI with generic plans kept for the
  * life of the backend, so its constraints, foreign keys and triggers apply;
  * the append-only history row goes straight into the heap and its indexes
- * when the table is exactly what the code knows (record_history), else
- * through INSERT.  The functions run as SECURITY DEFINER with search_path
+ * when an INSERT would do no more (direct_insert.c), else through INSERT.  The functions run as SECURITY DEFINER with search_path
  * pinned to pg_catalog, so the statements resolve only the extension's
  * objects and built-ins.
  *
@@ -66,6 +65,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "direct_insert.h"
 #include "keycard.h"
 #include "registry.h"
 
@@ -95,7 +95,6 @@ enum
 	Q_DELETE_SHADOW,
 	Q_UPDATE_BINDING,
 	Q_INSERT_BINDING,
-	Q_HISTORY,
 	Q_DELETE_SHADOW_OF_SET,
 	Q_SET_WITH_BINDING,
 	Q_GUARD_ROW,
@@ -136,13 +135,6 @@ static const BindingQuery queries[NUM_QUERIES] = {
 		"policy_set_id, version_id, version, bound_at, bound_by, request_id) "
 		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
 	10, CHANGE_ARGTYPES},
-	/* The history row through the executor, when the direct insert does not apply. */
-	[Q_HISTORY] = {"INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, request_id, action, "
-		"scope_type, scope_target_id, mode, from_policy_set_id, from_version_id, from_version, "
-		"to_policy_set_id, to_version_id, to_version) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-	15, {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-		TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, INT4OID}},
 	[Q_DELETE_SHADOW_OF_SET] = {"DELETE FROM keycard.bindings b "
 		"WHERE b.zone_id = $1 AND b.policy_set_id = $2 AND b.mode = 'shadow' "
 		"RETURNING b.scope_type, b.scope_target_id, b.version_id, b.version",
@@ -619,112 +611,38 @@ typedef struct HistoryRow
 	int32		to_version;
 } HistoryRow;
 
-/* binding_history's columns, in the order of Q_HISTORY's parameters. */
-#define HISTORY_NCOLS 15
-static const char *const history_cols[HISTORY_NCOLS] = {
+/* binding_history's columns, in the order of record_history's values. */
+static const char *const history_cols[] = {
 	"zone_id", "event_id", "occurred_at", "actor", "request_id", "action", "scope_type",
 	"scope_target_id", "mode", "from_policy_set_id", "from_version_id", "from_version",
 	"to_policy_set_id", "to_version_id", "to_version"
 };
+static const Oid history_types[] = {
+	TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, INT4OID, TEXTOID, TEXTOID, INT4OID
+};
+static DirectInsertTarget history_target = {"binding_history", lengthof(history_cols), history_cols,
+history_types};
 
 static bool history_row_ok(text *action, text *mode, text *from, text *to);
 
 /*
- * True if a history row may be written directly (heap and indexes, without
- * the executor), because doing so is exactly what the executor would do:
- * a plain table of exactly these columns, no insert trigger of any kind (so
- * no foreign key either), no row-level security for the writer, no
- * generated or defaulted column left out, its only CHECK the one
- * history_row_ok implements (binding_history_check calling
- * keycard.binding_history_row_check on action, mode, from_version_id,
- * to_version_id), and only immediate, plain-column indexes.  Decided once per
- * relcache generation (the name cache is dropped on invalidation).
- */
-static bool
-history_direct_ok(Relation rel)
-{
-	static const char *const verdict = "(direct insert)";
-	CachedName *e = cached_name(RelationGetRelid(rel), verdict);
-	TupleDesc	desc = RelationGetDescr(rel);
-	TriggerDesc *t = rel->trigdesc;
-	bool		ok = true;
-	int			live = 0;
-	List	   *indexes;
-	ListCell   *lc;
-
-	if (e)
-		return e->attnum == 1;
-	if (rel->rd_rel->relkind != RELKIND_RELATION ||
-		check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
-		ok = false;
-	if (t && (t->trig_insert_before_row || t->trig_insert_after_row || t->trig_insert_instead_row ||
-			  t->trig_insert_before_statement || t->trig_insert_after_statement || t->trig_insert_new_table))
-		ok = false;
-	for (int i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped)
-			live++;
-	if (live != HISTORY_NCOLS || (desc->constr && desc->constr->has_generated_stored))
-		ok = false;
-	if (ok)
-	{
-		TupleConstr *c = desc->constr;
-		Node	   *expr = (c && c->num_check == 1 && strcmp(c->check[0].ccname, "binding_history_check") == 0)
-			? stringToNode(c->check[0].ccbin) : NULL;
-		static const char *const args[4] = {"action", "mode", "from_version_id", "to_version_id"};
-
-		if (expr == NULL || !IsA(expr, FuncExpr) || list_length(((FuncExpr *) expr)->args) != 4 ||
-			strcmp(get_func_name(((FuncExpr *) expr)->funcid), "binding_history_row_check") != 0 ||
-			get_func_namespace(((FuncExpr *) expr)->funcid) != get_namespace_oid("keycard", false))
-			ok = false;
-		else
-		{
-			int			k = 0;
-
-			foreach(lc, ((FuncExpr *) expr)->args)
-			{
-				Var		   *v = (Var *) lfirst(lc);
-
-				if (!IsA(v, Var) || v->varattno != attnum(rel, args[k++]))
-					ok = false;
-			}
-		}
-	}
-	indexes = ok ? RelationGetIndexList(rel) : NIL;
-	foreach(lc, indexes)
-	{
-		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
-		IndexInfo  *ii = BuildIndexInfo(index);
-
-		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL || ii->ii_ExclusionOps != NULL ||
-			!index->rd_index->indimmediate)
-			ok = false;
-		index_close(index, AccessShareLock);
-	}
-	remember_name(RelationGetRelid(rel), verdict, InvalidOid, ok ? 1 : 0);
-	return ok;
-}
-
-/*
- * Appends a binding_history row (SPI connected).  Directly into the heap and
- * its indexes when history_direct_ok says that is what the executor would do
- * (the table's CHECK and NOT NULL rules are applied here, the same way); else
- * through an INSERT statement.
+ * Appends a binding_history row (SPI connected), straight into the heap and
+ * its indexes when that is all an INSERT would do (direct_insert.c).  The
+ * table has no foreign key.
  */
 static void
 record_history(const HistoryRow *h)
 {
-	Relation	rel = table_open(keycard_relid("binding_history"), RowExclusiveLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	Datum		v[HISTORY_NCOLS];
-	char		n[HISTORY_NCOLS];
+	Datum		v[lengthof(history_cols)];
+	bool		n[lengthof(history_cols)] = {false};
 
-	memset(n, ' ', sizeof(n));
 	v[0] = CStringGetTextDatum(h->zone_id);
 	v[1] = CStringGetTextDatum(h->event_id);
 	v[2] = TimestampTzGetDatum(h->occurred_at);
 	v[3] = PointerGetDatum(h->actor);
 	v[4] = PointerGetDatum(h->request_id);
-	n[4] = h->request_id ? ' ' : 'n';
+	n[4] = h->request_id == NULL;
 	v[5] = CStringGetTextDatum(h->action);
 	v[6] = CStringGetTextDatum(h->scope_type);
 	v[7] = CStringGetTextDatum(h->target);
@@ -733,68 +651,13 @@ record_history(const HistoryRow *h)
 	v[10] = text_datum(h->from_id);
 	v[11] = Int32GetDatum(h->from_version);
 	if (h->from_set == NULL)
-		n[9] = n[10] = n[11] = 'n';
+		n[9] = n[10] = n[11] = true;
 	v[12] = text_datum(h->to_set);
 	v[13] = text_datum(h->to_id);
 	v[14] = Int32GetDatum(h->to_version);
 	if (h->to_set == NULL)
-		n[12] = n[13] = n[14] = 'n';
-
-	if (!history_direct_ok(rel))
-		run(Q_HISTORY, v, n, 0);
-	else
-	{
-		Datum	   *values = palloc0(desc->natts * sizeof(Datum));
-		bool	   *nulls = palloc(desc->natts * sizeof(bool));
-		HeapTuple	tup;
-		List	   *indexes;
-		ListCell   *lc;
-
-		memset(nulls, true, desc->natts * sizeof(bool));
-		for (int i = 0; i < HISTORY_NCOLS; i++)
-		{
-			AttrNumber	a = attnum(rel, history_cols[i]);
-
-			values[a - 1] = v[i];
-			nulls[a - 1] = n[i] == 'n';
-		}
-		for (int i = 0; i < desc->natts; i++)
-			if (TupleDescAttr(desc, i)->attnotnull && nulls[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_NOT_NULL_VIOLATION),
-						 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
-								NameStr(TupleDescAttr(desc, i)->attname), RelationGetRelationName(rel)),
-						 errtablecol(rel, i + 1)));
-		if (!history_row_ok(DatumGetTextPP(v[5]), DatumGetTextPP(v[8]),
-							n[10] == 'n' ? NULL : DatumGetTextPP(v[10]),
-							n[13] == 'n' ? NULL : DatumGetTextPP(v[13])))
-			ereport(ERROR,
-					(errcode(ERRCODE_CHECK_VIOLATION),
-					 errmsg("new row for relation \"%s\" violates check constraint \"%s\"",
-							RelationGetRelationName(rel), "binding_history_check"),
-					 errtableconstraint(rel, "binding_history_check")));
-		tup = heap_form_tuple(desc, values, nulls);
-		heap_insert(rel, tup, GetCurrentCommandId(true), 0, NULL);
-		indexes = RelationGetIndexList(rel);
-		foreach(lc, indexes)
-		{
-			Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
-			IndexInfo  *ii = BuildIndexInfo(index);
-			Datum		iv[INDEX_MAX_KEYS];
-			bool		in[INDEX_MAX_KEYS];
-
-			if (ii->ii_ReadyForInserts)
-			{
-				for (int k = 0; k < ii->ii_NumIndexAttrs; k++)
-					iv[k] = heap_getattr(tup, ii->ii_IndexAttrNumbers[k], desc, &in[k]);
-				index_insert(index, iv, in, &tup->t_self, rel,
-							 index->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
-							 false, ii);
-			}
-			index_close(index, NoLock);
-		}
-	}
-	table_close(rel, NoLock);
+		n[12] = n[13] = n[14] = true;
+	direct_insert(&history_target, v, n, 0);
 }
 
 /*

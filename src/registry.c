@@ -16,12 +16,20 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "direct_insert.h"
+#include "direct_read.h"
 #include "keycard.h"
 #include "registry.h"
 
@@ -149,6 +157,95 @@ char *
 registry_result_text(int col)
 {
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col);
+}
+
+bool
+registry_schema_status(Datum version, char **status)
+{
+	static const char *const key[] = {"version"};
+	Relation	versions = direct_read_open("schema_versions", AccessShareLock);
+	Relation	events;
+	HeapTuple	tup;
+
+	if (versions == NULL)
+		return false;
+	events = direct_read_open("schema_version_events", AccessShareLock);
+	if (events == NULL)
+	{
+		table_close(versions, AccessShareLock);
+		return false;
+	}
+	*status = NULL;
+	tup = direct_fetch(versions, RelationGetPrimaryKeyIndex(versions), GetActiveSnapshot(),
+					   ForwardScanDirection, 1, key, &version);
+	if (tup != NULL)
+	{
+		/* The newest event: the primary key (version, event_id) backwards. */
+		HeapTuple	event = direct_fetch(events, RelationGetPrimaryKeyIndex(events), GetActiveSnapshot(),
+										 BackwardScanDirection, 1, key, &version);
+
+		*status = event ? direct_gettext(events, event, "status")
+			: direct_gettext(versions, tup, "initial_status");
+	}
+	table_close(events, AccessShareLock);
+	table_close(versions, AccessShareLock);
+	return true;
+}
+
+static const char *const audit_cols[] = {
+	"zone_id", "event_id", "occurred_at", "actor", "request_id", "action", "object_type",
+	"object_id", "detail"
+};
+static const Oid audit_types[] = {
+	TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID
+};
+static DirectInsertTarget audit_target = {"audit_log", lengthof(audit_cols), audit_cols, audit_types};
+
+void
+registry_audit(text *zone_id, const char *event_id, text *actor, text *request_id,
+			   const char *action, const char *object_type, const char *object_id,
+			   const RegistryDetail *detail, int n)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue	v;
+	Datum		values[lengthof(audit_cols)];
+	bool		nulls[lengthof(audit_cols)] = {false};
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < n; i++)
+	{
+		v.type = jbvString;
+		v.val.string.val = (char *) detail[i].key;
+		v.val.string.len = strlen(detail[i].key);
+		pushJsonbValue(&state, WJB_KEY, &v);
+		if (detail[i].str)
+		{
+			v.type = jbvString;
+			v.val.string.val = (char *) detail[i].str;
+			v.val.string.len = strlen(detail[i].str);
+		}
+		else if (detail[i].is_int)
+		{
+			v.type = jbvNumeric;
+			v.val.numeric = int64_to_numeric(detail[i].num);
+		}
+		else
+			v.type = jbvNull;
+		pushJsonbValue(&state, WJB_VALUE, &v);
+	}
+
+	values[0] = PointerGetDatum(zone_id);
+	values[1] = CStringGetTextDatum(event_id);
+	values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[3] = PointerGetDatum(actor);
+	values[4] = PointerGetDatum(request_id);
+	nulls[4] = request_id == NULL;
+	values[5] = CStringGetTextDatum(action);
+	values[6] = CStringGetTextDatum(object_type);
+	values[7] = CStringGetTextDatum(object_id);
+	values[8] = JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
+	/* audit_log has no foreign key: nothing to vouch for. */
+	direct_insert(&audit_target, values, nulls, 0);
 }
 
 /* SQL function: keycard.new_id() returns text */

@@ -83,4 +83,35 @@ extern uint64 registry_run(RegistryQuery *q, Datum *values, const char *nulls, l
 extern Datum registry_result(int col, bool *isnull);
 extern char *registry_result_text(int col);
 
+/*
+ * The status of a schema version as keycard.schema_version_states gives it
+ * (its newest event's, else its initial status) under the active snapshot,
+ * read by index: *status is NULL for an unknown version.  False (nothing
+ * read) when the tables must be read by a statement (direct_read.h).
+ */
+extern bool registry_schema_status(Datum version, char **status);
+
+/* The audit trail (registry.c) -------------------------------------------------- */
+
+/*
+ * A JSON value of an audit record's detail: a string (str, or JSON null when
+ * NULL) or, with str NULL and is_int set, the integer num.
+ */
+typedef struct RegistryDetail
+{
+	const char *key;
+	const char *str;
+	bool		is_int;
+	int64		num;
+} RegistryDetail;
+
+/*
+ * Appends an audit_log row (SPI connected) for an action by actor on the
+ * object: event_id is a fresh id, occurred_at now, detail the object of the
+ * n members given (in any order; jsonb orders them).
+ */
+extern void registry_audit(text *zone_id, const char *event_id, text *actor, text *request_id,
+						   const char *action, const char *object_type, const char *object_id,
+						   const RegistryDetail *detail, int n);
+
 #endif							/* KEYCARD_REGISTRY_H */

@@ -10,21 +10,27 @@
  * everything succeeds):
  *   1. the zone (locked FOR KEY SHARE: a key rotation takes it FOR UPDATE, so
  *	    no version is signed with a key that a concurrent rotation retires),
- *	    the policy set and the schema version's status, in one statement;
+ *	    the policy set and the schema version's status;
  *   2. the manifest's shape, entry by entry;
- *   3. every referenced policy version with its policy, in one statement,
- *	    locked FOR SHARE (an archive of either waits for us, and we see an
- *	    archive that committed first);
+ *   3. every referenced policy version with its policy, locked FOR SHARE (an
+ *	    archive of either waits for us, and we see an archive that committed
+ *	    first);
  *   4. the next number under the policy set's row lock (the UPDATE of its
  *	    latest_version), and the zone's current key;
  *   5. manifest, manifest_sha and the signed statement, in C;
- *   6. one statement writing the version, its entry rows, the attestation
- *	    and the audit record.
+ *   6. the version, its entry rows, the attestation and the audit record,
+ *	    written directly (direct_insert.c).
+ *
+ * Steps 1 and 3 read by index and lock rows as their statements (Q_SET,
+ * Q_ENTRIES) would (direct_read.c); the statements run instead when
+ * row-level security or privileges would change what they see.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -32,10 +38,13 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "canon.h"
+#include "direct_insert.h"
+#include "direct_read.h"
 #include "jws.h"
 #include "keycard.h"
 #include "registry.h"
@@ -51,17 +60,10 @@ enum
 	Q_SET,
 	Q_ENTRIES,
 	Q_BUMP,
-	Q_WRITE,
 	Q_VERSION,
 	Q_CURRENT_KEY,
-	Q_ATTEST,
 	NUM_QUERIES
 };
-
-/* The one statement that records an attestation (creation and re-signing). */
-#define INSERT_ATTESTATION \
-	"INSERT INTO keycard.attestations (zone_id, attestation_id, version_id, kid, status, statement, " \
-	"jws, attested_at, attested_by, request_id) "
 
 static RegistryQuery queries[NUM_QUERIES] = {
 	/* No row: unknown zone.  NULL set columns: unknown policy set. */
@@ -102,33 +104,40 @@ static RegistryQuery queries[NUM_QUERIES] = {
 		"(SELECT k.kid FROM keycard.zone_keys k WHERE k.zone_id = $1 AND k.status = 'current')",
 	3, {TEXTOID, TEXTOID, TEXTOID}},
 
-	[Q_WRITE] = {"WITH v AS (INSERT INTO keycard.policy_set_versions (zone_id, policy_set_id, version_id, "
-		"version, schema_version, manifest, manifest_sha, owner_type, created_at, created_by, request_id) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *), "
-		"e AS (INSERT INTO keycard.policy_set_version_entries (zone_id, version_id, position, policy_id, "
-		"policy_version_id, sha) SELECT $1, $3, u.n - 1, u.policy_id, u.policy_version_id, u.sha "
-		"FROM unnest($12::text[], $13::text[], $14::text[]) WITH ORDINALITY "
-		"u(policy_id, policy_version_id, sha, n)), "
-		"a AS (" INSERT_ATTESTATION "VALUES ($1, $15, $3, $16, 'created', $17, $18, $19, $10, $11)), "
-		"l AS (INSERT INTO keycard.audit_log (zone_id, event_id, occurred_at, actor, request_id, action, "
-		"object_type, object_id, detail) VALUES ($1, $20, clock_timestamp(), $10, $11, 'create', "
-		"'policy_set_version', $3, "
-		"jsonb_build_object('policy_set_id', $2, 'version', $4, 'manifest_sha', $7))) "
-		"SELECT * FROM v",
-		20, {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
-			TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID,
-	JSONBOID, TIMESTAMPTZOID, TEXTOID}},
-
 	/* keycard.attest */
 	[Q_VERSION] = {"SELECT v.policy_set_id, v.version, v.manifest_sha FROM keycard.policy_set_versions v "
 		"WHERE v.zone_id = $1 AND v.version_id = $2",
 	2, {TEXTOID, TEXTOID}},
 	[Q_CURRENT_KEY] = {"SELECT k.kid FROM keycard.zone_keys k WHERE k.zone_id = $1 AND k.status = 'current'",
 	1, {TEXTOID}},
-	[Q_ATTEST] = {INSERT_ATTESTATION "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
-		10, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, TIMESTAMPTZOID,
-	TEXTOID, TEXTOID}},
 };
+
+/* The rows written, directly. */
+static const char *const set_version_cols[] = {
+	"zone_id", "policy_set_id", "version_id", "version", "schema_version", "manifest",
+	"manifest_sha", "owner_type", "created_at", "created_by", "request_id"
+};
+static const Oid set_version_types[] = {
+	TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
+	TEXTOID
+};
+static DirectInsertTarget set_version_target = {"policy_set_versions", lengthof(set_version_cols),
+set_version_cols, set_version_types};
+static const char *const entry_cols[] = {
+	"zone_id", "version_id", "position", "policy_id", "policy_version_id", "sha"
+};
+static const Oid entry_types[] = {TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID};
+static DirectInsertTarget entry_target = {"policy_set_version_entries", lengthof(entry_cols), entry_cols,
+entry_types};
+static const char *const attestation_cols[] = {
+	"zone_id", "attestation_id", "version_id", "kid", "status", "statement", "jws", "attested_at",
+	"attested_by", "request_id"
+};
+static const Oid attestation_types[] = {
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, TIMESTAMPTZOID, TEXTOID, TEXTOID
+};
+static DirectInsertTarget attestation_target = {"attestations", lengthof(attestation_cols),
+attestation_cols, attestation_types};
 
 /* One manifest entry: what the client sent, then what the registry holds. */
 typedef struct ManifestEntry
@@ -240,6 +249,141 @@ text_array(char **items, int n)
 }
 
 /*
+ * Opens the tables for direct reads (direct_read_open with lockmode), or
+ * opens none and returns false when a statement must read one of them.
+ */
+static bool
+open_tables(int n, const char *const *names, LOCKMODE lockmode, Relation *rels)
+{
+	for (int i = 0; i < n; i++)
+	{
+		rels[i] = direct_read_open(names[i], lockmode);
+		if (rels[i] == NULL)
+		{
+			while (--i >= 0)
+				table_close(rels[i], lockmode);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+close_tables(int n, Relation *rels, LOCKMODE lockmode)
+{
+	for (int i = 0; i < n; i++)
+		table_close(rels[i], lockmode);
+}
+
+/*
+ * What Q_SET reads, read by index as that statement would: the zone locked
+ * FOR KEY SHARE, the policy set and the schema version's status under a
+ * snapshot taken now.  False if a statement must read it; else *zone_found
+ * and, for a known set, its owner_type and name (NULL for an unknown set),
+ * and the status (NULL: unknown schema version).
+ */
+static bool
+read_set(text *zone_id, text *policy_set_id, Datum schema_version, bool schema_null,
+		 bool *zone_found, char **owner_type, char **name, char **status)
+{
+	static const char *const tables[] = {"zones", "policy_sets"};
+	static const char *const zone_key[] = {"zone_id"};
+	static const char *const set_key[] = {"zone_id", "policy_set_id"};
+	Relation	rels[2];
+	Datum		vals[2] = {PointerGetDatum(zone_id), PointerGetDatum(policy_set_id)};
+	HeapTuple	zone;
+	HeapTuple	set = NULL;
+	bool		ok = true;
+
+	if (!open_tables(2, tables, RowShareLock, rels))
+		return false;
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	*status = NULL;
+	*owner_type = *name = NULL;
+	if (!schema_null)
+		ok = registry_schema_status(schema_version, status);
+	zone = ok ? direct_fetch(rels[0], RelationGetPrimaryKeyIndex(rels[0]), GetActiveSnapshot(),
+							 ForwardScanDirection, 1, zone_key, vals) : NULL;
+	if (zone != NULL)
+		zone = direct_lock(rels[0], zone, LockTupleKeyShare);
+	if (zone != NULL && policy_set_id != NULL)
+		set = direct_fetch(rels[1], RelationGetPrimaryKeyIndex(rels[1]), GetActiveSnapshot(),
+						   ForwardScanDirection, 2, set_key, vals);
+	PopActiveSnapshot();
+	*zone_found = zone != NULL;
+	if (set != NULL)
+	{
+		*owner_type = direct_gettext(rels[1], set, "owner_type");
+		*name = direct_gettext(rels[1], set, "name");
+	}
+	close_tables(2, rels, RowShareLock);
+	return ok;
+}
+
+/*
+ * What Q_ENTRIES reads, read by index as that statement would: per entry,
+ * in manifest order, the policy version and its policy, each locked FOR
+ * SHARE (their columns read from the versions locked).  False if a
+ * statement must read them.
+ */
+static bool
+read_entries(text *zone_id, ManifestEntry *entries, int n)
+{
+	static const char *const tables[] = {"policy_versions", "policies"};
+	static const char *const version_key[] = {"zone_id", "version_id"};
+	static const char *const policy_key[] = {"zone_id", "policy_id"};
+	Relation	rels[2];
+	Relation	pv;
+	Relation	p;
+
+	if (!open_tables(2, tables, RowShareLock, rels))
+		return false;
+	pv = rels[0];
+	p = rels[1];
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	for (int i = 0; i < n; i++)
+	{
+		ManifestEntry *e = &entries[i];
+		Datum		vals[2] = {PointerGetDatum(zone_id), CStringGetTextDatum(e->version_id)};
+		HeapTuple	vt;
+		HeapTuple	pt = NULL;
+		bool		isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		vt = direct_fetch(pv, RelationGetPrimaryKeyIndex(pv), GetActiveSnapshot(), ForwardScanDirection,
+						  2, version_key, vals);
+		if (vt != NULL)
+		{
+			vals[1] = direct_getattr(pv, vt, "policy_id", &isnull);
+			pt = direct_fetch(p, RelationGetPrimaryKeyIndex(p), GetActiveSnapshot(), ForwardScanDirection,
+							  2, policy_key, vals);
+		}
+		if (pt != NULL)
+		{
+			vt = direct_lock(pv, vt, LockTupleShare);
+			pt = vt ? direct_lock(p, pt, LockTupleShare) : NULL;
+		}
+		if (vt == NULL || pt == NULL)
+			continue;
+		e->found = true;
+		e->actual_policy_id = direct_gettext(pv, vt, "policy_id");
+		e->version = DatumGetInt32(direct_getattr(pv, vt, "version", &isnull));
+		e->sha = direct_gettext(pv, vt, "sha");
+		e->schema_version = direct_gettext(pv, vt, "schema_version");
+		(void) direct_getattr(pv, vt, "archived_at", &isnull);
+		e->version_archived = !isnull;
+		e->policy_name = direct_gettext(p, pt, "name");
+		(void) direct_getattr(p, pt, "archived_at", &isnull);
+		e->policy_archived = !isnull;
+	}
+	PopActiveSnapshot();
+	close_tables(2, rels, RowShareLock);
+	return true;
+}
+
+/*
  * Reads every entry's policy version and policy (locking both FOR SHARE) and
  * applies the manifest rules in entry order.  SPI connected.
  */
@@ -250,11 +394,16 @@ check_entries(text *zone_id, const char *schema_version, ManifestEntry *entries,
 	Datum		values[2];
 	uint64		rows;
 
-	for (int i = 0; i < n; i++)
-		vids[i] = entries[i].version_id;
-	values[0] = PointerGetDatum(zone_id);
-	values[1] = text_array(vids, n);
-	rows = n > 0 ? registry_run(&queries[Q_ENTRIES], values, NULL, 0) : 0;
+	if (read_entries(zone_id, entries, n))
+		rows = 0;
+	else
+	{
+		for (int i = 0; i < n; i++)
+			vids[i] = entries[i].version_id;
+		values[0] = PointerGetDatum(zone_id);
+		values[1] = text_array(vids, n);
+		rows = n > 0 ? registry_run(&queries[Q_ENTRIES], values, NULL, 0) : 0;
+	}
 	for (uint64 r = 0; r < rows; r++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[r];
@@ -388,6 +537,31 @@ attest_version(Attestation *a, const char *zone_id, const char *policy_set_id, i
 }
 
 /*
+ * Appends the attestation to the signature history (SPI connected); returns
+ * the row when flags ask for it.  attestations has no foreign key.
+ */
+static Datum
+record_attestation(const Attestation *a, text *zone_id, text *version_id, const char *kid,
+				   const char *status, text *actor, text *request_id, int flags)
+{
+	Datum		values[lengthof(attestation_cols)];
+	bool		nulls[lengthof(attestation_cols)] = {false};
+
+	values[0] = PointerGetDatum(zone_id);
+	values[1] = CStringGetTextDatum(a->id);
+	values[2] = PointerGetDatum(version_id);
+	values[3] = CStringGetTextDatum(kid);
+	values[4] = CStringGetTextDatum(status);
+	values[5] = JsonbPGetDatum(a->statement);
+	values[6] = JsonbPGetDatum(a->jws);
+	values[7] = TimestampTzGetDatum(a->attested_at);
+	values[8] = PointerGetDatum(actor);
+	values[9] = PointerGetDatum(request_id);
+	nulls[9] = request_id == NULL;
+	return direct_insert(&attestation_target, values, nulls, flags);
+}
+
+/*
  * SQL function: keycard.create_policy_set_version(zone_id text, policy_set_id text,
  *   manifest jsonb, schema_version text) returns keycard.policy_set_versions
  */
@@ -415,10 +589,13 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	char		manifest_sha[SHA_HEX_LEN + 1];
 	Attestation att;
-	char	  **col;
 	Datum		values[20];
 	char		nulls[20];
-	HeapTupleHeader result;
+	bool		vnulls[lengthof(set_version_cols)];
+	text	   *version_id;
+	RegistryDetail detail[3];
+	bool		zone_found;
+	Datum		result;
 
 	SPI_connect();
 
@@ -429,14 +606,22 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	values[2] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
 	nulls[1] = policy_set_id ? ' ' : 'n';
 	nulls[2] = PG_ARGISNULL(3) ? 'n' : ' ';
-	if (zone_id == NULL ||
-		!registry_zone_visible(VARDATA_ANY(zone_id), VARSIZE_ANY_EXHDR(zone_id)) ||
-		registry_run(&queries[Q_SET], values, nulls, 1) == 0)
+	if (zone_id == NULL || !registry_zone_visible(VARDATA_ANY(zone_id), VARSIZE_ANY_EXHDR(zone_id)))
+		zone_found = false;
+	else if (!read_set(zone_id, policy_set_id, values[2], PG_ARGISNULL(3), &zone_found, &owner_type,
+					   &set_name, &status))
+	{
+		zone_found = registry_run(&queries[Q_SET], values, nulls, 1) > 0;
+		if (zone_found)
+		{
+			owner_type = registry_result_text(1);
+			set_name = registry_result_text(2);
+			status = registry_result_text(3);
+		}
+	}
+	if (!zone_found)
 		registry_error("not_found", "No zone with that id is visible to the caller.", NULL,
 					   "zone \"%s\" not found", zone_str ? zone_str : "");
-	owner_type = registry_result_text(1);
-	set_name = registry_result_text(2);
-	status = registry_result_text(3);
 	if (owner_type == NULL)
 		registry_error("not_found", NULL, NULL, "policy set \"%s\" not found",
 					   policy_set_id ? text_to_cstring(policy_set_id) : "");
@@ -484,6 +669,7 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	attest_version(&att, zone_str, text_to_cstring(policy_set_id), version, manifest_sha,
 				   "created", kid, text_to_cstring(actor));
 
+	memset(vnulls, false, sizeof(vnulls));
 	values[3] = Int32GetDatum(version);
 	values[4] = CStringGetTextDatum(schema_version);
 	values[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
@@ -492,29 +678,37 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	values[8] = TimestampTzGetDatum(created_at);
 	values[9] = PointerGetDatum(actor);
 	values[10] = PointerGetDatum(request_id);
-	nulls[10] = request_id ? ' ' : 'n';
-	col = palloc(sizeof(char *) * Max(n, 1));
+	vnulls[10] = request_id == NULL;
+
+	/*
+	 * The foreign key's row (the policy set) is locked FOR UPDATE by the bump
+	 * above until this transaction ends, and its key is the version's.
+	 */
+	result = direct_insert(&set_version_target, values, vnulls,
+						   DIRECT_INSERT_FK_LOCKED | DIRECT_INSERT_RETURN);
+
+	/* policy_set_version_entries has no foreign key. */
+	memset(vnulls, false, sizeof(vnulls));
+	values[1] = values[2];
 	for (int i = 0; i < n; i++)
-		col[i] = entries[i].actual_policy_id;
-	values[11] = text_array(col, n);
-	for (int i = 0; i < n; i++)
-		col[i] = entries[i].version_id;
-	values[12] = text_array(col, n);
-	for (int i = 0; i < n; i++)
-		col[i] = entries[i].sha;
-	values[13] = text_array(col, n);
-	values[14] = CStringGetTextDatum(att.id);
-	values[15] = CStringGetTextDatum(kid);
-	values[16] = JsonbPGetDatum(att.statement);
-	values[17] = JsonbPGetDatum(att.jws);
-	values[18] = TimestampTzGetDatum(att.attested_at);
-	values[19] = CStringGetTextDatum(event_id);
-	if (registry_run(&queries[Q_WRITE], values, nulls, 1) != 1)
-		elog(ERROR, "policy set version insert returned no row");
-	result = SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+	{
+		values[2] = Int32GetDatum(i);
+		values[3] = CStringGetTextDatum(entries[i].actual_policy_id);
+		values[4] = CStringGetTextDatum(entries[i].version_id);
+		values[5] = CStringGetTextDatum(entries[i].sha);
+		direct_insert(&entry_target, values, vnulls, 0);
+	}
+	version_id = DatumGetTextPP(values[1]);
+
+	record_attestation(&att, zone_id, version_id, kid, "created", actor, request_id, 0);
+	detail[0] = (RegistryDetail) {.key = "policy_set_id", .str = text_to_cstring(policy_set_id)};
+	detail[1] = (RegistryDetail) {.key = "version", .is_int = true, .num = version};
+	detail[2] = (RegistryDetail) {.key = "manifest_sha", .str = manifest_sha};
+	registry_audit(zone_id, event_id, actor, request_id, "create", "policy_set_version", id,
+				   detail, 3);
 
 	SPI_finish();
-	PG_RETURN_DATUM(PointerGetDatum(result));
+	PG_RETURN_DATUM(result);
 }
 
 /*
@@ -538,9 +732,8 @@ keycard_attest(PG_FUNCTION_ARGS)
 	text	   *actor;
 	text	   *request_id;
 	Attestation att;
-	Datum		values[10];
-	char		nulls[10];
-	HeapTupleHeader result;
+	Datum		values[2];
+	Datum		result;
 
 	SPI_connect();
 	values[0] = PointerGetDatum(zone_id);
@@ -559,21 +752,8 @@ keycard_attest(PG_FUNCTION_ARGS)
 	attest_version(&att, text_to_cstring(zone_id), policy_set_id, version, manifest_sha, status,
 				   kid, text_to_cstring(actor));
 
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = PointerGetDatum(zone_id);
-	values[1] = CStringGetTextDatum(att.id);
-	values[2] = PointerGetDatum(version_id);
-	values[3] = CStringGetTextDatum(kid);
-	values[4] = CStringGetTextDatum(status);
-	values[5] = JsonbPGetDatum(att.statement);
-	values[6] = JsonbPGetDatum(att.jws);
-	values[7] = TimestampTzGetDatum(att.attested_at);
-	values[8] = PointerGetDatum(actor);
-	values[9] = PointerGetDatum(request_id);
-	nulls[9] = request_id ? ' ' : 'n';
-	if (registry_run(&queries[Q_ATTEST], values, nulls, 1) != 1)
-		elog(ERROR, "attestation insert returned no row");
-	result = SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+	result = record_attestation(&att, zone_id, version_id, kid, status, actor, request_id,
+								DIRECT_INSERT_RETURN);
 	SPI_finish();
-	PG_RETURN_DATUM(PointerGetDatum(result));
+	PG_RETURN_DATUM(result);
 }

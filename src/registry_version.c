@@ -7,16 +7,18 @@
  *
  * The content work (parse, validate, normalize, print, hash) runs in C over
  * one AST; the database work is two statements with plans kept for the life
- * of the backend: one read (policy, schema status), one write (the policy's
- * latest_version bump, the version, the audit record).  Gapless numbering
- * comes from the bump, which takes the policy row lock: concurrent creators
- * of one policy queue there and each reads the number its predecessor
- * committed.
+ * of the backend, one read (policy, schema status) and the policy's
+ * latest_version bump, then two rows written directly (direct_insert.c): the
+ * version and the audit record.  Gapless numbering comes from the bump,
+ * which takes the policy row lock: concurrent creators of one policy queue
+ * there and each reads the number its predecessor committed.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -25,12 +27,16 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "canon.h"
 #include "cedar/cedar.h"
 #include "cedar/schema.h"
 #include "cedar/validate.h"
+#include "direct_insert.h"
+#include "direct_read.h"
 #include "keycard.h"
 #include "registry.h"
 #include "sha.h"
@@ -42,12 +48,15 @@ enum
 {
 	Q_POLICY,
 	Q_SCHEMA_JSON,
-	Q_WRITE,
+	Q_BUMP,
 	NUM_QUERIES
 };
 
 static RegistryQuery queries[NUM_QUERIES] = {
-	/* The policy, and the status of the schema version (NULL: unknown). */
+	/*
+	 * The policy, and the status of the schema version (NULL: unknown), when
+	 * read_policy cannot read them directly.
+	 */
 	[Q_POLICY] = {"SELECT p.owner_type, p.name, "
 		"(SELECT s.status FROM keycard.schema_version_states s WHERE s.version = $3) "
 		"FROM keycard.policies p WHERE p.zone_id = $1 AND p.policy_id = $2",
@@ -56,30 +65,30 @@ static RegistryQuery queries[NUM_QUERIES] = {
 	1, {TEXTOID}},
 
 	/*
-	 * One statement writes everything.  The UPDATE takes the policy row lock
-	 * and the next number together: concurrent creators queue on the row and
-	 * each re-reads the number its predecessor committed (READ COMMITTED
-	 * re-evaluates the SET on the newest row version).  Its WHERE clause
-	 * names only the primary key, so the plan cannot wander to the partial
-	 * index of non-archived names; an archived policy gets no version and no
-	 * row comes back (the caller then raises, which undoes the bump).
+	 * The UPDATE takes the policy row lock and the next number together:
+	 * concurrent creators queue on the row and each re-reads the number its
+	 * predecessor committed (READ COMMITTED re-evaluates the SET on the
+	 * newest row version).  Its WHERE clause names only the primary key, so
+	 * the plan cannot wander to the partial index of non-archived names.  An
+	 * archived policy is refused by the caller (which undoes the bump).
 	 */
-	[Q_WRITE] = {"WITH bump AS ("
-		"UPDATE keycard.policies SET latest_version = coalesce(latest_version, 0) + 1, "
+	[Q_BUMP] = {"UPDATE keycard.policies SET latest_version = coalesce(latest_version, 0) + 1, "
 		"latest_version_id = $3, latest_schema_version = $4 "
-		"WHERE zone_id = $1 AND policy_id = $2 RETURNING latest_version, archived_at), "
-		"v AS (INSERT INTO keycard.policy_versions (zone_id, policy_id, version_id, version, "
-		"schema_version, sha, owner_type, cedar_json, cedar_raw, created_at, created_by, request_id) "
-		"SELECT $1, $2, $3, bump.latest_version, $4, $5, $6, $7, $8, $9, $10, $11 FROM bump "
-		"WHERE bump.archived_at IS NULL RETURNING *), "
-		"audit AS (INSERT INTO keycard.audit_log (zone_id, event_id, occurred_at, actor, request_id, "
-		"action, object_type, object_id, detail) "
-		"SELECT $1, $12, clock_timestamp(), $10, $11, 'create', 'policy_version', $3, "
-		"jsonb_build_object('policy_id', $2, 'version', v.version, 'sha', $5) FROM v) "
-		"SELECT * FROM v",
-		12, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID,
-	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID}},
+		"WHERE zone_id = $1 AND policy_id = $2 RETURNING latest_version, archived_at IS NOT NULL",
+	4, {TEXTOID, TEXTOID, TEXTOID, TEXTOID}},
 };
+
+/* The version row, written directly. */
+static const char *const version_cols[] = {
+	"zone_id", "policy_id", "version_id", "version", "schema_version", "sha", "owner_type",
+	"cedar_json", "cedar_raw", "created_at", "created_by", "request_id"
+};
+static const Oid version_types[] = {
+	TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TIMESTAMPTZOID,
+	TEXTOID, TEXTOID
+};
+static DirectInsertTarget version_target = {"policy_versions", lengthof(version_cols), version_cols,
+version_types};
 
 /* Loaded schemas by version; schema_versions rows never change. */
 typedef struct SchemaCacheEntry
@@ -131,6 +140,42 @@ schema_for(const char *version, text *version_text)
 	strlcpy(e->version, version, sizeof(e->version));
 	schema_cache_used++;
 	return e->schema;
+}
+
+/*
+ * What Q_POLICY reads, read by index as that statement would (a snapshot
+ * taken now, after the command counter moved on): false if a statement must
+ * read it (direct_read_open), else *found and, if found, the policy's
+ * owner_type and name and the schema version's status.
+ */
+static bool
+read_policy(text *zone_id, text *policy_id, Datum schema_version, bool schema_null, bool *found,
+			char **owner_type, char **name, char **status)
+{
+	static const char *const key[] = {"zone_id", "policy_id"};
+	Relation	rel = direct_read_open("policies", AccessShareLock);
+	Datum		vals[2] = {PointerGetDatum(zone_id), PointerGetDatum(policy_id)};
+	HeapTuple	tup;
+	bool		ok = true;
+
+	if (rel == NULL)
+		return false;
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	*status = NULL;
+	if (!schema_null)
+		ok = registry_schema_status(schema_version, status);
+	tup = ok ? direct_fetch(rel, RelationGetPrimaryKeyIndex(rel), GetActiveSnapshot(),
+							ForwardScanDirection, 2, key, vals) : NULL;
+	PopActiveSnapshot();
+	*found = tup != NULL;
+	if (tup)
+	{
+		*owner_type = direct_gettext(rel, tup, "owner_type");
+		*name = direct_gettext(rel, tup, "name");
+	}
+	table_close(rel, AccessShareLock);
+	return ok;
 }
 
 /*
@@ -200,8 +245,13 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	text	   *actor;
 	text	   *request_id;
 	Datum		values[12];
-	char		nulls[12];
-	HeapTupleHeader result;
+	char		nulls[3];
+	bool		vnulls[12];
+	bool		isnull;
+	bool		found;
+	int32		version;
+	RegistryDetail detail[3];
+	Datum		result;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		registry_error("invalid_request", NULL, NULL, "zone_id and policy_id are required");
@@ -216,12 +266,21 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	values[2] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
 	nulls[0] = nulls[1] = ' ';
 	nulls[2] = PG_ARGISNULL(2) ? 'n' : ' ';
-	if (!registry_zone_visible(VARDATA_ANY(zone_id), VARSIZE_ANY_EXHDR(zone_id)) ||
-		registry_run(&queries[Q_POLICY], values, nulls, 1) == 0)
+	if (!registry_zone_visible(VARDATA_ANY(zone_id), VARSIZE_ANY_EXHDR(zone_id)))
+		found = false;
+	else if (!read_policy(zone_id, policy_id, values[2], PG_ARGISNULL(2), &found, &owner_type,
+						  &policy_name, &status))
+	{
+		found = registry_run(&queries[Q_POLICY], values, nulls, 1) > 0;
+		if (found)
+		{
+			owner_type = registry_result_text(1);
+			policy_name = registry_result_text(2);
+			status = registry_result_text(3);
+		}
+	}
+	if (!found)
 		registry_error("not_found", NULL, NULL, "policy \"%s\" not found", text_to_cstring(policy_id));
-	owner_type = registry_result_text(1);
-	policy_name = registry_result_text(2);
-	status = registry_result_text(3);
 	if (strcmp(owner_type, "platform") == 0 && !registry_caller_is_platform())
 		registry_error("platform_owned",
 					   "Platform-owned policies can be read but not changed by customers.", NULL,
@@ -286,22 +345,36 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	values[1] = PointerGetDatum(policy_id);
 	values[2] = CStringGetTextDatum(id);
 	values[3] = PointerGetDatum(schema_version);
-	values[4] = CStringGetTextDatum(sha);
-	values[5] = CStringGetTextDatum(owner_type);
-	values[6] = JsonbPGetDatum(est);
-	values[7] = PointerGetDatum(raw_out);
-	values[8] = TimestampTzGetDatum(created_at);
-	values[9] = PointerGetDatum(actor);
-	values[10] = PointerGetDatum(request_id);
-	values[11] = CStringGetTextDatum(event_id);
-	memset(nulls, ' ', sizeof(nulls));
-	if (request_id == NULL)
-		nulls[10] = 'n';
-	if (registry_run(&queries[Q_WRITE], values, nulls, 1) == 0)
+	if (registry_run(&queries[Q_BUMP], values, NULL, 1) != 1)
+		elog(ERROR, "policy \"%s\" has no row", policy_name);
+	if (DatumGetBool(registry_result(2, &isnull)))
 		registry_error("archived", "An archived policy accepts no new versions.", NULL,
 					   "policy \"%s\" is archived", policy_name);
-	result = SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+	version = DatumGetInt32(registry_result(1, &isnull));
+
+	memset(vnulls, false, sizeof(vnulls));
+	values[3] = Int32GetDatum(version);
+	values[4] = PointerGetDatum(schema_version);
+	values[5] = CStringGetTextDatum(sha);
+	values[6] = CStringGetTextDatum(owner_type);
+	values[7] = JsonbPGetDatum(est);
+	values[8] = PointerGetDatum(raw_out);
+	values[9] = TimestampTzGetDatum(created_at);
+	values[10] = PointerGetDatum(actor);
+	values[11] = PointerGetDatum(request_id);
+	vnulls[11] = request_id == NULL;
+
+	/*
+	 * The foreign key's row (the policy) is locked FOR UPDATE by the bump
+	 * above until this transaction ends, and its key is the version's.
+	 */
+	result = direct_insert(&version_target, values, vnulls,
+						   DIRECT_INSERT_FK_LOCKED | DIRECT_INSERT_RETURN);
+	detail[0] = (RegistryDetail) {.key = "policy_id", .str = text_to_cstring(policy_id)};
+	detail[1] = (RegistryDetail) {.key = "version", .is_int = true, .num = version};
+	detail[2] = (RegistryDetail) {.key = "sha", .str = sha};
+	registry_audit(zone_id, event_id, actor, request_id, "create", "policy_version", id, detail, 3);
 
 	SPI_finish();
-	PG_RETURN_DATUM(PointerGetDatum(result));
+	PG_RETURN_DATUM(result);
 }
