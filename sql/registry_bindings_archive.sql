@@ -74,7 +74,8 @@ ROLLBACK;
 -- the binding trigger refuses archived versions and sets on any path (COPY, as pg_restore)
 CREATE FUNCTION pg_temp.copy_binding(z text, st text, target text, m text, set_id text, ver_id text, ver integer) RETURNS text
 LANGUAGE plpgsql AS $$
-DECLARE f text := format('/tmp/keycard_regress_binding_%s.tsv', pg_backend_pid());
+-- (in the throwaway cluster's data directory, removed with it)
+DECLARE f text := format('%s/keycard_regress_binding_%s.tsv', current_setting('data_directory'), pg_backend_pid());
 BEGIN
 	EXECUTE format('COPY (SELECT %L, %L, %L, %L, %L, %L, %s, %L::timestamptz, ''me'', NULL) TO %L',
 				   z, st, target, m, set_id, ver_id, ver, '2026-01-01 00:00:00+00', f);
