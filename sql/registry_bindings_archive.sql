@@ -72,15 +72,7 @@ ALTER TABLE keycard.policy_versions ENABLE ALWAYS TRIGGER policy_versions_archiv
 SELECT pg_temp.try(format('SELECT keycard.activate_policy_set_version(%L, %L, %L)', :'zone', :'u', :'u1'));
 ROLLBACK;
 -- the binding trigger refuses archived versions and sets on any path (COPY, as pg_restore)
-CREATE FUNCTION pg_temp.copy_binding(z text, st text, target text, m text, set_id text, ver_id text, ver integer) RETURNS text
-LANGUAGE plpgsql AS $$
--- (in the throwaway cluster's data directory, removed with it)
-DECLARE f text := format('%s/keycard_regress_binding_%s.tsv', current_setting('data_directory'), pg_backend_pid());
-BEGIN
-	EXECUTE format('COPY (SELECT %L, %L, %L, %L, %L, %L, %s, %L::timestamptz, ''me'', NULL) TO %L',
-				   z, st, target, m, set_id, ver_id, ver, '2026-01-01 00:00:00+00', f);
-	RETURN pg_temp.try(format('COPY keycard.bindings FROM PROGRAM %L', format('cat %s && rm -f %s', f, f)));
-END $$;
+\i :repo/test/regress_copy_binding.sql
 SELECT pg_temp.copy_binding(:'zone', 'zone', :'zone', 'shadow', :'s', :'s1', 1);
 SELECT pg_temp.copy_binding(:'zone', 'zone', :'zone', 'shadow', :'t', :'t1', 1);
 

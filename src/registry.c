@@ -202,7 +202,7 @@ static const Oid audit_types[] = {
 static DirectInsertTarget audit_target = {"audit_log", lengthof(audit_cols), audit_cols, audit_types};
 
 void
-registry_audit(text *zone_id, const char *event_id, text *actor, text *request_id,
+registry_audit(text *zone_id, text *actor, text *request_id,
 			   const char *action, const char *object_type, const char *object_id,
 			   const RegistryDetail *detail, int n)
 {
@@ -210,6 +210,7 @@ registry_audit(text *zone_id, const char *event_id, text *actor, text *request_i
 	JsonbValue	v;
 	Datum		values[lengthof(audit_cols)];
 	bool		nulls[lengthof(audit_cols)] = {false};
+	char		event_id[REGISTRY_ID_LEN + 1];
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	for (int i = 0; i < n; i++)
@@ -235,6 +236,7 @@ registry_audit(text *zone_id, const char *event_id, text *actor, text *request_i
 	}
 
 	values[0] = PointerGetDatum(zone_id);
+	registry_new_id(event_id);
 	values[1] = CStringGetTextDatum(event_id);
 	values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
 	values[3] = PointerGetDatum(actor);

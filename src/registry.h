@@ -110,7 +110,7 @@ typedef struct RegistryDetail
  * object: event_id is a fresh id, occurred_at now, detail the object of the
  * n members given (in any order; jsonb orders them).
  */
-extern void registry_audit(text *zone_id, const char *event_id, text *actor, text *request_id,
+extern void registry_audit(text *zone_id, text *actor, text *request_id,
 						   const char *action, const char *object_type, const char *object_id,
 						   const RegistryDetail *detail, int n);
 

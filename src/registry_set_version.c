@@ -582,7 +582,6 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	int32		version;
 	bool		isnull;
 	char		id[REGISTRY_ID_LEN + 1];
-	char		event_id[REGISTRY_ID_LEN + 1];
 	TimestampTz created_at;
 	text	   *actor;
 	text	   *request_id;
@@ -646,7 +645,6 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	check_entries(zone_id, schema_version, entries, n);
 
 	created_at = registry_new_id(id);
-	registry_new_id(event_id);
 	actor = registry_current_actor();
 	request_id = registry_client_request_id();
 
@@ -704,7 +702,7 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	detail[0] = (RegistryDetail) {.key = "policy_set_id", .str = text_to_cstring(policy_set_id)};
 	detail[1] = (RegistryDetail) {.key = "version", .is_int = true, .num = version};
 	detail[2] = (RegistryDetail) {.key = "manifest_sha", .str = manifest_sha};
-	registry_audit(zone_id, event_id, actor, request_id, "create", "policy_set_version", id,
+	registry_audit(zone_id, actor, request_id, "create", "policy_set_version", id,
 				   detail, 3);
 
 	SPI_finish();

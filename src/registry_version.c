@@ -239,7 +239,6 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	char		sha[PG_SHA256_DIGEST_LENGTH * 2 + 1];
 	text	   *raw_out;
 	char		id[REGISTRY_ID_LEN + 1];
-	char		event_id[REGISTRY_ID_LEN + 1];
 	char	   *status;
 	TimestampTz created_at;
 	text	   *actor;
@@ -337,7 +336,6 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	}
 
 	created_at = registry_new_id(id);
-	registry_new_id(event_id);
 	actor = registry_current_actor();
 	request_id = registry_client_request_id();
 
@@ -373,7 +371,7 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	detail[0] = (RegistryDetail) {.key = "policy_id", .str = text_to_cstring(policy_id)};
 	detail[1] = (RegistryDetail) {.key = "version", .is_int = true, .num = version};
 	detail[2] = (RegistryDetail) {.key = "sha", .str = sha};
-	registry_audit(zone_id, event_id, actor, request_id, "create", "policy_version", id, detail, 3);
+	registry_audit(zone_id, actor, request_id, "create", "policy_version", id, detail, 3);
 
 	SPI_finish();
 	PG_RETURN_DATUM(result);
