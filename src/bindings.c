@@ -24,7 +24,7 @@
  * the binding row is written through SPI with generic plans kept for the
  * life of the backend, so its constraints, foreign keys and triggers apply;
  * the append-only history row goes straight into the heap and its indexes
- * when an INSERT would do no more (direct_insert.c), else through INSERT.  The functions run as SECURITY DEFINER with search_path
+ * when an INSERT would do no more (direct_write.c), else through INSERT.  The functions run as SECURITY DEFINER with search_path
  * pinned to pg_catalog, so the statements resolve only the extension's
  * objects and built-ins.
  *
@@ -65,7 +65,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "direct_insert.h"
+#include "direct_write.h"
 #include "keycard.h"
 #include "registry.h"
 
@@ -621,14 +621,14 @@ static const Oid history_types[] = {
 	TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	TEXTOID, INT4OID, TEXTOID, TEXTOID, INT4OID
 };
-static DirectInsertTarget history_target = {"binding_history", lengthof(history_cols), history_cols,
+static DirectWriteTarget history_target = {"binding_history", lengthof(history_cols), history_cols,
 history_types};
 
 static bool history_row_ok(text *action, text *mode, text *from, text *to);
 
 /*
  * Appends a binding_history row (SPI connected), straight into the heap and
- * its indexes when that is all an INSERT would do (direct_insert.c).  The
+ * its indexes when that is all an INSERT would do (direct_write.c).  The
  * table has no foreign key.
  */
 static void

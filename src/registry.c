@@ -28,7 +28,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "direct_insert.h"
+#include "direct_write.h"
 #include "direct_read.h"
 #include "keycard.h"
 #include "registry.h"
@@ -199,7 +199,7 @@ static const char *const audit_cols[] = {
 static const Oid audit_types[] = {
 	TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID
 };
-static DirectInsertTarget audit_target = {"audit_log", lengthof(audit_cols), audit_cols, audit_types};
+static DirectWriteTarget audit_target = {"audit_log", lengthof(audit_cols), audit_cols, audit_types};
 
 void
 registry_audit(text *zone_id, text *actor, text *request_id,

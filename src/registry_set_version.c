@@ -19,11 +19,12 @@
  *	    latest_version), and the zone's current key;
  *   5. manifest, manifest_sha and the signed statement, in C;
  *   6. the version, its entry rows, the attestation and the audit record,
- *	    written directly (direct_insert.c).
+ *	    written directly (direct_write.c).
  *
  * Steps 1 and 3 read by index and lock rows as their statements (Q_SET,
- * Q_ENTRIES) would (direct_read.c); the statements run instead when
- * row-level security or privileges would change what they see.
+ * Q_ENTRIES) would (direct_read.c), step 4 updates the set's row as Q_BUMP
+ * would (direct_write.c); the statements run instead when row-level
+ * security, privileges or the tables' triggers need them.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,18 +33,20 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "canon.h"
-#include "direct_insert.h"
+#include "direct_write.h"
 #include "direct_read.h"
 #include "jws.h"
 #include "keycard.h"
@@ -112,6 +115,11 @@ static RegistryQuery queries[NUM_QUERIES] = {
 	1, {TEXTOID}},
 };
 
+/* The set's bump: columns set, from the row locked (bump_set). */
+static const char *const bump_cols[] = {"latest_version", "latest_version_id"};
+static const Oid bump_types[] = {INT4OID, TEXTOID};
+static DirectWriteTarget bump_target = {"policy_sets", lengthof(bump_cols), bump_cols, bump_types};
+
 /* The rows written, directly. */
 static const char *const set_version_cols[] = {
 	"zone_id", "policy_set_id", "version_id", "version", "schema_version", "manifest",
@@ -121,13 +129,13 @@ static const Oid set_version_types[] = {
 	TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
 	TEXTOID
 };
-static DirectInsertTarget set_version_target = {"policy_set_versions", lengthof(set_version_cols),
+static DirectWriteTarget set_version_target = {"policy_set_versions", lengthof(set_version_cols),
 set_version_cols, set_version_types};
 static const char *const entry_cols[] = {
 	"zone_id", "version_id", "position", "policy_id", "policy_version_id", "sha"
 };
 static const Oid entry_types[] = {TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID};
-static DirectInsertTarget entry_target = {"policy_set_version_entries", lengthof(entry_cols), entry_cols,
+static DirectWriteTarget entry_target = {"policy_set_version_entries", lengthof(entry_cols), entry_cols,
 entry_types};
 static const char *const attestation_cols[] = {
 	"zone_id", "attestation_id", "version_id", "kid", "status", "statement", "jws", "attested_at",
@@ -136,8 +144,10 @@ static const char *const attestation_cols[] = {
 static const Oid attestation_types[] = {
 	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, TIMESTAMPTZOID, TEXTOID, TEXTOID
 };
-static DirectInsertTarget attestation_target = {"attestations", lengthof(attestation_cols),
+static DirectWriteTarget attestation_target = {"attestations", lengthof(attestation_cols),
 attestation_cols, attestation_types};
+
+static const char *const set_key[] = {"zone_id", "policy_set_id"};
 
 /* One manifest entry: what the client sent, then what the registry holds. */
 typedef struct ManifestEntry
@@ -288,7 +298,6 @@ read_set(text *zone_id, text *policy_set_id, Datum schema_version, bool schema_n
 {
 	static const char *const tables[] = {"zones", "policy_sets"};
 	static const char *const zone_key[] = {"zone_id"};
-	static const char *const set_key[] = {"zone_id", "policy_set_id"};
 	Relation	rels[2];
 	Datum		vals[2] = {PointerGetDatum(zone_id), PointerGetDatum(policy_set_id)};
 	HeapTuple	zone;
@@ -456,6 +465,63 @@ check_entries(text *zone_id, const char *schema_version, ManifestEntry *entries,
 	}
 }
 
+static void
+refuse_archived(bool archived, const char *set_name)
+{
+	if (archived)
+		registry_error("archived", "An archived policy set accepts no new versions.", NULL,
+					   "policy set \"%s\" is archived", set_name);
+}
+
+/* What the bump sets, as Q_BUMP's SET list. */
+typedef struct SetBump
+{
+	const char *set_name;
+	Datum		version_id;
+} SetBump;
+
+static void
+bump_set(Relation rel, HeapTuple row, Datum *values, bool *nulls, void *arg)
+{
+	SetBump    *b = arg;
+	bool		isnull;
+	Datum		latest;
+
+	(void) direct_getattr(rel, row, "archived_at", &isnull);
+	refuse_archived(!isnull, b->set_name);
+	latest = direct_getattr(rel, row, "latest_version", &isnull);
+	values[0] = Int32GetDatum(isnull ? 1 : DatumGetInt32(latest) + 1);
+	values[1] = b->version_id;
+	nulls[0] = nulls[1] = false;
+}
+
+/*
+ * The zone's current signing key as Q_BUMP's subquery reads it (the zone is
+ * locked, so no rotation retires it before we commit), by its index of one
+ * current key per zone; false if a statement must read it.
+ */
+static bool
+read_current_kid(text *zone_id, char **kid)
+{
+	static const char *const key[] = {"zone_id"};
+	Relation	rel = direct_read_open("zone_keys", AccessShareLock);
+	Oid			index;
+	Datum		val = PointerGetDatum(zone_id);
+	HeapTuple	tup;
+
+	if (rel == NULL)
+		return false;
+	index = get_relname_relid("zone_keys_one_current", RelationGetNamespace(rel));
+	if (!OidIsValid(index))
+		elog(ERROR, "index \"keycard.zone_keys_one_current\" does not exist");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	tup = direct_fetch(rel, index, GetActiveSnapshot(), ForwardScanDirection, 1, key, &val);
+	PopActiveSnapshot();
+	*kid = tup ? direct_gettext(rel, tup, "kid") : NULL;
+	table_close(rel, AccessShareLock);
+	return true;
+}
+
 /* Appends the manifest {"entries": [...]} in canonical (JCS) form. */
 static void
 append_manifest(StringInfo buf, ManifestEntry *entries, int n)
@@ -595,6 +661,8 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	RegistryDetail detail[3];
 	bool		zone_found;
 	Datum		result;
+	SetBump		bump;
+	Datum		row;
 
 	SPI_connect();
 
@@ -651,13 +719,24 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	values[0] = PointerGetDatum(zone_id);
 	values[1] = PointerGetDatum(policy_set_id);
 	values[2] = CStringGetTextDatum(id);
-	if (registry_run(&queries[Q_BUMP], values, NULL, 1) != 1)
-		elog(ERROR, "policy set \"%s\" has no row", set_name);
-	if (DatumGetBool(registry_result(2, &isnull)))
-		registry_error("archived", "An archived policy set accepts no new versions.", NULL,
-					   "policy set \"%s\" is archived", set_name);
-	version = DatumGetInt32(registry_result(1, &isnull));
-	kid = registry_result_text(3);
+	bump = (SetBump) {set_name, values[2]};
+	if (direct_update(&bump_target, 2, set_key, values, bump_set, &bump, &row))
+	{
+		if (row == (Datum) 0)
+			elog(ERROR, "policy set \"%s\" has no row", set_name);
+		version = DatumGetInt32(GetAttributeByName(DatumGetHeapTupleHeader(row), "latest_version",
+												   &isnull));
+		if (!read_current_kid(zone_id, &kid))
+			kid = registry_run(&queries[Q_CURRENT_KEY], values, NULL, 1) ? registry_result_text(1) : NULL;
+	}
+	else
+	{
+		if (registry_run(&queries[Q_BUMP], values, NULL, 1) != 1)
+			elog(ERROR, "policy set \"%s\" has no row", set_name);
+		refuse_archived(DatumGetBool(registry_result(2, &isnull)), set_name);
+		version = DatumGetInt32(registry_result(1, &isnull));
+		kid = registry_result_text(3);
+	}
 	if (kid == NULL)
 		elog(ERROR, "zone \"%s\" has no current signing key", zone_str);
 

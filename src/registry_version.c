@@ -6,12 +6,13 @@
  *	  normalized, hashed and stored as the policy's next version.
  *
  * The content work (parse, validate, normalize, print, hash) runs in C over
- * one AST; the database work is two statements with plans kept for the life
- * of the backend, one read (policy, schema status) and the policy's
- * latest_version bump, then two rows written directly (direct_insert.c): the
- * version and the audit record.  Gapless numbering comes from the bump,
- * which takes the policy row lock: concurrent creators of one policy queue
- * there and each reads the number its predecessor committed.
+ * one AST; the database work reads the policy and the schema version's
+ * status by index (direct_read.c), bumps the policy's latest_version and
+ * writes two rows, the version and the audit record (direct_write.c), each
+ * through the statement of Q_POLICY / Q_BUMP / INSERT when the tables need
+ * it.  Gapless numbering comes from the bump, which takes the policy row
+ * lock: concurrent creators of one policy queue there and each reads the
+ * number its predecessor committed.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,6 +21,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -35,7 +37,7 @@
 #include "cedar/cedar.h"
 #include "cedar/schema.h"
 #include "cedar/validate.h"
-#include "direct_insert.h"
+#include "direct_write.h"
 #include "direct_read.h"
 #include "keycard.h"
 #include "registry.h"
@@ -78,6 +80,11 @@ static RegistryQuery queries[NUM_QUERIES] = {
 	4, {TEXTOID, TEXTOID, TEXTOID, TEXTOID}},
 };
 
+/* The policy's bump: columns set, from the row locked (bump_policy). */
+static const char *const bump_cols[] = {"latest_version", "latest_version_id", "latest_schema_version"};
+static const Oid bump_types[] = {INT4OID, TEXTOID, TEXTOID};
+static DirectWriteTarget bump_target = {"policies", lengthof(bump_cols), bump_cols, bump_types};
+
 /* The version row, written directly. */
 static const char *const version_cols[] = {
 	"zone_id", "policy_id", "version_id", "version", "schema_version", "sha", "owner_type",
@@ -87,7 +94,7 @@ static const Oid version_types[] = {
 	TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TIMESTAMPTZOID,
 	TEXTOID, TEXTOID
 };
-static DirectInsertTarget version_target = {"policy_versions", lengthof(version_cols), version_cols,
+static DirectWriteTarget version_target = {"policy_versions", lengthof(version_cols), version_cols,
 version_types};
 
 /* Loaded schemas by version; schema_versions rows never change. */
@@ -148,11 +155,12 @@ schema_for(const char *version, text *version_text)
  * read it (direct_read_open), else *found and, if found, the policy's
  * owner_type and name and the schema version's status.
  */
+static const char *const policy_key[] = {"zone_id", "policy_id"};
+
 static bool
 read_policy(text *zone_id, text *policy_id, Datum schema_version, bool schema_null, bool *found,
 			char **owner_type, char **name, char **status)
 {
-	static const char *const key[] = {"zone_id", "policy_id"};
 	Relation	rel = direct_read_open("policies", AccessShareLock);
 	Datum		vals[2] = {PointerGetDatum(zone_id), PointerGetDatum(policy_id)};
 	HeapTuple	tup;
@@ -166,7 +174,7 @@ read_policy(text *zone_id, text *policy_id, Datum schema_version, bool schema_nu
 	if (!schema_null)
 		ok = registry_schema_status(schema_version, status);
 	tup = ok ? direct_fetch(rel, RelationGetPrimaryKeyIndex(rel), GetActiveSnapshot(),
-							ForwardScanDirection, 2, key, vals) : NULL;
+							ForwardScanDirection, 2, policy_key, vals) : NULL;
 	PopActiveSnapshot();
 	*found = tup != NULL;
 	if (tup)
@@ -176,6 +184,38 @@ read_policy(text *zone_id, text *policy_id, Datum schema_version, bool schema_nu
 	}
 	table_close(rel, AccessShareLock);
 	return ok;
+}
+
+static void
+refuse_archived(bool archived, const char *policy_name)
+{
+	if (archived)
+		registry_error("archived", "An archived policy accepts no new versions.", NULL,
+					   "policy \"%s\" is archived", policy_name);
+}
+
+/* What the bump sets, as Q_BUMP's SET list (arg: the bump's Datums for the ids). */
+typedef struct PolicyBump
+{
+	const char *policy_name;
+	Datum		version_id;
+	Datum		schema_version;
+} PolicyBump;
+
+static void
+bump_policy(Relation rel, HeapTuple row, Datum *values, bool *nulls, void *arg)
+{
+	PolicyBump *b = arg;
+	bool		isnull;
+	Datum		latest;
+
+	(void) direct_getattr(rel, row, "archived_at", &isnull);
+	refuse_archived(!isnull, b->policy_name);
+	latest = direct_getattr(rel, row, "latest_version", &isnull);
+	values[0] = Int32GetDatum(isnull ? 1 : DatumGetInt32(latest) + 1);
+	values[1] = b->version_id;
+	values[2] = b->schema_version;
+	nulls[0] = nulls[1] = nulls[2] = false;
 }
 
 /*
@@ -251,6 +291,8 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	int32		version;
 	RegistryDetail detail[3];
 	Datum		result;
+	PolicyBump	bump;
+	Datum		row;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		registry_error("invalid_request", NULL, NULL, "zone_id and policy_id are required");
@@ -343,12 +385,21 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	values[1] = PointerGetDatum(policy_id);
 	values[2] = CStringGetTextDatum(id);
 	values[3] = PointerGetDatum(schema_version);
-	if (registry_run(&queries[Q_BUMP], values, NULL, 1) != 1)
-		elog(ERROR, "policy \"%s\" has no row", policy_name);
-	if (DatumGetBool(registry_result(2, &isnull)))
-		registry_error("archived", "An archived policy accepts no new versions.", NULL,
-					   "policy \"%s\" is archived", policy_name);
-	version = DatumGetInt32(registry_result(1, &isnull));
+	bump = (PolicyBump) {policy_name, values[2], values[3]};
+	if (direct_update(&bump_target, 2, policy_key, values, bump_policy, &bump, &row))
+	{
+		if (row == (Datum) 0)
+			elog(ERROR, "policy \"%s\" has no row", policy_name);
+		version = DatumGetInt32(GetAttributeByName(DatumGetHeapTupleHeader(row), "latest_version",
+												   &isnull));
+	}
+	else
+	{
+		if (registry_run(&queries[Q_BUMP], values, NULL, 1) != 1)
+			elog(ERROR, "policy \"%s\" has no row", policy_name);
+		refuse_archived(DatumGetBool(registry_result(2, &isnull)), policy_name);
+		version = DatumGetInt32(registry_result(1, &isnull));
+	}
 
 	memset(vnulls, false, sizeof(vnulls));
 	values[3] = Int32GetDatum(version);

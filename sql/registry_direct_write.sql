@@ -1,7 +1,8 @@
--- Registry: rows written directly (src/direct_insert.c) are the rows an INSERT
--- writes, with the executor's errors; any table change it does not handle
--- (a trigger, row-level security for the writer) sends the row through an
--- INSERT statement, which reports itself at DEBUG1.
+-- Registry: rows written directly (src/direct_write.c) are the rows an INSERT
+-- or UPDATE statement writes, with the executor's errors; any table change it
+-- does not handle (a trigger an INSERT would fire, a statement trigger,
+-- row-level security for the writer) sends the row through the statement,
+-- which reports itself at DEBUG1.
 \set SHOW_CONTEXT never
 
 \getenv repo KC_REPO
@@ -169,3 +170,114 @@ SET LOCAL client_min_messages = debug1;
 SELECT pg_temp.try($$SELECT keycard.create_policy_version(current_setting('regress.zone'), current_setting('regress.p'),
 	'2026-03-16', cedar_raw => 'permit (principal, action == Action::"read", resource);')$$);
 ROLLBACK;
+
+-- (e) Updates: each version bumps its policy (or policy set) row directly,
+-- as the UPDATE statement did: the guard trigger's revision bump, the
+-- generated etag, latest_* from the row locked.  No DEBUG line: direct.
+CREATE TEMP TABLE before AS SELECT * FROM keycard.policies WHERE zone_id = :'zone' AND policy_id = :'p';
+SET client_min_messages = debug1;
+SELECT version_id AS v, version AS n FROM keycard.create_policy_version(:'zone', :'p', '2026-03-16',
+	cedar_raw => 'permit (principal, action == Action::"read", resource) when { context has scopes };') \gset
+RESET client_min_messages;
+SELECT a.latest_version = b.latest_version + 1 AND a.latest_version = :n AS next_number,
+	   a.latest_version_id = :'v' AS latest_id, a.latest_schema_version,
+	   a.revision = b.revision + 1 AS revision_bumped, a.etag = format('"%s"', a.revision) AS etag_generated,
+	   (a.name, a.description, a.owner_type, a.created_at, a.created_by, a.updated_at, a.updated_by,
+		a.archived_at, a.archived_by, a.request_id) IS NOT DISTINCT FROM
+	   (b.name, b.description, b.owner_type, b.created_at, b.created_by, b.updated_at, b.updated_by,
+		b.archived_at, b.archived_by, b.request_id) AS rest_unchanged
+FROM keycard.policies a, before b WHERE a.zone_id = b.zone_id AND a.policy_id = b.policy_id;
+-- the set's bump: one version after another, each signed with the current key
+SELECT jsonb_build_object('entries', jsonb_build_array(jsonb_build_object('policy_id', :'p', 'policy_version_id', :'v'))) AS m \gset
+SET client_min_messages = debug1;
+SELECT version FROM keycard.create_policy_set_version(:'zone', :'s', :'m', '2026-03-16');
+SELECT version FROM keycard.create_policy_set_version(:'zone', :'s', :'m', '2026-03-16');
+RESET client_min_messages;
+SELECT s.latest_version, s.latest_version_id = v.version_id AS latest_id, s.revision, s.etag,
+	   (SELECT count(*) FROM keycard.attestations a WHERE a.zone_id = v.zone_id AND a.version_id = v.version_id
+		AND a.kid = (SELECT kid FROM keycard.zone_keys k WHERE k.zone_id = v.zone_id AND k.status = 'current')) AS signed_with_current
+FROM keycard.policy_sets s JOIN keycard.policy_set_versions v
+	ON v.zone_id = s.zone_id AND v.policy_set_id = s.policy_set_id AND v.version = s.latest_version
+WHERE s.zone_id = :'zone' AND s.policy_set_id = :'s';
+
+-- The same bump through the UPDATE statement (an AFTER ROW trigger on the
+-- table, which it fires, sends it there): the same changes
+CREATE FUNCTION pg_temp.announce() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE NOTICE '% % % on %', TG_WHEN, TG_LEVEL, TG_OP, TG_TABLE_NAME; RETURN NULL; END $$;
+BEGIN;
+CREATE TRIGGER regress_after AFTER UPDATE ON keycard.policies FOR EACH ROW EXECUTE FUNCTION pg_temp.announce();
+TRUNCATE before;
+INSERT INTO before SELECT * FROM keycard.policies WHERE zone_id = :'zone' AND policy_id = :'p';
+SET LOCAL client_min_messages = debug1;
+SELECT version_id AS v, version AS n FROM keycard.create_policy_version(:'zone', :'p', '2026-03-16',
+	cedar_raw => 'permit (principal, action == Action::"read", resource) when { context has scopes };') \gset
+RESET client_min_messages;
+SELECT a.latest_version = b.latest_version + 1 AND a.latest_version = :n AS next_number,
+	   a.latest_version_id = :'v' AS latest_id, a.revision = b.revision + 1 AS revision_bumped,
+	   a.etag = format('"%s"', a.revision) AS etag_generated
+FROM keycard.policies a, before b WHERE a.zone_id = b.zone_id AND a.policy_id = b.policy_id;
+ROLLBACK;
+
+-- A user's BEFORE ROW trigger runs on the direct path, with its WHEN clause:
+-- what it changes is stored; a row it skips is reported as missing
+BEGIN;
+CREATE FUNCTION pg_temp.describe() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.description := format('%s: %s -> %s', TG_NAME, OLD.latest_version, NEW.latest_version); RETURN NEW; END $$;
+CREATE FUNCTION pg_temp.refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'regress_refuse fired'; END $$;
+CREATE TRIGGER regress_describe BEFORE UPDATE ON keycard.policies FOR EACH ROW EXECUTE FUNCTION pg_temp.describe();
+CREATE TRIGGER regress_refuse BEFORE UPDATE ON keycard.policies FOR EACH ROW
+	WHEN (NEW.latest_version > 1000) EXECUTE FUNCTION pg_temp.refuse();
+SET LOCAL client_min_messages = debug1;
+SELECT version FROM keycard.create_policy_version(:'zone', :'p', '2026-03-16',
+	cedar_raw => 'permit (principal, action == Action::"read", resource);');
+RESET client_min_messages;
+SELECT description, etag = format('"%s"', revision) AS etag_generated FROM keycard.policies WHERE zone_id = :'zone' AND policy_id = :'p';
+CREATE OR REPLACE FUNCTION pg_temp.describe() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+SELECT pg_temp.err($$SELECT keycard.create_policy_version(current_setting('regress.zone'), current_setting('regress.p'),
+	'2026-03-16', cedar_raw => 'permit (principal, action == Action::"read", resource);')$$);
+ROLLBACK;
+
+-- A CHECK on policies added in this transaction is applied to the bump, with
+-- the executor's error (the same through the statement, after the rollback)
+BEGIN;
+ALTER TABLE keycard.policies ADD CONSTRAINT regress_few_versions CHECK (latest_version <= 5);
+SET LOCAL client_min_messages = debug1;
+SELECT pg_temp.err($$SELECT keycard.create_policy_version(current_setting('regress.zone'), current_setting('regress.p'),
+	'2026-03-16', cedar_raw => 'permit (principal, action == Action::"read", resource);')$$);
+RESET client_min_messages;
+ROLLBACK;
+BEGIN;
+ALTER TABLE keycard.policies ADD CONSTRAINT regress_few_versions CHECK (latest_version <= 5);
+CREATE TRIGGER regress_statement BEFORE UPDATE ON keycard.policies FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.announce();
+SELECT pg_temp.err($$SELECT keycard.create_policy_version(current_setting('regress.zone'), current_setting('regress.p'),
+	'2026-03-16', cedar_raw => 'permit (principal, action == Action::"read", resource);')$$);
+ROLLBACK;
+
+-- Bumps whose new row version leaves the page (filled by one transaction's
+-- row versions, none of them prunable yet) get index entries, the partial
+-- name index's included: each index finds the row
+BEGIN;
+SELECT policy_id AS moving FROM keycard.create_policy(:'zone', 'direct-moving') \gset
+SELECT (ctid::text::point)[0] AS first_page FROM keycard.policies WHERE zone_id = :'zone' AND policy_id = :'moving' \gset
+SELECT count(*) AS versions FROM generate_series(1, 40) i,
+	LATERAL keycard.create_policy_version(:'zone', :'moving', '2026-03-16',
+		cedar_raw => format('permit (principal, action == Action::"read", resource) when { context has scope%s };', i % 3));
+SELECT (ctid::text::point)[0] <> :first_page AS moved_page, latest_version FROM keycard.policies WHERE zone_id = :'zone' AND policy_id = :'moving';
+COMMIT;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT latest_version AS by_name FROM keycard.policies WHERE zone_id = :'zone' AND name = 'direct-moving' AND archived_at IS NULL;
+SELECT latest_version AS by_primary_key FROM keycard.policies WHERE zone_id = :'zone' AND policy_id = :'moving';
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+
+-- The state kept per table does not grow with calls: the registry's
+-- contexts hold as much after 200 more versions as after the first
+SELECT sum(total_bytes) AS kept FROM pg_backend_memory_contexts
+WHERE name LIKE 'keycard direct write%' OR parent = 'keycard direct write table' \gset
+SELECT count(*) FROM generate_series(1, 200) i,
+	LATERAL keycard.create_policy_version(:'zone', :'p', '2026-03-16',
+		cedar_raw => format('permit (principal, action == Action::"read", resource) when { context has scope%s };', i % 3));
+SELECT sum(total_bytes) - :kept AS grown FROM pg_backend_memory_contexts
+WHERE name LIKE 'keycard direct write%' OR parent = 'keycard direct write table';
