@@ -174,6 +174,8 @@ ROLLBACK;
 -- (e) Updates: each version bumps its policy (or policy set) row directly,
 -- as the UPDATE statement did: the guard trigger's revision bump, the
 -- generated etag, latest_* from the row locked.  No DEBUG line: direct.
+-- next_version: the statement of the policy's next version, for err()
+\set next_version 'SELECT keycard.create_policy_version(current_setting(''regress.zone''), current_setting(''regress.p''), ''2026-03-16'', cedar_raw => ''permit (principal, action == Action::"read", resource);'')'
 CREATE TEMP TABLE before AS SELECT * FROM keycard.policies WHERE zone_id = :'zone' AND policy_id = :'p';
 SET client_min_messages = debug1;
 SELECT version_id AS v, version AS n FROM keycard.create_policy_version(:'zone', :'p', '2026-03-16',
@@ -234,8 +236,7 @@ SELECT version FROM keycard.create_policy_version(:'zone', :'p', '2026-03-16',
 RESET client_min_messages;
 SELECT description, etag = format('"%s"', revision) AS etag_generated FROM keycard.policies WHERE zone_id = :'zone' AND policy_id = :'p';
 CREATE OR REPLACE FUNCTION pg_temp.describe() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
-SELECT pg_temp.err($$SELECT keycard.create_policy_version(current_setting('regress.zone'), current_setting('regress.p'),
-	'2026-03-16', cedar_raw => 'permit (principal, action == Action::"read", resource);')$$);
+SELECT pg_temp.err(:'next_version');
 ROLLBACK;
 
 -- A CHECK on policies added in this transaction is applied to the bump, with
@@ -243,15 +244,13 @@ ROLLBACK;
 BEGIN;
 ALTER TABLE keycard.policies ADD CONSTRAINT regress_few_versions CHECK (latest_version <= 5);
 SET LOCAL client_min_messages = debug1;
-SELECT pg_temp.err($$SELECT keycard.create_policy_version(current_setting('regress.zone'), current_setting('regress.p'),
-	'2026-03-16', cedar_raw => 'permit (principal, action == Action::"read", resource);')$$);
+SELECT pg_temp.err(:'next_version');
 RESET client_min_messages;
 ROLLBACK;
 BEGIN;
 ALTER TABLE keycard.policies ADD CONSTRAINT regress_few_versions CHECK (latest_version <= 5);
 CREATE TRIGGER regress_statement BEFORE UPDATE ON keycard.policies FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.announce();
-SELECT pg_temp.err($$SELECT keycard.create_policy_version(current_setting('regress.zone'), current_setting('regress.p'),
-	'2026-03-16', cedar_raw => 'permit (principal, action == Action::"read", resource);')$$);
+SELECT pg_temp.err(:'next_version');
 ROLLBACK;
 
 -- Bumps whose new row version leaves the page (filled by one transaction's

@@ -20,11 +20,12 @@
  * nothing.  A row lock would not serve: one taken by a transaction that has
  * committed is no conflict for a REPEATABLE READ snapshot.)
  *
- * Reads are direct index lookups (primary keys and bindings_policy_set_key);
- * the binding row is written through SPI with generic plans kept for the
- * life of the backend, so its constraints, foreign keys and triggers apply;
- * the append-only history row goes straight into the heap and its indexes
- * when an INSERT would do no more (direct_write.c), else through INSERT.  The functions run as SECURITY DEFINER with search_path
+ * Reads are direct index lookups (primary keys and bindings_policy_set_key,
+ * direct_read.c); the binding row is written through SPI with generic plans
+ * kept for the life of the backend, so its constraints, foreign keys and
+ * triggers apply; the append-only history row goes straight into the heap
+ * and its indexes when an INSERT would do no more (direct_write.c), else
+ * through INSERT.  The functions run as SECURITY DEFINER with search_path
  * pinned to pg_catalog, so the statements resolve only the extension's
  * objects and built-ins.
  *
@@ -65,6 +66,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "direct_read.h"
 #include "direct_write.h"
 #include "keycard.h"
 #include "registry.h"
@@ -231,156 +233,11 @@ text_datum(const char *s)
 
 /* Direct reads ------------------------------------------------------------------ */
 
-/*
- * Names resolved once per backend: relation oids by name, attribute numbers
- * by (relation, column).  Both caches are dropped on any relcache
- * invalidation (DDL, or the extension dropped and created again).
- */
-#define NAME_CACHE_SIZE 128
-
-typedef struct CachedName
-{
-	Oid			relid;			/* the relation (attributes), or InvalidOid (relations) */
-	const char *key;			/* the caller's string (usually a literal) */
-	char		name[NAMEDATALEN];	/* and its text */
-	Oid			oid;			/* relation oid */
-	AttrNumber	attnum;
-} CachedName;
-
-static CachedName name_cache[NAME_CACHE_SIZE];
-static int	name_cache_used = 0;
-static bool name_cache_registered = false;
-
-static void
-forget_names(Datum arg, Oid relid)
-{
-	name_cache_used = 0;
-}
-
-/*
- * The cache entry of (relid, name), or NULL.  Callers pass string literals,
- * so the same pointer usually comes back: that is tried first (and its text
- * verified), then the texts.
- */
-static CachedName *
-cached_name(Oid relid, const char *name)
-{
-	for (int i = 0; i < name_cache_used; i++)
-	{
-		CachedName *e = &name_cache[i];
-
-		if (e->key == name && e->relid == relid && strcmp(e->name, name) == 0)
-			return e;
-	}
-	for (int i = 0; i < name_cache_used; i++)
-	{
-		CachedName *e = &name_cache[i];
-
-		if (e->relid == relid && strcmp(e->name, name) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-static void
-remember_name(Oid relid, const char *name, Oid oid, AttrNumber att)
-{
-	if (!name_cache_registered)
-	{
-		CacheRegisterRelcacheCallback(forget_names, (Datum) 0);
-		name_cache_registered = true;
-	}
-	if (name_cache_used < NAME_CACHE_SIZE && strlen(name) < NAMEDATALEN)
-	{
-		CachedName *e = &name_cache[name_cache_used++];
-
-		e->relid = relid;
-		e->key = name;
-		strlcpy(e->name, name, NAMEDATALEN);
-		e->oid = oid;
-		e->attnum = att;
-	}
-}
-
-/* The oid of relation keycard.name (a table or an index). */
-static Oid
-keycard_relid(const char *name)
-{
-	CachedName *e = cached_name(InvalidOid, name);
-	Oid			relid;
-
-	if (e)
-		return e->oid;
-	relid = get_relname_relid(name, get_namespace_oid("keycard", false));
-	if (!OidIsValid(relid))
-		elog(ERROR, "relation keycard.%s does not exist", name);
-	remember_name(InvalidOid, name, relid, 0);
-	return relid;
-}
-
 /* A table of the extension, opened for reading. */
 static Relation
 open_table(const char *name)
 {
-	return table_open(keycard_relid(name), AccessShareLock);
-}
-
-static AttrNumber
-attnum(Relation rel, const char *col)
-{
-	CachedName *e = cached_name(RelationGetRelid(rel), col);
-	AttrNumber	n;
-
-	if (e)
-		return e->attnum;
-	n = SPI_fnumber(RelationGetDescr(rel), col);
-	if (n <= 0)
-		elog(ERROR, "column \"%s\" missing from keycard.%s", col, RelationGetRelationName(rel));
-	remember_name(RelationGetRelid(rel), col, InvalidOid, n);
-	return n;
-}
-
-/*
- * Starts an index scan of rel for rows whose text columns cols[0..n-1] equal
- * vals[0..n-1] (a prefix of the index's columns).
- */
-static SysScanDesc
-scan_equal(Relation rel, Oid index, Snapshot snap, int n, const char *const *cols,
-		   const char *const *vals, ScanKeyData *keys)
-{
-	for (int i = 0; i < n; i++)
-	{
-		AttrNumber	a = attnum(rel, cols[i]);
-
-		ScanKeyInit(&keys[i], a, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(vals[i]));
-		/* The index orders by the column's collation; ScanKeyInit assumes C. */
-		keys[i].sk_collation = TupleDescAttr(RelationGetDescr(rel), a - 1)->attcollation;
-	}
-	return systable_beginscan(rel, index, true, snap, n, keys);
-}
-
-/* The row of rel whose primary key is vals (copied), or NULL. */
-static HeapTuple
-fetch_by_pkey(Relation rel, Snapshot snap, int n, const char *const *cols, const char *const *vals)
-{
-	ScanKeyData keys[4];
-	SysScanDesc scan = scan_equal(rel, RelationGetPrimaryKeyIndex(rel), snap, n, cols, vals, keys);
-	HeapTuple	tup = systable_getnext(scan);
-
-	if (HeapTupleIsValid(tup))
-		tup = heap_copytuple(tup);
-	systable_endscan(scan);
-	return tup;
-}
-
-/* Text column of a row, NULL for null. */
-static char *
-get_text(Relation rel, HeapTuple tup, const char *col)
-{
-	bool		isnull;
-	Datum		d = heap_getattr(tup, attnum(rel, col), RelationGetDescr(rel), &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
+	return table_open(direct_relid(name), AccessShareLock);
 }
 
 static bool
@@ -388,7 +245,7 @@ is_null(Relation rel, HeapTuple tup, const char *col)
 {
 	bool		isnull;
 
-	(void) heap_getattr(tup, attnum(rel, col), RelationGetDescr(rel), &isnull);
+	(void) direct_getattr(rel, tup, col, &isnull);
 	return isnull;
 }
 
@@ -396,7 +253,7 @@ static int32
 get_int(Relation rel, HeapTuple tup, const char *col)
 {
 	bool		isnull;
-	Datum		d = heap_getattr(tup, attnum(rel, col), RelationGetDescr(rel), &isnull);
+	Datum		d = direct_getattr(rel, tup, col, &isnull);
 
 	return isnull ? 0 : DatumGetInt32(d);
 }
@@ -481,8 +338,9 @@ static HeapTuple
 read_set_row(Relation rel, const char *zone_id, const char *set_id, Snapshot snap, SetRow *set)
 {
 	static const char *const set_cols[2] = {"zone_id", "policy_set_id"};
-	const char *const key[2] = {zone_id, set_id};
-	HeapTuple	tup = fetch_by_pkey(rel, snap, 2, set_cols, key);
+	Datum		key[2] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(set_id)};
+	HeapTuple	tup = direct_fetch(rel, RelationGetPrimaryKeyIndex(rel), snap, ForwardScanDirection, 2,
+								   set_cols, key);
 
 	if (HeapTupleIsValid(tup))
 		set->archived = !is_null(rel, tup, "archived_at");
@@ -512,7 +370,10 @@ read_set(const char *zone_id, const char *set_id, const char *mode, SetRow *set)
 	{
 		Relation	zones = open_table("zones");
 
-		zone_found = HeapTupleIsValid(fetch_by_pkey(zones, snap, 1, zone_cols, &zone_id));
+		Datum		key = CStringGetTextDatum(zone_id);
+
+		zone_found = HeapTupleIsValid(direct_fetch(zones, RelationGetPrimaryKeyIndex(zones), snap,
+												   ForwardScanDirection, 1, zone_cols, &key));
 		table_close(zones, AccessShareLock);
 	}
 	if (zone_id == NULL || !zone_found || !registry_zone_visible(zone_id, strlen(zone_id)))
@@ -523,9 +384,9 @@ read_set(const char *zone_id, const char *set_id, const char *mode, SetRow *set)
 					   "Activate another version instead.", "invalid binding mode \"%s\"", mode);
 	if (!HeapTupleIsValid(tup))
 		registry_error("not_found", NULL, NULL, "policy set \"%s\" not found", set_id ? set_id : "");
-	set->owner_type = get_text(rel, tup, "owner_type");
-	set->scope_type = get_text(rel, tup, "scope_type");
-	set->name = get_text(rel, tup, "name");
+	set->owner_type = direct_gettext(rel, tup, "owner_type");
+	set->scope_type = direct_gettext(rel, tup, "scope_type");
+	set->name = direct_gettext(rel, tup, "name");
 	table_close(rel, AccessShareLock);
 	PopActiveSnapshot();
 	if (strcmp(set->owner_type, "platform") == 0 && !registry_caller_is_platform())
@@ -548,12 +409,12 @@ typedef struct Held
 static void
 read_held(Relation rel, HeapTuple tup, Held *h)
 {
-	h->set_id = get_text(rel, tup, "policy_set_id");
-	h->version_id = get_text(rel, tup, "version_id");
+	h->set_id = direct_gettext(rel, tup, "policy_set_id");
+	h->version_id = direct_gettext(rel, tup, "version_id");
 	h->version = get_int(rel, tup, "version");
-	h->scope_type = get_text(rel, tup, "scope_type");
-	h->target = get_text(rel, tup, "scope_target_id");
-	h->mode = get_text(rel, tup, "mode");
+	h->scope_type = direct_gettext(rel, tup, "scope_type");
+	h->target = direct_gettext(rel, tup, "scope_target_id");
+	h->mode = direct_gettext(rel, tup, "mode");
 }
 
 /*
@@ -567,15 +428,16 @@ find_set_binding(const char *zone_id, const char *set_id, const char *mode,
 				 const char *scope_type, const char *target, Snapshot snap, Held *found)
 {
 	static const char *const cols[3] = {"zone_id", "policy_set_id", "mode"};
-	const char *const key[3] = {zone_id, set_id, mode};
+	Datum		key[3] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(set_id),
+	mode ? CStringGetTextDatum(mode) : (Datum) 0};
 	Relation	rel = open_table("bindings");
-	Oid			index = keycard_relid("bindings_policy_set_key");
+	Oid			index = direct_relid("bindings_policy_set_key");
 	ScanKeyData keys[3];
 	SysScanDesc scan;
 	HeapTuple	tup;
 
 	memset(found, 0, sizeof(Held));
-	scan = scan_equal(rel, index, snap, mode ? 3 : 2, cols, key, keys);
+	scan = direct_scan_begin(rel, index, snap, mode ? 3 : 2, cols, key, keys);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Held		h;
@@ -793,20 +655,20 @@ static bool
 has_archived_entries(const char *zone_id, const char *version_id, Snapshot snap)
 {
 	static const char *const entry_cols[2] = {"zone_id", "version_id"};
-	const char *const entry_key[2] = {zone_id, version_id};
+	Datum		entry_key[2] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(version_id)};
 	Relation	entries = open_table("policy_set_version_entries");
 	Relation	versions = open_table("policy_versions");
 	Relation	pkey = index_open(RelationGetPrimaryKeyIndex(versions), AccessShareLock);
-	AttrNumber	pv_attnum = attnum(entries, "policy_version_id");
-	AttrNumber	archived_attnum = attnum(versions, "archived_at");
-	int			zone_col = index_column(pkey, attnum(versions, "zone_id"));
-	int			id_col = index_column(pkey, attnum(versions, "version_id"));
+	AttrNumber	pv_attnum = direct_attnum(entries, "policy_version_id");
+	AttrNumber	archived_attnum = direct_attnum(versions, "archived_at");
+	int			zone_col = index_column(pkey, direct_attnum(versions, "zone_id"));
+	int			id_col = index_column(pkey, direct_attnum(versions, "version_id"));
 	IndexScanDesc pv_scan = index_beginscan(versions, pkey, snap, 2, 0);
 	TupleTableSlot *pv = table_slot_create(versions, NULL);
 	ScanKeyData keys[2];
 	ScanKeyData pv_keys[2];
-	SysScanDesc scan = scan_equal(entries, RelationGetPrimaryKeyIndex(entries), snap, 2,
-								  entry_cols, entry_key, keys);
+	SysScanDesc scan = direct_scan_begin(entries, RelationGetPrimaryKeyIndex(entries), snap, 2,
+										 entry_cols, entry_key, keys);
 	HeapTuple	tup;
 	bool		found = false;
 
@@ -843,10 +705,11 @@ read_slot(const char *zone_id, const char *scope_type, const char *target, Snaps
 		  Held *active, Held *shadow)
 {
 	static const char *const cols[3] = {"zone_id", "scope_type", "scope_target_id"};
-	const char *const key[3] = {zone_id, scope_type, target};
+	Datum		key[3] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(scope_type),
+	CStringGetTextDatum(target)};
 	Relation	rel = open_table("bindings");
 	ScanKeyData keys[3];
-	SysScanDesc scan = scan_equal(rel, RelationGetPrimaryKeyIndex(rel), snap, 3, cols, key, keys);
+	SysScanDesc scan = direct_scan_begin(rel, RelationGetPrimaryKeyIndex(rel), snap, 3, cols, key, keys);
 	HeapTuple	tup;
 
 	memset(active, 0, sizeof(Held));
@@ -944,13 +807,14 @@ read_state(const BindingChange *c, MemoryContext result_cxt, TupleDesc result_de
 	tup = NULL;
 	if (c->version_id != NULL)
 	{
-		const char *const key[2] = {c->zone_id, c->version_id};
+		Datum		key[2] = {CStringGetTextDatum(c->zone_id), CStringGetTextDatum(c->version_id)};
 
-		tup = fetch_by_pkey(rel, snap, 2, version_cols, key);
+		tup = direct_fetch(rel, RelationGetPrimaryKeyIndex(rel), snap, ForwardScanDirection, 2,
+						   version_cols, key);
 	}
 	if (HeapTupleIsValid(tup))
 	{
-		char	   *owner = get_text(rel, tup, "policy_set_id");
+		char	   *owner = direct_gettext(rel, tup, "policy_set_id");
 
 		if (owner != NULL && strcmp(owner, c->set_id) == 0)
 		{
@@ -1240,9 +1104,9 @@ static ItemPointerData *
 set_binding_tids(Relation rel, Oid index, const char *zone_id, const char *set_id, Snapshot snap, int *n)
 {
 	static const char *const cols[2] = {"zone_id", "policy_set_id"};
-	const char *const key[2] = {zone_id, set_id};
+	Datum		key[2] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(set_id)};
 	ScanKeyData keys[2];
-	SysScanDesc scan = scan_equal(rel, index, snap, 2, cols, key, keys);
+	SysScanDesc scan = direct_scan_begin(rel, index, snap, 2, cols, key, keys);
 	HeapTuple	tup;
 	int			size = 4;
 	ItemPointerData *tids = palloc(size * sizeof(ItemPointerData));
@@ -1297,7 +1161,7 @@ keycard_lock_policy_set_bindings(PG_FUNCTION_ARGS)
 	if (IsolationUsesXactSnapshot())
 	{
 		Relation	rel = open_table("bindings");
-		Oid			index = keycard_relid("bindings_policy_set_key");
+		Oid			index = direct_relid("bindings_policy_set_key");
 
 		for (int i = 0; i < nsets; i++)
 		{

@@ -33,19 +33,121 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
+#include "utils/inval.h"
 #include "utils/snapmgr.h"
 
 #include "direct_read.h"
 
+/*
+ * Names resolved once per backend: relation oids by name, attribute numbers
+ * by (relation, column).  Both are forgotten on any relcache invalidation
+ * (DDL, or the extension dropped and created again).
+ */
+#define NAME_CACHE_SIZE 128
+
+typedef struct CachedName
+{
+	Oid			relid;			/* the relation (attributes), or InvalidOid (relations) */
+	const char *key;			/* the caller's string (usually a literal) */
+	char		name[NAMEDATALEN];	/* and its text */
+	Oid			oid;			/* relation oid */
+	AttrNumber	attnum;
+} CachedName;
+
+static CachedName name_cache[NAME_CACHE_SIZE];
+static int	name_cache_used = 0;
+static bool name_cache_registered = false;
+
+static void
+forget_names(Datum arg, Oid relid)
+{
+	name_cache_used = 0;
+}
+
+/*
+ * The cache entry of (relid, name), or NULL.  Callers pass string literals,
+ * so the same pointer usually comes back: that is tried first (and its text
+ * verified), then the texts.
+ */
+static CachedName *
+cached_name(Oid relid, const char *name)
+{
+	for (int i = 0; i < name_cache_used; i++)
+	{
+		CachedName *e = &name_cache[i];
+
+		if (e->key == name && e->relid == relid && strcmp(e->name, name) == 0)
+			return e;
+	}
+	for (int i = 0; i < name_cache_used; i++)
+	{
+		CachedName *e = &name_cache[i];
+
+		if (e->relid == relid && strcmp(e->name, name) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void
+remember_name(Oid relid, const char *name, Oid oid, AttrNumber att)
+{
+	if (!name_cache_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_names, (Datum) 0);
+		name_cache_registered = true;
+	}
+	if (name_cache_used < NAME_CACHE_SIZE && strlen(name) < NAMEDATALEN)
+	{
+		CachedName *e = &name_cache[name_cache_used++];
+
+		e->relid = relid;
+		e->key = name;
+		strlcpy(e->name, name, NAMEDATALEN);
+		e->oid = oid;
+		e->attnum = att;
+	}
+}
+
+Oid
+direct_relid(const char *name)
+{
+	CachedName *e = cached_name(InvalidOid, name);
+	Oid			relid;
+
+	if (e)
+		return e->oid;
+	relid = get_relname_relid(name, get_namespace_oid("keycard", false));
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation \"keycard.%s\" does not exist", name);
+	remember_name(InvalidOid, name, relid, 0);
+	return relid;
+}
+
+AttrNumber
+direct_attnum(Relation rel, const char *col)
+{
+	CachedName *e = cached_name(RelationGetRelid(rel), col);
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	if (e)
+		return e->attnum;
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(desc, i)->attname), col) == 0)
+		{
+			remember_name(RelationGetRelid(rel), col, InvalidOid, i + 1);
+			return i + 1;
+		}
+	elog(ERROR, "column \"%s\" of relation \"%s\" does not exist", col, RelationGetRelationName(rel));
+}
+
 Relation
 direct_read_open(const char *table, LOCKMODE lockmode)
 {
-	Oid			relid = get_relname_relid(table, get_namespace_oid("keycard", false));
-	Relation	rel;
+	Oid			relid = direct_relid(table);
+	Relation	rel = table_open(relid, lockmode);
 
-	if (!OidIsValid(relid))
-		elog(ERROR, "relation \"keycard.%s\" does not exist", table);
-	rel = table_open(relid, lockmode);
 	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED ||
 		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 	{
@@ -56,16 +158,38 @@ direct_read_open(const char *table, LOCKMODE lockmode)
 	return rel;
 }
 
-static AttrNumber
-column(Relation rel, const char *col)
+/*
+ * Equality keys on the text columns cols[0..n-1] of rel, which must be the
+ * leading columns of irel, in its collations.
+ */
+static void
+equality_keys(Relation rel, Relation irel, int n, const char *const *cols, const Datum *vals,
+			  ScanKeyData *keys)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
+	Assert(n <= INDEX_MAX_KEYS);
+	for (int i = 0; i < n; i++)
+	{
+		AttrNumber	a = direct_attnum(rel, cols[i]);
 
-	for (int i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped &&
-			strcmp(NameStr(TupleDescAttr(desc, i)->attname), col) == 0)
-			return i + 1;
-	elog(ERROR, "column \"%s\" of relation \"%s\" does not exist", col, RelationGetRelationName(rel));
+		if (irel->rd_index->indkey.values[i] != a ||
+			TupleDescAttr(RelationGetDescr(rel), a - 1)->atttypid != TEXTOID)
+			elog(ERROR, "column \"%s\" is not text column %d of index \"%s\"", cols[i], i + 1,
+				 RelationGetRelationName(irel));
+		/* Table column numbers (systable scans map them); the index's collation. */
+		ScanKeyEntryInitialize(&keys[i], 0, a, BTEqualStrategyNumber, InvalidOid,
+							   irel->rd_indcollation[i], F_TEXTEQ, vals[i]);
+	}
+}
+
+SysScanDesc
+direct_scan_begin(Relation rel, Oid index, Snapshot snap, int n, const char *const *cols,
+				  const Datum *vals, ScanKeyData *keys)
+{
+	Relation	irel = index_open(index, AccessShareLock);
+
+	equality_keys(rel, irel, n, cols, vals, keys);
+	index_close(irel, AccessShareLock);
+	return systable_beginscan(rel, index, true, snap, n, keys);
 }
 
 HeapTuple
@@ -77,19 +201,7 @@ direct_fetch(Relation rel, Oid index, Snapshot snap, ScanDirection dir, int n,
 	SysScanDesc scan;
 	HeapTuple	tup;
 
-	Assert(n <= INDEX_MAX_KEYS);
-	for (int i = 0; i < n; i++)
-	{
-		AttrNumber	a = column(rel, cols[i]);
-
-		if (irel->rd_index->indkey.values[i] != a ||
-			TupleDescAttr(RelationGetDescr(rel), a - 1)->atttypid != TEXTOID)
-			elog(ERROR, "column \"%s\" is not text column %d of index \"%s\"", cols[i], i + 1,
-				 RelationGetRelationName(irel));
-		/* Table column numbers (systable scans map them); the index's collation. */
-		ScanKeyEntryInitialize(&keys[i], 0, a, BTEqualStrategyNumber, InvalidOid,
-							   irel->rd_indcollation[i], F_TEXTEQ, vals[i]);
-	}
+	equality_keys(rel, irel, n, cols, vals, keys);
 	scan = systable_beginscan_ordered(rel, irel, snap, n, keys);
 	tup = systable_getnext_ordered(scan, dir);
 	if (HeapTupleIsValid(tup))
@@ -140,7 +252,7 @@ direct_lock(Relation rel, HeapTuple tup, LockTupleMode mode)
 Datum
 direct_getattr(Relation rel, HeapTuple tup, const char *col, bool *isnull)
 {
-	return heap_getattr(tup, column(rel, col), RelationGetDescr(rel), isnull);
+	return heap_getattr(tup, direct_attnum(rel, col), RelationGetDescr(rel), isnull);
 }
 
 char *

@@ -11,11 +11,18 @@
 
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup.h"
 #include "access/sdir.h"
 #include "nodes/lockoptions.h"
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
+
+/* The oid of relation keycard.name (a table or an index), looked up once. */
+extern Oid	direct_relid(const char *name);
+
+/* The number of column col of rel, looked up once per relation. */
+extern AttrNumber direct_attnum(Relation rel, const char *col);
 
 /*
  * keycard.table opened with lockmode, or NULL when a statement must read it
@@ -32,6 +39,15 @@ extern Relation direct_read_open(const char *table, LOCKMODE lockmode);
  */
 extern HeapTuple direct_fetch(Relation rel, Oid index, Snapshot snap, ScanDirection dir, int n,
 							  const char *const *cols, const Datum *vals);
+
+/*
+ * Starts a scan (systable_beginscan, in no particular order) of the rows of
+ * rel visible to snap whose text columns cols[0..n-1] (the leading columns
+ * of index) equal vals[0..n-1]; keys is the caller's, n long, for the scan's
+ * life.  End it with systable_endscan.
+ */
+extern SysScanDesc direct_scan_begin(Relation rel, Oid index, Snapshot snap, int n,
+									 const char *const *cols, const Datum *vals, ScanKeyData *keys);
 
 /*
  * Locks the row as SELECT ... FOR <mode> does and returns the version locked

@@ -736,6 +736,7 @@ update_direct(DirectWriteTarget *t, Relation rel, RelState *s, int nkeys,
 		result = heap_copy_tuple_as_datum(ExecFetchSlotHeapTuple(slot, false, NULL), desc);
 	ExecClearTuple(slot);
 	ResetPerTupleExprContext(estate);
+	estate->es_snapshot = InvalidSnapshot;
 	PopActiveSnapshot();
 
 	/* As SPI does after a statement: later commands see the new row. */

@@ -192,6 +192,34 @@ registry_schema_status(Datum version, char **status)
 	return true;
 }
 
+void
+registry_refuse_archived(bool archived, const char *kind, const char *name)
+{
+	if (archived)
+		registry_error("archived", psprintf("An archived %s accepts no new versions.", kind), NULL,
+					   "%s \"%s\" is archived", kind, name);
+}
+
+void
+registry_bump(Relation rel, HeapTuple row, Datum *values, bool *nulls, void *arg)
+{
+	RegistryBump *b = arg;
+	bool		isnull;
+	Datum		latest;
+
+	(void) direct_getattr(rel, row, "archived_at", &isnull);
+	registry_refuse_archived(!isnull, b->kind, b->name);
+	latest = direct_getattr(rel, row, "latest_version", &isnull);
+	values[0] = Int32GetDatum(isnull ? 1 : DatumGetInt32(latest) + 1);
+	values[1] = b->version_id;
+	nulls[0] = nulls[1] = false;
+	if (b->schema_version != (Datum) 0)
+	{
+		values[2] = b->schema_version;
+		nulls[2] = false;
+	}
+}
+
 static const char *const audit_cols[] = {
 	"zone_id", "event_id", "occurred_at", "actor", "request_id", "action", "object_type",
 	"object_id", "detail"

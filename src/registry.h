@@ -13,6 +13,7 @@
 
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
+#include "utils/relcache.h"
 
 /* Length of a registry id as text: 8-4-4-4-12 hex digits. */
 #define REGISTRY_ID_LEN 36
@@ -90,6 +91,26 @@ extern char *registry_result_text(int col);
  * read) when the tables must be read by a statement (direct_read.h).
  */
 extern bool registry_schema_status(Datum version, char **status);
+
+/* Version numbers (registry.c) ------------------------------------------------ */
+
+/*
+ * A new version's bump of its policy or policy set row, as direct_update's
+ * compute: latest_version (the next number), latest_version_id and, for a
+ * policy, latest_schema_version, in that order; an archived row refused.
+ */
+typedef struct RegistryBump
+{
+	const char *kind;			/* "policy" or "policy set" */
+	const char *name;
+	Datum		version_id;
+	Datum		schema_version; /* (Datum) 0: the row has no latest_schema_version */
+} RegistryBump;
+
+extern void registry_bump(Relation rel, HeapTuple row, Datum *values, bool *nulls, void *arg);
+
+/* The error for a new version of an archived policy or policy set. */
+extern void registry_refuse_archived(bool archived, const char *kind, const char *name);
 
 /* The audit trail (registry.c) -------------------------------------------------- */
 

@@ -115,7 +115,7 @@ static RegistryQuery queries[NUM_QUERIES] = {
 	1, {TEXTOID}},
 };
 
-/* The set's bump: columns set, from the row locked (bump_set). */
+/* The set's bump: columns set, from the row locked (registry_bump). */
 static const char *const bump_cols[] = {"latest_version", "latest_version_id"};
 static const Oid bump_types[] = {INT4OID, TEXTOID};
 static DirectWriteTarget bump_target = {"policy_sets", lengthof(bump_cols), bump_cols, bump_types};
@@ -465,36 +465,6 @@ check_entries(text *zone_id, const char *schema_version, ManifestEntry *entries,
 	}
 }
 
-static void
-refuse_archived(bool archived, const char *set_name)
-{
-	if (archived)
-		registry_error("archived", "An archived policy set accepts no new versions.", NULL,
-					   "policy set \"%s\" is archived", set_name);
-}
-
-/* What the bump sets, as Q_BUMP's SET list. */
-typedef struct SetBump
-{
-	const char *set_name;
-	Datum		version_id;
-} SetBump;
-
-static void
-bump_set(Relation rel, HeapTuple row, Datum *values, bool *nulls, void *arg)
-{
-	SetBump    *b = arg;
-	bool		isnull;
-	Datum		latest;
-
-	(void) direct_getattr(rel, row, "archived_at", &isnull);
-	refuse_archived(!isnull, b->set_name);
-	latest = direct_getattr(rel, row, "latest_version", &isnull);
-	values[0] = Int32GetDatum(isnull ? 1 : DatumGetInt32(latest) + 1);
-	values[1] = b->version_id;
-	nulls[0] = nulls[1] = false;
-}
-
 /*
  * The zone's current signing key as Q_BUMP's subquery reads it (the zone is
  * locked, so no rotation retires it before we commit), by its index of one
@@ -661,7 +631,7 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	RegistryDetail detail[3];
 	bool		zone_found;
 	Datum		result;
-	SetBump		bump;
+	RegistryBump bump;
 	Datum		row;
 
 	SPI_connect();
@@ -719,8 +689,8 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	values[0] = PointerGetDatum(zone_id);
 	values[1] = PointerGetDatum(policy_set_id);
 	values[2] = CStringGetTextDatum(id);
-	bump = (SetBump) {set_name, values[2]};
-	if (direct_update(&bump_target, 2, set_key, values, bump_set, &bump, &row))
+	bump = (RegistryBump) {"policy set", set_name, values[2], (Datum) 0};
+	if (direct_update(&bump_target, 2, set_key, values, registry_bump, &bump, &row))
 	{
 		if (row == (Datum) 0)
 			elog(ERROR, "policy set \"%s\" has no row", set_name);
@@ -733,7 +703,7 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	{
 		if (registry_run(&queries[Q_BUMP], values, NULL, 1) != 1)
 			elog(ERROR, "policy set \"%s\" has no row", set_name);
-		refuse_archived(DatumGetBool(registry_result(2, &isnull)), set_name);
+		registry_refuse_archived(DatumGetBool(registry_result(2, &isnull)), "policy set", set_name);
 		version = DatumGetInt32(registry_result(1, &isnull));
 		kid = registry_result_text(3);
 	}

@@ -80,7 +80,7 @@ static RegistryQuery queries[NUM_QUERIES] = {
 	4, {TEXTOID, TEXTOID, TEXTOID, TEXTOID}},
 };
 
-/* The policy's bump: columns set, from the row locked (bump_policy). */
+/* The policy's bump: columns set, from the row locked (registry_bump). */
 static const char *const bump_cols[] = {"latest_version", "latest_version_id", "latest_schema_version"};
 static const Oid bump_types[] = {INT4OID, TEXTOID, TEXTOID};
 static DirectWriteTarget bump_target = {"policies", lengthof(bump_cols), bump_cols, bump_types};
@@ -186,38 +186,6 @@ read_policy(text *zone_id, text *policy_id, Datum schema_version, bool schema_nu
 	return ok;
 }
 
-static void
-refuse_archived(bool archived, const char *policy_name)
-{
-	if (archived)
-		registry_error("archived", "An archived policy accepts no new versions.", NULL,
-					   "policy \"%s\" is archived", policy_name);
-}
-
-/* What the bump sets, as Q_BUMP's SET list (arg: the bump's Datums for the ids). */
-typedef struct PolicyBump
-{
-	const char *policy_name;
-	Datum		version_id;
-	Datum		schema_version;
-} PolicyBump;
-
-static void
-bump_policy(Relation rel, HeapTuple row, Datum *values, bool *nulls, void *arg)
-{
-	PolicyBump *b = arg;
-	bool		isnull;
-	Datum		latest;
-
-	(void) direct_getattr(rel, row, "archived_at", &isnull);
-	refuse_archived(!isnull, b->policy_name);
-	latest = direct_getattr(rel, row, "latest_version", &isnull);
-	values[0] = Int32GetDatum(isnull ? 1 : DatumGetInt32(latest) + 1);
-	values[1] = b->version_id;
-	values[2] = b->schema_version;
-	nulls[0] = nulls[1] = nulls[2] = false;
-}
-
 /*
  * Parses the policy (text or EST) into an AST; a parse error becomes the
  * registry's invalid_cedar error, with the parser's message and detail.
@@ -291,7 +259,7 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	int32		version;
 	RegistryDetail detail[3];
 	Datum		result;
-	PolicyBump	bump;
+	RegistryBump bump;
 	Datum		row;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -385,8 +353,8 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	values[1] = PointerGetDatum(policy_id);
 	values[2] = CStringGetTextDatum(id);
 	values[3] = PointerGetDatum(schema_version);
-	bump = (PolicyBump) {policy_name, values[2], values[3]};
-	if (direct_update(&bump_target, 2, policy_key, values, bump_policy, &bump, &row))
+	bump = (RegistryBump) {"policy", policy_name, values[2], values[3]};
+	if (direct_update(&bump_target, 2, policy_key, values, registry_bump, &bump, &row))
 	{
 		if (row == (Datum) 0)
 			elog(ERROR, "policy \"%s\" has no row", policy_name);
@@ -397,7 +365,7 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	{
 		if (registry_run(&queries[Q_BUMP], values, NULL, 1) != 1)
 			elog(ERROR, "policy \"%s\" has no row", policy_name);
-		refuse_archived(DatumGetBool(registry_result(2, &isnull)), policy_name);
+		registry_refuse_archived(DatumGetBool(registry_result(2, &isnull)), "policy", policy_name);
 		version = DatumGetInt32(registry_result(1, &isnull));
 	}
 
