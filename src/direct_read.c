@@ -159,25 +159,24 @@ direct_read_open(const char *table, LOCKMODE lockmode)
 }
 
 /*
- * Equality keys on the text columns cols[0..n-1] of rel, which must be the
- * leading columns of irel, in its collations.
+ * Equality keys on the text columns cols[0..n-1] of rel, by table column
+ * number (systable scans map them to the index's) and in each column's
+ * collation (the index's, for an index on plain columns).
  */
 static void
-equality_keys(Relation rel, Relation irel, int n, const char *const *cols, const Datum *vals,
-			  ScanKeyData *keys)
+equality_keys(Relation rel, int n, const char *const *cols, const Datum *vals, ScanKeyData *keys)
 {
 	Assert(n <= INDEX_MAX_KEYS);
 	for (int i = 0; i < n; i++)
 	{
 		AttrNumber	a = direct_attnum(rel, cols[i]);
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), a - 1);
 
-		if (irel->rd_index->indkey.values[i] != a ||
-			TupleDescAttr(RelationGetDescr(rel), a - 1)->atttypid != TEXTOID)
-			elog(ERROR, "column \"%s\" is not text column %d of index \"%s\"", cols[i], i + 1,
-				 RelationGetRelationName(irel));
-		/* Table column numbers (systable scans map them); the index's collation. */
+		if (att->atttypid != TEXTOID)
+			elog(ERROR, "column \"%s\" of relation \"%s\" is not text", cols[i],
+				 RelationGetRelationName(rel));
 		ScanKeyEntryInitialize(&keys[i], 0, a, BTEqualStrategyNumber, InvalidOid,
-							   irel->rd_indcollation[i], F_TEXTEQ, vals[i]);
+							   att->attcollation, F_TEXTEQ, vals[i]);
 	}
 }
 
@@ -185,10 +184,7 @@ SysScanDesc
 direct_scan_begin(Relation rel, Oid index, Snapshot snap, int n, const char *const *cols,
 				  const Datum *vals, ScanKeyData *keys)
 {
-	Relation	irel = index_open(index, AccessShareLock);
-
-	equality_keys(rel, irel, n, cols, vals, keys);
-	index_close(irel, AccessShareLock);
+	equality_keys(rel, n, cols, vals, keys);
 	return systable_beginscan(rel, index, true, snap, n, keys);
 }
 
@@ -201,7 +197,12 @@ direct_fetch(Relation rel, Oid index, Snapshot snap, ScanDirection dir, int n,
 	SysScanDesc scan;
 	HeapTuple	tup;
 
-	equality_keys(rel, irel, n, cols, vals, keys);
+	equality_keys(rel, n, cols, vals, keys);
+	/* The order asked for is the index's only on its leading columns. */
+	for (int i = 0; i < n; i++)
+		if (irel->rd_index->indkey.values[i] != keys[i].sk_attno)
+			elog(ERROR, "column \"%s\" is not column %d of index \"%s\"", cols[i], i + 1,
+				 RelationGetRelationName(irel));
 	scan = systable_beginscan_ordered(rel, irel, snap, n, keys);
 	tup = systable_getnext_ordered(scan, dir);
 	if (HeapTupleIsValid(tup))
