@@ -229,12 +229,25 @@ CREATE FUNCTION pg_temp.refuse() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'regress_refuse fired'; END $$;
 CREATE TRIGGER regress_describe BEFORE UPDATE ON keycard.policies FOR EACH ROW EXECUTE FUNCTION pg_temp.describe();
 CREATE TRIGGER regress_refuse BEFORE UPDATE ON keycard.policies FOR EACH ROW
-	WHEN (NEW.latest_version > 1000) EXECUTE FUNCTION pg_temp.refuse();
+	WHEN (NEW.latest_version > 6) EXECUTE FUNCTION pg_temp.refuse();
 SET LOCAL client_min_messages = debug1;
 SELECT version FROM keycard.create_policy_version(:'zone', :'p', '2026-03-16',
 	cedar_raw => 'permit (principal, action == Action::"read", resource);');
 RESET client_min_messages;
 SELECT description, etag = format('"%s"', revision) AS etag_generated FROM keycard.policies WHERE zone_id = :'zone' AND policy_id = :'p';
+-- a trigger's error fails the creation (err() catches it in a subtransaction);
+-- the next creation in the same transaction goes the direct way again
+ALTER TABLE keycard.policies DISABLE TRIGGER regress_describe;
+CREATE OR REPLACE FUNCTION pg_temp.refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'regress_refuse fired at %', NEW.latest_version; END $$;
+SELECT pg_temp.err(replace(:'next_version', 'resource);', 'resource) when { context.on_behalf };'))
+FROM generate_series(1, 2);
+DROP TRIGGER regress_refuse ON keycard.policies;
+SET LOCAL client_min_messages = debug1;
+SELECT version FROM keycard.create_policy_version(:'zone', :'p', '2026-03-16',
+	cedar_raw => 'permit (principal, action == Action::"read", resource);');
+RESET client_min_messages;
+ALTER TABLE keycard.policies ENABLE TRIGGER regress_describe;
 CREATE OR REPLACE FUNCTION pg_temp.describe() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
 SELECT pg_temp.err(:'next_version');
 ROLLBACK;
