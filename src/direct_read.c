@@ -142,14 +142,20 @@ direct_attnum(Relation rel, const char *col)
 	elog(ERROR, "column \"%s\" of relation \"%s\" does not exist", col, RelationGetRelationName(rel));
 }
 
+bool
+direct_access_ok(Oid relid, AclMode modes)
+{
+	return pg_class_aclmask(relid, GetUserId(), modes, ACLMASK_ALL) == modes &&
+		check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED;
+}
+
 Relation
 direct_read_open(const char *table, LOCKMODE lockmode)
 {
 	Oid			relid = direct_relid(table);
 	Relation	rel = table_open(relid, lockmode);
 
-	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED ||
-		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+	if (!direct_access_ok(relid, ACL_SELECT))
 	{
 		table_close(rel, lockmode);
 		elog(DEBUG1, "keycard: rows of %s read by a statement", table);

@@ -15,6 +15,7 @@
 #include "access/htup.h"
 #include "access/sdir.h"
 #include "nodes/lockoptions.h"
+#include "nodes/parsenodes.h"
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
 
@@ -23,6 +24,13 @@ extern Oid	direct_relid(const char *name);
 
 /* The number of column col of rel, looked up once per relation. */
 extern AttrNumber direct_attnum(Relation rel, const char *col);
+
+/*
+ * True if the current user holds every privilege of modes on the relation
+ * and row-level security does not apply to it: what a statement would see
+ * and do there, reads and writes without the executor may too.
+ */
+extern bool direct_access_ok(Oid relid, AclMode modes);
 
 /*
  * keycard.table opened with lockmode, or NULL when a statement must read it

@@ -66,7 +66,6 @@
 #include "access/xact.h"
 #include "catalog/heap.h"
 #include "catalog/index.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
@@ -96,7 +95,7 @@ typedef struct RelState
 {
 	Oid			relid;			/* hash key */
 	bool		valid;			/* false once the relcache entry changed */
-	int			in_use;			/* direct inserts running on this state */
+	int			in_use;			/* direct writes running on this state */
 	uint64		generation;
 	MemoryContext cxt;			/* everything below */
 	bool		insert_ok;		/* apart from the per-call conditions */
@@ -115,7 +114,6 @@ typedef struct RelState
 
 static HTAB *rel_states = NULL;
 static MemoryContext direct_cxt = NULL;
-static DirectWriteTarget *targets = NULL;
 static uint64 next_generation = 1;
 
 /* The state used while a stale one is still in use up the stack (never direct). */
@@ -128,9 +126,6 @@ forget_relation(Datum arg, Oid relid)
 	HASH_SEQ_STATUS seq;
 	RelState   *s;
 
-	for (DirectWriteTarget *t = targets; t != NULL; t = t->next)
-		if (relid == InvalidOid || t->relid == relid)
-			t->relid = InvalidOid;
 	if (rel_states == NULL)
 		return;
 	if (relid != InvalidOid)
@@ -261,12 +256,11 @@ build_state(RelState *s, Relation rel)
 		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
 		IndexInfo  *ii = BuildIndexInfo(index);
 
-		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL || ii->ii_ExclusionOps != NULL ||
-			!index->rd_index->indimmediate)
-			s->insert_ok = false;
-		/* The executor's index code takes expressions and predicates, not these. */
+		/* The executor's index code (updates) takes expressions and predicates too. */
 		if (ii->ii_ExclusionOps != NULL || !index->rd_index->indimmediate)
-			s->update_ok = false;
+			s->insert_ok = s->update_ok = false;
+		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL)
+			s->insert_ok = false;
 		s->index_oids[s->nindexes] = lfirst_oid(lc);
 		s->index_infos[s->nindexes++] = ii;
 		index_close(index, AccessShareLock);
@@ -298,7 +292,7 @@ build_state(RelState *s, Relation rel)
 	 * The trigger slots, made here so that they carry the state's own
 	 * descriptor: the executor's would pin the relcache's across calls.
 	 * They hold buffer pins while in use, released when the update is done
-	 * or fails (release_trigger_slots).
+	 * or fails (direct_update).
 	 */
 	s->rri->ri_TrigOldSlot = ExecInitExtraTupleSlot(s->estate, s->desc, table_slot_callbacks(rel));
 	s->rri->ri_TrigNewSlot = ExecInitExtraTupleSlot(s->estate, s->desc, table_slot_callbacks(rel));
@@ -375,28 +369,16 @@ sync_target(DirectWriteTarget *t, Relation rel, RelState *s)
 	t->given_cols = NULL;
 	t->attnums = palloc(sizeof(AttrNumber) * t->ncols);
 	given = palloc0(sizeof(bool) * desc->natts);
-	for (int i = 0; i < t->ncols; i++)
-	{
-		AttrNumber	a = 0;
-
-		for (int k = 0; k < desc->natts && a == 0; k++)
-			if (!TupleDescAttr(desc, k)->attisdropped &&
-				strcmp(NameStr(TupleDescAttr(desc, k)->attname), t->cols[i]) == 0)
-				a = k + 1;
-
-		if (a <= 0)
-			elog(ERROR, "column \"%s\" of relation \"%s\" does not exist",
-				 t->cols[i], RelationGetRelationName(rel));
-		t->attnums[i] = a;
-		given[a - 1] = true;
-		t->given_cols = bms_add_member(t->given_cols, a - FirstLowInvalidHeapAttributeNumber);
-	}
 	t->types_ok = true;
 	t->settable = true;
 	for (int i = 0; i < t->ncols; i++)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, t->attnums[i] - 1);
+		AttrNumber	a = direct_attnum(rel, t->cols[i]);
+		Form_pg_attribute att = TupleDescAttr(desc, a - 1);
 
+		t->attnums[i] = a;
+		given[a - 1] = true;
+		t->given_cols = bms_add_member(t->given_cols, a - FirstLowInvalidHeapAttributeNumber);
 		if (att->atttypid != t->types[i])
 			t->types_ok = false;
 		if (att->attgenerated || att->attidentity == ATTRIBUTE_IDENTITY_ALWAYS)
@@ -427,21 +409,7 @@ open_target(DirectWriteTarget *t, RelState **state)
 	Relation	rel;
 
 	init_module();
-	if (!t->registered)
-	{
-		t->next = targets;
-		targets = t;
-		t->registered = true;
-	}
-	if (t->relid == InvalidOid)
-	{
-		Oid			ns = get_namespace_oid("keycard", false);
-
-		t->relid = get_relname_relid(t->table, ns);
-		if (t->relid == InvalidOid)
-			elog(ERROR, "relation \"keycard.%s\" does not exist", t->table);
-	}
-	rel = table_open(t->relid, RowExclusiveLock);
+	rel = table_open(direct_relid(t->table), RowExclusiveLock);
 	*state = rel_state(rel);
 	/* Generation 0 matches no state: the mapping is rebuilt on the next call. */
 	sync_target(t, rel, *state ? *state : &no_state);
@@ -586,8 +554,7 @@ direct_insert(DirectWriteTarget *target, const Datum *values, const bool *nulls,
 
 	direct = s != NULL && s->in_use == 0 && s->insert_ok && target->omitted_ok && target->types_ok &&
 		(!s->has_fk_checks || (flags & DIRECT_INSERT_FK_LOCKED)) &&
-		pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_INSERT) == ACLCHECK_OK &&
-		check_enable_rls(RelationGetRelid(rel), InvalidOid, true) != RLS_ENABLED;
+		direct_access_ok(RelationGetRelid(rel), ACL_INSERT);
 	if (!direct)
 		result = insert_by_statement(target, rel, values, nulls, flags);
 	else
@@ -730,10 +697,9 @@ update_direct(DirectWriteTarget *t, Relation rel, RelState *s, int nkeys,
 		if (update_indexes)
 			insert_index_entries(s, slot);
 		ExecARUpdateTriggers(estate, rri, NULL, NULL, &row->t_self, NULL, slot, NIL, NULL, false);
+		result = heap_copy_tuple_as_datum(ExecFetchSlotHeapTuple(slot, false, NULL), desc);
 	}
 	AfterTriggerEndQuery(estate);
-	if (updated)
-		result = heap_copy_tuple_as_datum(ExecFetchSlotHeapTuple(slot, false, NULL), desc);
 	ExecClearTuple(slot);
 	ResetPerTupleExprContext(estate);
 	estate->es_snapshot = InvalidSnapshot;
@@ -750,12 +716,9 @@ direct_update(DirectWriteTarget *target, int nkeys, const char *const *keys, con
 {
 	RelState   *s;
 	Relation	rel = open_target(target, &s);
-	Oid			relid = RelationGetRelid(rel);
 
 	if (s == NULL || s->in_use > 0 || !s->update_ok || !target->types_ok || !target->settable ||
-		pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK ||
-		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
-		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		!direct_access_ok(RelationGetRelid(rel), ACL_SELECT | ACL_UPDATE))
 	{
 		table_close(rel, NoLock);
 		elog(DEBUG1, "keycard: row of %s updated by a statement", target->table);

@@ -36,9 +36,6 @@ typedef struct DirectWriteTarget
 	const Oid  *types;
 
 	/* Module state. */
-	bool		registered;
-	struct DirectWriteTarget *next;	/* every target ever used */
-	Oid			relid;			/* InvalidOid: look the name up again */
 	uint64		generation;		/* of the relation state attnums belong to */
 	AttrNumber *attnums;		/* per column */
 	bool		omitted_ok;		/* no default or generated column left out */

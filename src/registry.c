@@ -19,6 +19,7 @@
 #include "access/table.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
+#include "executor/executor.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -192,23 +193,33 @@ registry_schema_status(Datum version, char **status)
 	return true;
 }
 
-void
-registry_refuse_archived(bool archived, const char *kind, const char *name)
+/* What a bump sets (bump_compute). */
+typedef struct Bump
+{
+	const char *kind;
+	const char *name;
+	Datum		version_id;
+	Datum		schema_version; /* (Datum) 0: not set */
+} Bump;
+
+static void
+refuse_archived(bool archived, const Bump *b)
 {
 	if (archived)
-		registry_error("archived", psprintf("An archived %s accepts no new versions.", kind), NULL,
-					   "%s \"%s\" is archived", kind, name);
+		registry_error("archived", psprintf("An archived %s accepts no new versions.", b->kind), NULL,
+					   "%s \"%s\" is archived", b->kind, b->name);
 }
 
-void
-registry_bump(Relation rel, HeapTuple row, Datum *values, bool *nulls, void *arg)
+/* The bump's values from the row locked, as the statement's SET list computes them. */
+static void
+bump_compute(Relation rel, HeapTuple row, Datum *values, bool *nulls, void *arg)
 {
-	RegistryBump *b = arg;
+	Bump	   *b = arg;
 	bool		isnull;
 	Datum		latest;
 
 	(void) direct_getattr(rel, row, "archived_at", &isnull);
-	registry_refuse_archived(!isnull, b->kind, b->name);
+	refuse_archived(!isnull, b);
 	latest = direct_getattr(rel, row, "latest_version", &isnull);
 	values[0] = Int32GetDatum(isnull ? 1 : DatumGetInt32(latest) + 1);
 	values[1] = b->version_id;
@@ -218,6 +229,26 @@ registry_bump(Relation rel, HeapTuple row, Datum *values, bool *nulls, void *arg
 		values[2] = b->schema_version;
 		nulls[2] = false;
 	}
+}
+
+int32
+registry_bump(DirectWriteTarget *target, const char *const *key, RegistryQuery *statement,
+			  Datum *values, const char *kind, const char *name)
+{
+	Bump		b = {kind, name, values[2], statement->nargs > 3 ? values[3] : (Datum) 0};
+	Datum		row;
+	bool		isnull;
+
+	if (direct_update(target, 2, key, values, bump_compute, &b, &row))
+	{
+		if (row == (Datum) 0)
+			elog(ERROR, "%s \"%s\" has no row", kind, name);
+		return DatumGetInt32(GetAttributeByName(DatumGetHeapTupleHeader(row), "latest_version", &isnull));
+	}
+	if (registry_run(statement, values, NULL, 1) != 1)
+		elog(ERROR, "%s \"%s\" has no row", kind, name);
+	refuse_archived(DatumGetBool(registry_result(2, &isnull)), &b);
+	return DatumGetInt32(registry_result(1, &isnull));
 }
 
 static const char *const audit_cols[] = {

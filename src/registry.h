@@ -13,7 +13,8 @@
 
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
-#include "utils/relcache.h"
+
+#include "direct_write.h"
 
 /* Length of a registry id as text: 8-4-4-4-12 hex digits. */
 #define REGISTRY_ID_LEN 36
@@ -95,22 +96,19 @@ extern bool registry_schema_status(Datum version, char **status);
 /* Version numbers (registry.c) ------------------------------------------------ */
 
 /*
- * A new version's bump of its policy or policy set row, as direct_update's
- * compute: latest_version (the next number), latest_version_id and, for a
- * policy, latest_schema_version, in that order; an archived row refused.
+ * A new version's bump of its policy's or policy set's row, which takes the
+ * row lock that orders concurrent creators: target sets latest_version (the
+ * next number), latest_version_id and, when the statement has a fourth
+ * parameter, latest_schema_version, from the row locked; key names the
+ * row's primary key columns.  values are the statement's parameters ($1
+ * zone_id, $2 the row's id, $3 the new version's id, $4 its schema
+ * version); the statement returns latest_version and archived_at IS NOT
+ * NULL, and runs when direct_update cannot.  An archived row is refused
+ * (kind names it in the error: "policy" or "policy set").  Returns the new
+ * number; SPI connected.
  */
-typedef struct RegistryBump
-{
-	const char *kind;			/* "policy" or "policy set" */
-	const char *name;
-	Datum		version_id;
-	Datum		schema_version; /* (Datum) 0: the row has no latest_schema_version */
-} RegistryBump;
-
-extern void registry_bump(Relation rel, HeapTuple row, Datum *values, bool *nulls, void *arg);
-
-/* The error for a new version of an archived policy or policy set. */
-extern void registry_refuse_archived(bool archived, const char *kind, const char *name);
+extern int32 registry_bump(DirectWriteTarget *target, const char *const *key, RegistryQuery *statement,
+						   Datum *values, const char *kind, const char *name);
 
 /* The audit trail (registry.c) -------------------------------------------------- */
 

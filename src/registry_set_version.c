@@ -33,14 +33,12 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "executor/executor.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -97,25 +95,24 @@ static RegistryQuery queries[NUM_QUERIES] = {
 	 * row and each re-reads the number its predecessor committed.  An
 	 * archived set is refused by the caller (and the transaction with it);
 	 * the WHERE clause names only the primary key, so the plan cannot wander
-	 * to the partial index of non-archived names.  The zone is locked
-	 * already, so the current key read here is the one no rotation can
-	 * retire before we commit.
+	 * to the partial index of non-archived names.
 	 */
 	[Q_BUMP] = {"UPDATE keycard.policy_sets SET latest_version = coalesce(latest_version, 0) + 1, "
 		"latest_version_id = $3 WHERE zone_id = $1 AND policy_set_id = $2 "
-		"RETURNING latest_version, archived_at IS NOT NULL, "
-		"(SELECT k.kid FROM keycard.zone_keys k WHERE k.zone_id = $1 AND k.status = 'current')",
+		"RETURNING latest_version, archived_at IS NOT NULL",
 	3, {TEXTOID, TEXTOID, TEXTOID}},
 
 	/* keycard.attest */
 	[Q_VERSION] = {"SELECT v.policy_set_id, v.version, v.manifest_sha FROM keycard.policy_set_versions v "
 		"WHERE v.zone_id = $1 AND v.version_id = $2",
 	2, {TEXTOID, TEXTOID}},
+
+	/* The zone's current key, when current_kid cannot read it directly. */
 	[Q_CURRENT_KEY] = {"SELECT k.kid FROM keycard.zone_keys k WHERE k.zone_id = $1 AND k.status = 'current'",
 	1, {TEXTOID}},
 };
 
-/* The set's bump: columns set, from the row locked (registry_bump). */
+/* The set's bump (registry_bump): the columns it sets. */
 static const char *const bump_cols[] = {"latest_version", "latest_version_id"};
 static const Oid bump_types[] = {INT4OID, TEXTOID};
 static DirectWriteTarget bump_target = {"policy_sets", lengthof(bump_cols), bump_cols, bump_types};
@@ -466,30 +463,29 @@ check_entries(text *zone_id, const char *schema_version, ManifestEntry *entries,
 }
 
 /*
- * The zone's current signing key as Q_BUMP's subquery reads it (the zone is
- * locked, so no rotation retires it before we commit), by its index of one
- * current key per zone; false if a statement must read it.
+ * The zone's current signing key, by its index of one current key per zone
+ * (Q_CURRENT_KEY when a statement must read it), under a snapshot taken
+ * now.  Callers hold the zone locked, so no rotation retires it before they
+ * commit.  SPI connected.
  */
-static bool
-read_current_kid(text *zone_id, char **kid)
+static char *
+current_kid(text *zone_id)
 {
 	static const char *const key[] = {"zone_id"};
 	Relation	rel = direct_read_open("zone_keys", AccessShareLock);
-	Oid			index;
 	Datum		val = PointerGetDatum(zone_id);
 	HeapTuple	tup;
+	char	   *kid;
 
 	if (rel == NULL)
-		return false;
-	index = get_relname_relid("zone_keys_one_current", RelationGetNamespace(rel));
-	if (!OidIsValid(index))
-		elog(ERROR, "index \"keycard.zone_keys_one_current\" does not exist");
+		return registry_run(&queries[Q_CURRENT_KEY], &val, NULL, 1) ? registry_result_text(1) : NULL;
 	PushActiveSnapshot(GetTransactionSnapshot());
-	tup = direct_fetch(rel, index, GetActiveSnapshot(), ForwardScanDirection, 1, key, &val);
+	tup = direct_fetch(rel, direct_relid("zone_keys_one_current"), GetActiveSnapshot(),
+					   ForwardScanDirection, 1, key, &val);
 	PopActiveSnapshot();
-	*kid = tup ? direct_gettext(rel, tup, "kid") : NULL;
+	kid = tup ? direct_gettext(rel, tup, "kid") : NULL;
 	table_close(rel, AccessShareLock);
-	return true;
+	return kid;
 }
 
 /* Appends the manifest {"entries": [...]} in canonical (JCS) form. */
@@ -616,7 +612,6 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	ManifestEntry *entries;
 	int			n;
 	int32		version;
-	bool		isnull;
 	char		id[REGISTRY_ID_LEN + 1];
 	TimestampTz created_at;
 	text	   *actor;
@@ -631,8 +626,6 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	RegistryDetail detail[3];
 	bool		zone_found;
 	Datum		result;
-	RegistryBump bump;
-	Datum		row;
 
 	SPI_connect();
 
@@ -689,24 +682,8 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	values[0] = PointerGetDatum(zone_id);
 	values[1] = PointerGetDatum(policy_set_id);
 	values[2] = CStringGetTextDatum(id);
-	bump = (RegistryBump) {"policy set", set_name, values[2], (Datum) 0};
-	if (direct_update(&bump_target, 2, set_key, values, registry_bump, &bump, &row))
-	{
-		if (row == (Datum) 0)
-			elog(ERROR, "policy set \"%s\" has no row", set_name);
-		version = DatumGetInt32(GetAttributeByName(DatumGetHeapTupleHeader(row), "latest_version",
-												   &isnull));
-		if (!read_current_kid(zone_id, &kid))
-			kid = registry_run(&queries[Q_CURRENT_KEY], values, NULL, 1) ? registry_result_text(1) : NULL;
-	}
-	else
-	{
-		if (registry_run(&queries[Q_BUMP], values, NULL, 1) != 1)
-			elog(ERROR, "policy set \"%s\" has no row", set_name);
-		registry_refuse_archived(DatumGetBool(registry_result(2, &isnull)), "policy set", set_name);
-		version = DatumGetInt32(registry_result(1, &isnull));
-		kid = registry_result_text(3);
-	}
+	version = registry_bump(&bump_target, set_key, &queries[Q_BUMP], values, "policy set", set_name);
+	kid = current_kid(zone_id);
 	if (kid == NULL)
 		elog(ERROR, "zone \"%s\" has no current signing key", zone_str);
 
@@ -790,9 +767,9 @@ keycard_attest(PG_FUNCTION_ARGS)
 	policy_set_id = registry_result_text(1);
 	version = DatumGetInt32(registry_result(2, &isnull));
 	manifest_sha = registry_result_text(3);
-	if (registry_run(&queries[Q_CURRENT_KEY], values, NULL, 1) == 0)
+	kid = current_kid(zone_id);
+	if (kid == NULL)
 		elog(ERROR, "zone \"%s\" has no current signing key", text_to_cstring(zone_id));
-	kid = registry_result_text(1);
 
 	actor = registry_current_actor();
 	request_id = registry_client_request_id();

@@ -21,7 +21,6 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "executor/executor.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -80,7 +79,7 @@ static RegistryQuery queries[NUM_QUERIES] = {
 	4, {TEXTOID, TEXTOID, TEXTOID, TEXTOID}},
 };
 
-/* The policy's bump: columns set, from the row locked (registry_bump). */
+/* The policy's bump (registry_bump): the columns it sets. */
 static const char *const bump_cols[] = {"latest_version", "latest_version_id", "latest_schema_version"};
 static const Oid bump_types[] = {INT4OID, TEXTOID, TEXTOID};
 static DirectWriteTarget bump_target = {"policies", lengthof(bump_cols), bump_cols, bump_types};
@@ -149,14 +148,14 @@ schema_for(const char *version, text *version_text)
 	return e->schema;
 }
 
+static const char *const policy_key[] = {"zone_id", "policy_id"};
+
 /*
  * What Q_POLICY reads, read by index as that statement would (a snapshot
  * taken now, after the command counter moved on): false if a statement must
  * read it (direct_read_open), else *found and, if found, the policy's
  * owner_type and name and the schema version's status.
  */
-static const char *const policy_key[] = {"zone_id", "policy_id"};
-
 static bool
 read_policy(text *zone_id, text *policy_id, Datum schema_version, bool schema_null, bool *found,
 			char **owner_type, char **name, char **status)
@@ -254,13 +253,10 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	Datum		values[12];
 	char		nulls[3];
 	bool		vnulls[12];
-	bool		isnull;
 	bool		found;
 	int32		version;
 	RegistryDetail detail[3];
 	Datum		result;
-	RegistryBump bump;
-	Datum		row;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		registry_error("invalid_request", NULL, NULL, "zone_id and policy_id are required");
@@ -353,21 +349,7 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	values[1] = PointerGetDatum(policy_id);
 	values[2] = CStringGetTextDatum(id);
 	values[3] = PointerGetDatum(schema_version);
-	bump = (RegistryBump) {"policy", policy_name, values[2], values[3]};
-	if (direct_update(&bump_target, 2, policy_key, values, registry_bump, &bump, &row))
-	{
-		if (row == (Datum) 0)
-			elog(ERROR, "policy \"%s\" has no row", policy_name);
-		version = DatumGetInt32(GetAttributeByName(DatumGetHeapTupleHeader(row), "latest_version",
-												   &isnull));
-	}
-	else
-	{
-		if (registry_run(&queries[Q_BUMP], values, NULL, 1) != 1)
-			elog(ERROR, "policy \"%s\" has no row", policy_name);
-		registry_refuse_archived(DatumGetBool(registry_result(2, &isnull)), "policy", policy_name);
-		version = DatumGetInt32(registry_result(1, &isnull));
-	}
+	version = registry_bump(&bump_target, policy_key, &queries[Q_BUMP], values, "policy", policy_name);
 
 	memset(vnulls, false, sizeof(vnulls));
 	values[3] = Int32GetDatum(version);
