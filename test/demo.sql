@@ -45,30 +45,18 @@ FROM keycard.create_policy_set_version(:'zone', :'set',
 SELECT jsonb_pretty(statement) AS statement FROM keycard.current_attestations WHERE version_id = :'set_version' \gset
 \echo attestation statement, signed as a JWS with the zone key:
 \echo :statement
-\pset tuples_only on
-\pset format unaligned
-\o :tmp/attestation-created.json
-SELECT jws FROM keycard.current_attestations WHERE version_id = :'set_version';
-\o :tmp/jwks-before.json
-SELECT keycard.zone_jwks(:'zone');
-\o
-\pset tuples_only off
-\pset format aligned
+\set status created
+\set keys before
+\ir demo_export.sql
 
 \echo
 \echo '== 5. Key rotation: a new EdDSA key; every version re-signed; the retired key stays published'
 SELECT jsonb_pretty(keycard.rotate_zone_key(:'zone', 'EdDSA')) AS rotation \gset
 \echo :rotation
 SELECT status, kid FROM keycard.attestations WHERE version_id = :'set_version' ORDER BY attestation_id;
-\pset tuples_only on
-\pset format unaligned
-\o :tmp/attestation-re_signed.json
-SELECT jws FROM keycard.current_attestations WHERE version_id = :'set_version';
-\o :tmp/jwks-after.json
-SELECT keycard.zone_jwks(:'zone');
-\o
-\pset tuples_only off
-\pset format aligned
+\set status re_signed
+\set keys after
+\ir demo_export.sql
 
 \echo
 \echo '== 6. verify_zone: every sha, manifest_sha and signature recomputed (no rows = intact)'
