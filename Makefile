@@ -10,8 +10,10 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/cedar/*.c)))
 # full rebuild.
 KEYCARD_HEADERS = $(wildcard src/*.h src/cedar/*.h)
 
-# One install source, copied to the versioned name; every upgrade step is its own file.
-DATA = $(wildcard sql/$(EXTENSION)--*--*.sql)
+# One install source, copied to the versioned name; every upgrade step is its
+# own file.  The install scripts of released versions are kept frozen, so a
+# database can be created at an old version and upgraded (the upgrade test).
+DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) sql/$(EXTENSION)--0.1.0.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress inputs: every sql/<feature>.sql that is not an install or upgrade script.
