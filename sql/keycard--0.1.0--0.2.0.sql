@@ -4,3 +4,107 @@
 -- proves a database upgraded this way has the schema of a fresh 0.2.0 install
 -- and keeps its rows.
 \echo Use "ALTER EXTENSION keycard UPDATE TO '0.2.0'" to load this file. \quit
+
+-- Signing keys stay immutable under session_replication_role = replica, as
+-- every other registry table.
+ALTER TABLE keycard.signing_keys ENABLE ALWAYS TRIGGER signing_keys_immutable;
+ALTER TABLE keycard.signing_keys ENABLE ALWAYS TRIGGER signing_keys_no_truncate;
+
+-- Foreign keys wherever a row names another (validated against the rows
+-- 0.1.0 wrote; the registry functions never wrote a dangling reference).
+ALTER TABLE keycard.zone_keys
+	ADD CONSTRAINT zone_keys_signing_key_fkey FOREIGN KEY (kid) REFERENCES keycard.signing_keys (kid);
+ALTER TABLE keycard.audit_log
+	ADD CONSTRAINT audit_log_zone_fkey FOREIGN KEY (zone_id) REFERENCES keycard.zones (zone_id);
+ALTER TABLE keycard.policies
+	ADD CONSTRAINT policies_latest_schema_version_fkey FOREIGN KEY (latest_schema_version)
+		REFERENCES keycard.schema_versions (version);
+ALTER TABLE keycard.policy_versions
+	ADD CONSTRAINT policy_versions_schema_version_fkey FOREIGN KEY (schema_version)
+		REFERENCES keycard.schema_versions (version);
+ALTER TABLE keycard.policy_set_versions
+	ADD CONSTRAINT policy_set_versions_schema_version_fkey FOREIGN KEY (schema_version)
+		REFERENCES keycard.schema_versions (version);
+ALTER TABLE keycard.policy_set_version_entries
+	ADD CONSTRAINT policy_set_version_entries_version_fkey FOREIGN KEY (zone_id, version_id)
+		REFERENCES keycard.policy_set_versions (zone_id, version_id),
+	ADD CONSTRAINT policy_set_version_entries_policy_fkey FOREIGN KEY (zone_id, policy_id)
+		REFERENCES keycard.policies (zone_id, policy_id),
+	ADD CONSTRAINT policy_set_version_entries_policy_version_fkey FOREIGN KEY (zone_id, policy_version_id)
+		REFERENCES keycard.policy_versions (zone_id, version_id);
+ALTER TABLE keycard.attestations
+	ADD CONSTRAINT attestations_version_fkey FOREIGN KEY (zone_id, version_id)
+		REFERENCES keycard.policy_set_versions (zone_id, version_id),
+	ADD CONSTRAINT attestations_key_fkey FOREIGN KEY (zone_id, kid) REFERENCES keycard.zone_keys (zone_id, kid);
+ALTER TABLE keycard.binding_history
+	ADD CONSTRAINT binding_history_zone_fkey FOREIGN KEY (zone_id) REFERENCES keycard.zones (zone_id),
+	ADD CONSTRAINT binding_history_from_version_fkey FOREIGN KEY (zone_id, from_version_id)
+		REFERENCES keycard.policy_set_versions (zone_id, version_id),
+	ADD CONSTRAINT binding_history_to_version_fkey FOREIGN KEY (zone_id, to_version_id)
+		REFERENCES keycard.policy_set_versions (zone_id, version_id);
+
+-- One writer of audit rows (C, shared with the C registry functions).
+CREATE OR REPLACE FUNCTION keycard.audit(zone_id text, action text, object_type text, object_id text, detail jsonb DEFAULT NULL)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'keycard_audit'
+	LANGUAGE C VOLATILE;
+
+-- Names refuse leading and trailing whitespace of every kind.
+CREATE OR REPLACE FUNCTION keycard.check_name(name text, what text) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	AS $$
+BEGIN
+	-- Whitespace of every kind, Unicode's included ([:space:] alone is ASCII in a C-locale database).
+	IF name IS NULL OR length(name) NOT BETWEEN 1 AND 255
+	   OR name ~ '^[[:space:]\u0085\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]'
+	   OR name ~ '[[:space:]\u0085\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]$' THEN
+		PERFORM keycard.raise_error('invalid_request', format('invalid %s name', what),
+			'A name has 1 to 255 characters and no leading or trailing whitespace.', NULL);
+	END IF;
+END
+$$;
+
+-- Rotation locks the zone FOR NO KEY UPDATE: foreign key checks of other
+-- writes in the zone need not wait for it.
+CREATE OR REPLACE FUNCTION keycard.rotate_zone_key(zone_id text, alg text DEFAULT NULL) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	old keycard.zone_keys;
+	new_kid text;
+	new_alg text;
+	actor text := keycard.current_actor();
+	ts timestamptz := clock_timestamp();
+	n integer := 0;
+	v record;
+BEGIN
+	PERFORM keycard.require_platform('rotating a zone key');
+	PERFORM keycard.require_zone(zone_id);
+	-- Waits for policy set versions being created (they hold FOR SHARE on the
+	-- zone row) and makes new ones wait, so none is signed by the old key
+	-- after the re-signing below.  (NO KEY UPDATE: the foreign key checks of
+	-- other writes in the zone, FOR KEY SHARE, need not wait.)
+	PERFORM 1 FROM keycard.zones z WHERE z.zone_id = rotate_zone_key.zone_id FOR NO KEY UPDATE;
+	SELECT * INTO STRICT old FROM keycard.zone_keys k WHERE k.zone_id = rotate_zone_key.zone_id AND k.status = 'current';
+	new_alg := coalesce(alg, old.alg);
+	IF new_alg NOT IN ('RS256', 'EdDSA') THEN
+		PERFORM keycard.raise_error('invalid_request', format('unsupported signing algorithm "%s"', new_alg),
+			NULL, 'Use RS256 or EdDSA.');
+	END IF;
+	new_kid := keycard.create_signing_key(new_alg);
+	UPDATE keycard.zone_keys k SET status = 'retired', retired_at = ts, retired_by = actor
+	WHERE k.zone_id = rotate_zone_key.zone_id AND k.kid = old.kid;
+	INSERT INTO keycard.zone_keys (zone_id, kid, alg, status, created_at, created_by, request_id)
+	VALUES (rotate_zone_key.zone_id, new_kid, new_alg, 'current', ts, actor, keycard.client_request_id());
+	FOR v IN SELECT x.version_id FROM keycard.policy_set_versions x
+			 WHERE x.zone_id = rotate_zone_key.zone_id AND x.archived_at IS NULL
+			 ORDER BY x.version_id LOOP
+		PERFORM keycard.attest(rotate_zone_key.zone_id, v.version_id, 're_signed');
+		n := n + 1;
+	END LOOP;
+	PERFORM keycard.audit(zone_id, 'rotate_key', 'zone', zone_id,
+		jsonb_build_object('retired_kid', old.kid, 'kid', new_kid, 'alg', new_alg, 're_signed', n));
+	RETURN jsonb_build_object('zone_id', zone_id, 'kid', new_kid, 'alg', new_alg, 'retired_kid', old.kid, 're_signed', n);
+END
+$$;

@@ -97,6 +97,9 @@ CREATE TRIGGER signing_keys_immutable BEFORE UPDATE OR DELETE ON keycard.signing
 	FOR EACH ROW EXECUTE FUNCTION keycard.signing_keys_immutable();
 CREATE TRIGGER signing_keys_no_truncate BEFORE TRUNCATE ON keycard.signing_keys
 	FOR EACH STATEMENT EXECUTE FUNCTION keycard.signing_keys_immutable();
+-- Fire under session_replication_role = replica too (as every registry table's).
+ALTER TABLE keycard.signing_keys ENABLE ALWAYS TRIGGER signing_keys_immutable;
+ALTER TABLE keycard.signing_keys ENABLE ALWAYS TRIGGER signing_keys_no_truncate;
 
 CREATE FUNCTION keycard.create_signing_key(alg text DEFAULT 'RS256') RETURNS text
 	AS 'MODULE_PATHNAME', 'keycard_create_signing_key'
@@ -205,13 +208,11 @@ COMMENT ON FUNCTION keycard.cedar_policy_to_text(jsonb) IS
 -- functions (whose search_path is pinned) and have no SET clause of their
 -- own: each SET clause costs a configuration save and restore per call.
 --
--- Foreign keys tie each object to its owner (zone, policy, policy set).  The
--- append-only records written beside a version (audit_log, manifest entries,
--- attestations) and the schema_version columns have none: only the registry
--- functions write them, right after reading (and locking) the rows they name
--- in the same transaction, and no referenced row can be deleted or change
--- its key (triggers above), so a check per row would only repeat that work
--- on the write path.  verify_zone() recomputes what they claim.
+-- Foreign keys tie every row to the rows it names: each object to its owner
+-- (zone, policy, policy set), versions to their schema version, manifest
+-- entries to their set version and policy versions, attestations to their
+-- set version and zone key, audit and history rows to their zone.
+-- PostgreSQL enforces them on every write, whoever makes it.
 ------------------------------------------------------------------------------
 
 CREATE FUNCTION keycard.raise_error(code text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL)
@@ -389,6 +390,7 @@ CREATE TABLE keycard.zone_keys (
 	retired_by text,
 	request_id text,
 	PRIMARY KEY (zone_id, kid),
+	CONSTRAINT zone_keys_signing_key_fkey FOREIGN KEY (kid) REFERENCES keycard.signing_keys (kid),
 	CHECK ((status = 'retired') = (retired_at IS NOT NULL AND retired_by IS NOT NULL))
 );
 CREATE UNIQUE INDEX zone_keys_one_current ON keycard.zone_keys (zone_id) WHERE status = 'current';
@@ -407,21 +409,17 @@ CREATE TABLE keycard.audit_log (
 	object_type text NOT NULL,
 	object_id text NOT NULL,
 	detail jsonb,
-	PRIMARY KEY (zone_id, event_id)
+	PRIMARY KEY (zone_id, event_id),
+	CONSTRAINT audit_log_zone_fkey FOREIGN KEY (zone_id) REFERENCES keycard.zones (zone_id)
 );
 COMMENT ON TABLE keycard.audit_log IS
 	'Append-only record of every registry write: who, when, which request (X-Client-Request-ID), what';
 
+-- One writer of audit rows for the SQL and the C functions (src/registry.c).
 CREATE FUNCTION keycard.audit(zone_id text, action text, object_type text, object_id text, detail jsonb DEFAULT NULL)
 	RETURNS void
-	LANGUAGE plpgsql VOLATILE
-	AS $$
-BEGIN
-	INSERT INTO keycard.audit_log (zone_id, event_id, occurred_at, actor, request_id, action, object_type, object_id, detail)
-	VALUES (zone_id, keycard.new_id(), pg_catalog.clock_timestamp(), keycard.current_actor(),
-			keycard.client_request_id(), action, object_type, object_id, detail);
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_audit'
+	LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION keycard.audit(text, text, text, text, jsonb) FROM PUBLIC;
 
 -- Policies and versions -------------------------------------------------------------
@@ -445,6 +443,9 @@ CREATE TABLE keycard.policies (
 	etag text NOT NULL GENERATED ALWAYS AS ('"' || revision::text || '"') STORED,
 	request_id text,
 	PRIMARY KEY (zone_id, policy_id),
+	-- (latest_version_id has none: the bump names the version it precedes)
+	CONSTRAINT policies_latest_schema_version_fkey FOREIGN KEY (latest_schema_version)
+		REFERENCES keycard.schema_versions (version),
 	CHECK ((archived_at IS NULL) = (archived_by IS NULL))
 );
 CREATE UNIQUE INDEX policies_name_key ON keycard.policies (zone_id, name) WHERE archived_at IS NULL;
@@ -470,6 +471,8 @@ CREATE TABLE keycard.policy_versions (
 	PRIMARY KEY (zone_id, version_id),
 	UNIQUE (zone_id, policy_id, version),
 	FOREIGN KEY (zone_id, policy_id) REFERENCES keycard.policies (zone_id, policy_id),
+	CONSTRAINT policy_versions_schema_version_fkey FOREIGN KEY (schema_version)
+		REFERENCES keycard.schema_versions (version),
 	CHECK ((archived_at IS NULL) = (archived_by IS NULL))
 );
 COMMENT ON TABLE keycard.policy_versions IS
@@ -517,6 +520,8 @@ CREATE TABLE keycard.policy_set_versions (
 	PRIMARY KEY (zone_id, version_id),
 	UNIQUE (zone_id, policy_set_id, version),
 	FOREIGN KEY (zone_id, policy_set_id) REFERENCES keycard.policy_sets (zone_id, policy_set_id),
+	CONSTRAINT policy_set_versions_schema_version_fkey FOREIGN KEY (schema_version)
+		REFERENCES keycard.schema_versions (version),
 	CHECK ((archived_at IS NULL) = (archived_by IS NULL))
 ) WITH (toast_tuple_target = 8160);
 -- (rows of a few kB stay inline and uncompressed: a compression attempt per
@@ -532,7 +537,13 @@ CREATE TABLE keycard.policy_set_version_entries (
 	policy_version_id text NOT NULL,
 	sha text NOT NULL,
 	PRIMARY KEY (zone_id, version_id, position),
-	UNIQUE (zone_id, version_id, policy_id)
+	UNIQUE (zone_id, version_id, policy_id),
+	CONSTRAINT policy_set_version_entries_version_fkey FOREIGN KEY (zone_id, version_id)
+		REFERENCES keycard.policy_set_versions (zone_id, version_id),
+	CONSTRAINT policy_set_version_entries_policy_fkey FOREIGN KEY (zone_id, policy_id)
+		REFERENCES keycard.policies (zone_id, policy_id),
+	CONSTRAINT policy_set_version_entries_policy_version_fkey FOREIGN KEY (zone_id, policy_version_id)
+		REFERENCES keycard.policy_versions (zone_id, version_id)
 );
 CREATE INDEX policy_set_version_entries_by_policy_version
 	ON keycard.policy_set_version_entries (zone_id, policy_version_id);
@@ -550,7 +561,10 @@ CREATE TABLE keycard.attestations (
 	attested_at timestamptz NOT NULL,
 	attested_by text NOT NULL,
 	request_id text,
-	PRIMARY KEY (zone_id, attestation_id)
+	PRIMARY KEY (zone_id, attestation_id),
+	CONSTRAINT attestations_version_fkey FOREIGN KEY (zone_id, version_id)
+		REFERENCES keycard.policy_set_versions (zone_id, version_id),
+	CONSTRAINT attestations_key_fkey FOREIGN KEY (zone_id, kid) REFERENCES keycard.zone_keys (zone_id, kid)
 ) WITH (toast_tuple_target = 8160);
 CREATE INDEX attestations_by_version ON keycard.attestations (zone_id, version_id, attestation_id);
 COMMENT ON TABLE keycard.attestations IS
@@ -828,10 +842,11 @@ DECLARE
 BEGIN
 	PERFORM keycard.require_platform('rotating a zone key');
 	PERFORM keycard.require_zone(zone_id);
-	-- Waits for policy set versions being created (they hold FOR KEY SHARE on
-	-- the zone row) and makes new ones wait, so none is signed by the old key
-	-- after the re-signing below.
-	PERFORM 1 FROM keycard.zones z WHERE z.zone_id = rotate_zone_key.zone_id FOR UPDATE;
+	-- Waits for policy set versions being created (they hold FOR SHARE on the
+	-- zone row) and makes new ones wait, so none is signed by the old key
+	-- after the re-signing below.  (NO KEY UPDATE: the foreign key checks of
+	-- other writes in the zone, FOR KEY SHARE, need not wait.)
+	PERFORM 1 FROM keycard.zones z WHERE z.zone_id = rotate_zone_key.zone_id FOR NO KEY UPDATE;
 	SELECT * INTO STRICT old FROM keycard.zone_keys k WHERE k.zone_id = rotate_zone_key.zone_id AND k.status = 'current';
 	new_alg := coalesce(alg, old.alg);
 	IF new_alg NOT IN ('RS256', 'EdDSA') THEN
@@ -936,7 +951,10 @@ CREATE FUNCTION keycard.check_name(name text, what text) RETURNS void
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 	AS $$
 BEGIN
-	IF name IS NULL OR length(name) NOT BETWEEN 1 AND 255 OR name <> btrim(name) THEN
+	-- Whitespace of every kind, Unicode's included ([:space:] alone is ASCII in a C-locale database).
+	IF name IS NULL OR length(name) NOT BETWEEN 1 AND 255
+	   OR name ~ '^[[:space:]\u0085\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]'
+	   OR name ~ '[[:space:]\u0085\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]$' THEN
 		PERFORM keycard.raise_error('invalid_request', format('invalid %s name', what),
 			'A name has 1 to 255 characters and no leading or trailing whitespace.', NULL);
 	END IF;
@@ -1735,8 +1753,6 @@ CREATE UNIQUE INDEX bindings_policy_set_key ON keycard.bindings (zone_id, policy
 COMMENT ON TABLE keycard.bindings IS
 	'Current bindings: per slot (zone, scope type, scope target) at most one active and one shadow policy set version';
 
--- No foreign keys: every reference was checked when the binding changed, and
--- zones and versions are never deleted.
 CREATE TABLE keycard.binding_history (
 	zone_id text NOT NULL,
 	event_id text NOT NULL,
@@ -1754,6 +1770,11 @@ CREATE TABLE keycard.binding_history (
 	to_version_id text,
 	to_version integer,
 	PRIMARY KEY (zone_id, event_id),
+	CONSTRAINT binding_history_zone_fkey FOREIGN KEY (zone_id) REFERENCES keycard.zones (zone_id),
+	CONSTRAINT binding_history_from_version_fkey FOREIGN KEY (zone_id, from_version_id)
+		REFERENCES keycard.policy_set_versions (zone_id, version_id),
+	CONSTRAINT binding_history_to_version_fkey FOREIGN KEY (zone_id, to_version_id)
+		REFERENCES keycard.policy_set_versions (zone_id, version_id),
 	CONSTRAINT binding_history_check CHECK (keycard.binding_history_row_check(action, mode, from_version_id, to_version_id))
 );
 CREATE INDEX binding_history_by_slot ON keycard.binding_history (zone_id, scope_type, scope_target_id, event_id);

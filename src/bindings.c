@@ -15,59 +15,45 @@
  * they read the bindings.  Under READ COMMITTED the later side waits and
  * then reads, with a snapshot taken after the lock, what the other
  * committed.  Under REPEATABLE READ its snapshot may predate the other's
- * commit, so each side also reads with the latest snapshot and fails with a
- * serialization error where the two readings differ.  (The locks write
- * nothing.  A row lock would not serve: one taken by a transaction that has
- * committed is no conflict for a REPEATABLE READ snapshot.)
+ * commit, so each side also reads with the latest snapshot
+ * (SPI_execute_snapshot) and fails with a serialization error where the two
+ * readings differ.  (The locks write nothing.  A row lock would not serve:
+ * one taken by a transaction that has committed is no conflict for a
+ * REPEATABLE READ snapshot, and an empty slot has no row to lock.)
  *
- * Reads are direct index lookups (primary keys and bindings_policy_set_key,
- * direct_read.c); the binding row is written through SPI with generic plans
- * kept for the life of the backend, so its constraints, foreign keys and
- * triggers apply; the append-only history row goes straight into the heap
- * and its indexes when an INSERT would do no more (direct_write.c), else
- * through INSERT.  The functions run as SECURITY DEFINER with search_path
- * pinned to pg_catalog, so the statements resolve only the extension's
- * objects and built-ins.
+ * Every read and write is a statement with a plan kept for the life of the
+ * backend, run by the executor, so constraints, foreign keys, triggers,
+ * row-level security, publications and read-only transactions apply.  The
+ * functions run as SECURITY DEFINER with search_path pinned to pg_catalog,
+ * so the statements resolve only the extension's objects and built-ins.
  *
  * The guard: while the binding functions write, a backend-local counter is
  * raised (and lowered again on any exit, error included); the trigger lets a
- * row change only then, or when COPY loads it (pg_restore), in which case it
- * checks the row against its policy set version.  A C function pointer on
- * the error context stack cannot be faked by SQL text.
+ * row change only then, in a logical replication apply worker (the
+ * publisher checked the change), or when COPY loads it (pg_restore), in
+ * which case it checks the row against its policy set version.  A C
+ * function pointer on the error context stack cannot be faked by SQL text.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/stratnum.h"
-#include "access/table.h"
-#include "access/heapam.h"
 #include "access/xact.h"
-#include "catalog/index.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/copy.h"
-#include "commands/copyfrom_internal.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "replication/logicalworker.h"
+#include "storage/itemptr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
-#include "utils/inval.h"
-#include "utils/rls.h"
-#include "utils/lsyscache.h"
-#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "direct_read.h"
-#include "direct_write.h"
 #include "keycard.h"
 #include "registry.h"
 
@@ -93,27 +79,70 @@ static int	bindings_writing = 0;
 /* Statements, prepared once per backend. */
 enum
 {
+	Q_ZONE,
+	Q_SET,
+	Q_SET_BINDING,
+	Q_STATE,
+	Q_VERSION_ROW,
 	Q_ARCHIVED_ENTRIES,
 	Q_DELETE_SHADOW,
 	Q_UPDATE_BINDING,
 	Q_INSERT_BINDING,
+	Q_INSERT_HISTORY,
 	Q_DELETE_SHADOW_OF_SET,
 	Q_SET_WITH_BINDING,
+	Q_SET_BINDING_TIDS,
 	Q_GUARD_ROW,
 	NUM_QUERIES
 };
 
-typedef struct BindingQuery
-{
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[15];
-} BindingQuery;
+static RegistryQuery queries[NUM_QUERIES] = {
+	[Q_ZONE] = {"SELECT 1 FROM keycard.zones z WHERE z.zone_id = $1", 1, {TEXTOID}},
+	[Q_SET] = {"SELECT s.owner_type, s.scope_type, s.name FROM keycard.policy_sets s "
+		"WHERE s.zone_id = $1 AND s.policy_set_id = $2",
+	2, {TEXTOID, TEXTOID}},
 
-#define CHANGE_ARGTYPES \
-	{TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID}
+	/*
+	 * Where the set is bound: its first binding (active before shadow) in
+	 * mode $3 (NULL: either), leaving out the slot ($4, $5) when $4 is given.
+	 */
+	[Q_SET_BINDING] = {"SELECT b.policy_set_id, b.version_id, b.version, b.scope_type, b.scope_target_id, b.mode "
+		"FROM keycard.bindings b WHERE b.zone_id = $1 AND b.policy_set_id = $2 "
+		"AND ($3::text IS NULL OR b.mode = $3) "
+		"AND ($4::text IS NULL OR NOT (b.scope_type = $4 AND b.scope_target_id = $5)) "
+		"ORDER BY b.mode LIMIT 1",
+	5, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}},
 
-static const BindingQuery queries[NUM_QUERIES] = {
+	/*
+	 * What a binding change of version $3 of set $2 in slot ($4, $5) checks:
+	 * the set archived; the version (of this set), its number, archived, any
+	 * archived entry; the slot's active and shadow bindings; a binding of
+	 * the set in another slot (none for zone scope: one slot).
+	 */
+	[Q_STATE] = {"SELECT s.archived_at IS NOT NULL, "
+		"v.version_id IS NOT NULL, v.version, v.archived_at IS NOT NULL, "
+		"v.version_id IS NOT NULL AND EXISTS (SELECT 1 FROM keycard.policy_set_version_entries e "
+		"  JOIN keycard.policy_versions pv ON pv.zone_id = e.zone_id AND pv.version_id = e.policy_version_id "
+		"  WHERE e.zone_id = $1 AND e.version_id = $3 AND pv.archived_at IS NOT NULL), "
+		"a.policy_set_id, a.version_id, a.version, a.ctid, "
+		"h.policy_set_id, h.version_id, h.version, h.ctid, "
+		"o.policy_set_id, o.version_id, o.version, o.scope_type, o.scope_target_id, o.mode "
+		"FROM keycard.policy_sets s "
+		"LEFT JOIN keycard.policy_set_versions v "
+		"  ON v.zone_id = s.zone_id AND v.version_id = $3 AND v.policy_set_id = s.policy_set_id "
+		"LEFT JOIN keycard.bindings a ON a.zone_id = s.zone_id AND a.scope_type = $4 "
+		"  AND a.scope_target_id = $5 AND a.mode = 'active' "
+		"LEFT JOIN keycard.bindings h ON h.zone_id = s.zone_id AND h.scope_type = $4 "
+		"  AND h.scope_target_id = $5 AND h.mode = 'shadow' "
+		"LEFT JOIN LATERAL (SELECT b.policy_set_id, b.version_id, b.version, b.scope_type, b.scope_target_id, b.mode "
+		"  FROM keycard.bindings b WHERE b.zone_id = s.zone_id AND b.policy_set_id = s.policy_set_id "
+		"  AND $4 <> 'zone' AND NOT (b.scope_type = $4 AND b.scope_target_id = $5) "
+		"  ORDER BY b.mode LIMIT 1) o ON true "
+		"WHERE s.zone_id = $1 AND s.policy_set_id = $2",
+	5, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}},
+	[Q_VERSION_ROW] = {"SELECT v.* FROM keycard.policy_set_versions v WHERE v.zone_id = $1 AND v.version_id = $2",
+	2, {TEXTOID, TEXTOID}},
+
 	/* The error path only: which entries are archived. */
 	[Q_ARCHIVED_ENTRIES] = {"SELECT format('Archived: %s.', string_agg(format('version %s of policy \"%s\"', pv.version, p.name), ', ' ORDER BY e.position)) "
 		"FROM keycard.policy_set_version_entries e "
@@ -136,13 +165,23 @@ static const BindingQuery queries[NUM_QUERIES] = {
 	[Q_INSERT_BINDING] = {"INSERT INTO keycard.bindings (zone_id, scope_type, scope_target_id, mode, "
 		"policy_set_id, version_id, version, bound_at, bound_by, request_id) "
 		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
-	10, CHANGE_ARGTYPES},
+	10, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID}},
+	[Q_INSERT_HISTORY] = {"INSERT INTO keycard.binding_history (zone_id, event_id, occurred_at, actor, "
+		"request_id, action, scope_type, scope_target_id, mode, from_policy_set_id, from_version_id, "
+		"from_version, to_policy_set_id, to_version_id, to_version) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+	15, {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, INT4OID, TEXTOID, TEXTOID, INT4OID}},
 	[Q_DELETE_SHADOW_OF_SET] = {"DELETE FROM keycard.bindings b "
 		"WHERE b.zone_id = $1 AND b.policy_set_id = $2 AND b.mode = 'shadow' "
 		"RETURNING b.scope_type, b.scope_target_id, b.version_id, b.version",
 	2, {TEXTOID, TEXTOID}},
 	[Q_SET_WITH_BINDING] = {"SELECT * FROM keycard.policy_sets_with_binding x "
 		"WHERE x.zone_id = $1 AND x.policy_set_id = $2",
+	2, {TEXTOID, TEXTOID}},
+	/* The set's binding rows (versions of rows, by tid): what the cross-check compares. */
+	[Q_SET_BINDING_TIDS] = {"SELECT pg_catalog.array_agg(b.ctid ORDER BY b.ctid)::text FROM keycard.bindings b "
+		"WHERE b.zone_id = $1 AND b.policy_set_id = $2",
 	2, {TEXTOID, TEXTOID}},
 
 	/*
@@ -165,39 +204,18 @@ static const BindingQuery queries[NUM_QUERIES] = {
 	6, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID}},
 };
 
-static SPIPlanPtr plans[NUM_QUERIES];
-
 /* Runs query q (SPI connected); returns SPI_processed. */
 static uint64
 run(int q, Datum *values, const char *nulls, long count)
 {
-	int			rc;
-
-	if (plans[q] == NULL)
-	{
-		/* Generic plans: the statements are tiny, replanning would dominate. */
-		SPIPlanPtr	p = SPI_prepare_cursor(queries[q].sql, queries[q].nargs,
-										   (Oid *) queries[q].argtypes,
-										   CURSOR_OPT_GENERIC_PLAN);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", queries[q].sql,
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		plans[q] = p;
-	}
-	rc = SPI_execute_plan(plans[q], values, nulls, false, count);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", queries[q].sql,
-			 SPI_result_code_string(rc));
-	return SPI_processed;
+	return registry_run(&queries[q], values, nulls, count);
 }
 
 /* Column col (1-based) of row 0 of the last result. */
 static Datum
 col_datum(int col, bool *isnull)
 {
-	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, isnull);
+	return registry_result(col, isnull);
 }
 
 static char *
@@ -213,7 +231,7 @@ col_cstring(int col)
 static char *
 col_out(int col)
 {
-	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col);
+	return registry_result_text(col);
 }
 
 static bool
@@ -225,59 +243,19 @@ col_bool(int col)
 	return !isnull && DatumGetBool(d);
 }
 
-static Datum
-text_datum(const char *s)
-{
-	return s ? CStringGetTextDatum(s) : (Datum) 0;
-}
-
-/* Direct reads ------------------------------------------------------------------ */
-
-/* A table of the extension, opened for reading. */
-static Relation
-open_table(const char *name)
-{
-	return table_open(direct_relid(name), AccessShareLock);
-}
-
-static bool
-is_null(Relation rel, HeapTuple tup, const char *col)
-{
-	bool		isnull;
-
-	(void) direct_getattr(rel, tup, col, &isnull);
-	return isnull;
-}
-
 static int32
-get_int(Relation rel, HeapTuple tup, const char *col)
+col_int(int col)
 {
 	bool		isnull;
-	Datum		d = direct_getattr(rel, tup, col, &isnull);
+	Datum		d = col_datum(col, &isnull);
 
 	return isnull ? 0 : DatumGetInt32(d);
 }
 
-/*
- * Pushes the snapshot the checks read with: taken now (after the locks) under
- * READ COMMITTED, the transaction's under REPEATABLE READ, seeing this
- * transaction's earlier commands either way (as a statement would).
- */
-static Snapshot
-push_read_snapshot(void)
+static Datum
+text_datum(const char *s)
 {
-	PushCopiedSnapshot(GetTransactionSnapshot());
-	UpdateActiveSnapshotCommandId();
-	return GetActiveSnapshot();
-}
-
-/* Pushes the latest snapshot (what has committed by now), for cross-checks. */
-static Snapshot
-push_latest_snapshot(void)
-{
-	PushCopiedSnapshot(GetLatestSnapshot());
-	UpdateActiveSnapshotCommandId();
-	return GetActiveSnapshot();
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
 }
 
 /* The error REPEATABLE READ raises when a row it would act on changed since its snapshot. */
@@ -330,65 +308,39 @@ typedef struct SetRow
 	char	   *owner_type;
 	char	   *scope_type;
 	char	   *name;
-	bool		archived;
 } SetRow;
-
-/* The set's row (NULL: none), under snap. */
-static HeapTuple
-read_set_row(Relation rel, const char *zone_id, const char *set_id, Snapshot snap, SetRow *set)
-{
-	static const char *const set_cols[2] = {"zone_id", "policy_set_id"};
-	Datum		key[2] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(set_id)};
-	HeapTuple	tup = direct_fetch(rel, RelationGetPrimaryKeyIndex(rel), snap, ForwardScanDirection, 2,
-								   set_cols, key);
-
-	if (HeapTupleIsValid(tup))
-		set->archived = !is_null(rel, tup, "archived_at");
-	return tup;
-}
 
 /*
  * Raises not_found unless the zone exists and the caller may use it; checks
  * the mode (NULL: not a bind), then reads the policy set (not_found), and
  * refuses a platform-owned set to customers.  In that order, as the errors
- * are ordered.
+ * are ordered.  SPI connected.
  */
 static void
 read_set(const char *zone_id, const char *set_id, const char *mode, SetRow *set)
 {
-	static const char *const zone_cols[1] = {"zone_id"};
-	Snapshot	snap = push_read_snapshot();
-	Relation	rel = open_table("policy_sets");
-	HeapTuple	tup = NULL;
+	Datum		key[2] = {text_datum(zone_id), text_datum(set_id)};
+	bool		found = false;
 	bool		zone_found;
 
 	if (zone_id != NULL && set_id != NULL)
-		tup = read_set_row(rel, zone_id, set_id, snap, set);
-	/* A set's zone exists (foreign key); look the zone up only when there is no set. */
-	zone_found = HeapTupleIsValid(tup);
-	if (zone_id != NULL && !zone_found)
+		found = run(Q_SET, key, NULL, 1) == 1;
+	if (found)
 	{
-		Relation	zones = open_table("zones");
-
-		Datum		key = CStringGetTextDatum(zone_id);
-
-		zone_found = HeapTupleIsValid(direct_fetch(zones, RelationGetPrimaryKeyIndex(zones), snap,
-												   ForwardScanDirection, 1, zone_cols, &key));
-		table_close(zones, AccessShareLock);
+		set->owner_type = col_cstring(1);
+		set->scope_type = col_cstring(2);
+		set->name = col_cstring(3);
 	}
-	if (zone_id == NULL || !zone_found || !registry_zone_visible(zone_id, strlen(zone_id)))
+	/* A set's zone exists (foreign key); look the zone up only when there is no set. */
+	zone_found = found || (zone_id != NULL && run(Q_ZONE, key, NULL, 1) == 1);
+	if (!zone_found || !registry_zone_visible(zone_id, strlen(zone_id)))
 		registry_error("not_found", "No zone with that id is visible to the caller.", NULL,
 					   "zone \"%s\" not found", zone_id ? zone_id : "");
 	if (mode != NULL && strcmp(mode, "active") != 0 && strcmp(mode, "shadow") != 0)
 		registry_error("invalid_request", "A version is bound with mode active or shadow; there is no deactivation.",
 					   "Activate another version instead.", "invalid binding mode \"%s\"", mode);
-	if (!HeapTupleIsValid(tup))
+	if (!found)
 		registry_error("not_found", NULL, NULL, "policy set \"%s\" not found", set_id ? set_id : "");
-	set->owner_type = direct_gettext(rel, tup, "owner_type");
-	set->scope_type = direct_gettext(rel, tup, "scope_type");
-	set->name = direct_gettext(rel, tup, "name");
-	table_close(rel, AccessShareLock);
-	PopActiveSnapshot();
 	if (strcmp(set->owner_type, "platform") == 0 && !registry_caller_is_platform())
 		registry_error("platform_owned", "Platform-owned policy sets can be read but not bound by customers.", NULL,
 					   "policy set \"%s\" is owned by the platform", set->name);
@@ -403,54 +355,32 @@ typedef struct Held
 	char	   *scope_type;
 	char	   *target;
 	char	   *mode;
-	ItemPointerData tid;		/* the binding row (read_slot only) */
+	ItemPointerData tid;		/* the binding row (the slot's bindings only) */
 } Held;
 
-static void
-read_held(Relation rel, HeapTuple tup, Held *h)
-{
-	h->set_id = direct_gettext(rel, tup, "policy_set_id");
-	h->version_id = direct_gettext(rel, tup, "version_id");
-	h->version = get_int(rel, tup, "version");
-	h->scope_type = direct_gettext(rel, tup, "scope_type");
-	h->target = direct_gettext(rel, tup, "scope_target_id");
-	h->mode = direct_gettext(rel, tup, "mode");
-}
-
 /*
- * Where the set is bound, through bindings_policy_set_key (zone_id,
- * policy_set_id, mode): its first binding in mode (NULL: either), leaving
+ * Where the set is bound: its first binding in mode (NULL: either), leaving
  * out the slot (scope_type, target) when scope_type is given.  found->mode
- * is NULL when there is none.
+ * is NULL when there is none.  SPI connected.
  */
 static void
 find_set_binding(const char *zone_id, const char *set_id, const char *mode,
-				 const char *scope_type, const char *target, Snapshot snap, Held *found)
+				 const char *scope_type, const char *target, Held *found)
 {
-	static const char *const cols[3] = {"zone_id", "policy_set_id", "mode"};
-	Datum		key[3] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(set_id),
-	mode ? CStringGetTextDatum(mode) : (Datum) 0};
-	Relation	rel = open_table("bindings");
-	Oid			index = direct_relid("bindings_policy_set_key");
-	ScanKeyData keys[3];
-	SysScanDesc scan;
-	HeapTuple	tup;
+	Datum		key[5] = {text_datum(zone_id), text_datum(set_id), text_datum(mode),
+	text_datum(scope_type), text_datum(target)};
+	char		nulls[5] = {' ', ' ', mode ? ' ' : 'n', scope_type ? ' ' : 'n', target ? ' ' : 'n'};
 
 	memset(found, 0, sizeof(Held));
-	scan = direct_scan_begin(rel, index, snap, mode ? 3 : 2, cols, key, keys);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	if (run(Q_SET_BINDING, key, nulls, 1) == 1)
 	{
-		Held		h;
-
-		read_held(rel, tup, &h);
-		if (scope_type == NULL || strcmp(h.scope_type, scope_type) != 0 || strcmp(h.target, target) != 0)
-		{
-			*found = h;
-			break;
-		}
+		found->set_id = col_cstring(1);
+		found->version_id = col_cstring(2);
+		found->version = col_int(3);
+		found->scope_type = col_cstring(4);
+		found->target = col_cstring(5);
+		found->mode = col_cstring(6);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 }
 
 /* A binding_history row; from and to may each be absent (set id NULL). */
@@ -473,38 +403,22 @@ typedef struct HistoryRow
 	int32		to_version;
 } HistoryRow;
 
-/* binding_history's columns, in the order of record_history's values. */
-static const char *const history_cols[] = {
-	"zone_id", "event_id", "occurred_at", "actor", "request_id", "action", "scope_type",
-	"scope_target_id", "mode", "from_policy_set_id", "from_version_id", "from_version",
-	"to_policy_set_id", "to_version_id", "to_version"
-};
-static const Oid history_types[] = {
-	TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	TEXTOID, INT4OID, TEXTOID, TEXTOID, INT4OID
-};
-static DirectWriteTarget history_target = {"binding_history", lengthof(history_cols), history_cols,
-history_types};
-
 static bool history_row_ok(text *action, text *mode, text *from, text *to);
 
-/*
- * Appends a binding_history row (SPI connected), straight into the heap and
- * its indexes when that is all an INSERT would do (direct_write.c).  The
- * table has no foreign key.
- */
+/* Appends a binding_history row (SPI connected). */
 static void
 record_history(const HistoryRow *h)
 {
-	Datum		v[lengthof(history_cols)];
-	bool		n[lengthof(history_cols)] = {false};
+	Datum		v[15];
+	char		n[15];
 
+	memset(n, ' ', sizeof(n));
 	v[0] = CStringGetTextDatum(h->zone_id);
 	v[1] = CStringGetTextDatum(h->event_id);
 	v[2] = TimestampTzGetDatum(h->occurred_at);
 	v[3] = PointerGetDatum(h->actor);
 	v[4] = PointerGetDatum(h->request_id);
-	n[4] = h->request_id == NULL;
+	n[4] = h->request_id == NULL ? 'n' : ' ';
 	v[5] = CStringGetTextDatum(h->action);
 	v[6] = CStringGetTextDatum(h->scope_type);
 	v[7] = CStringGetTextDatum(h->target);
@@ -513,13 +427,13 @@ record_history(const HistoryRow *h)
 	v[10] = text_datum(h->from_id);
 	v[11] = Int32GetDatum(h->from_version);
 	if (h->from_set == NULL)
-		n[9] = n[10] = n[11] = true;
+		n[9] = n[10] = n[11] = 'n';
 	v[12] = text_datum(h->to_set);
 	v[13] = text_datum(h->to_id);
 	v[14] = Int32GetDatum(h->to_version);
 	if (h->to_set == NULL)
-		n[12] = n[13] = n[14] = true;
-	direct_insert(&history_target, v, n, 0);
+		n[12] = n[13] = n[14] = 'n';
+	run(Q_INSERT_HISTORY, v, n, 0);
 }
 
 /*
@@ -635,143 +549,11 @@ write_binding(void *arg)
 	record_history(&h);
 }
 
-/* The index column of rel's attribute att in index (1-based). */
-static int
-index_column(Relation index, AttrNumber att)
-{
-	for (int j = 0; j < IndexRelationGetNumberOfKeyAttributes(index); j++)
-		if (index->rd_index->indkey.values[j] == att)
-			return j + 1;
-	elog(ERROR, "column %d is not in index \"%s\"", att, RelationGetRelationName(index));
-	return 0;					/* keep the compiler quiet */
-}
-
-/*
- * True if a policy version the set version's manifest references is
- * archived: the entries through their primary key prefix, then each policy
- * version through its primary key, one index scan rescanned per entry.
- */
-static bool
-has_archived_entries(const char *zone_id, const char *version_id, Snapshot snap)
-{
-	static const char *const entry_cols[2] = {"zone_id", "version_id"};
-	Datum		entry_key[2] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(version_id)};
-	Relation	entries = open_table("policy_set_version_entries");
-	Relation	versions = open_table("policy_versions");
-	Relation	pkey = index_open(RelationGetPrimaryKeyIndex(versions), AccessShareLock);
-	AttrNumber	pv_attnum = direct_attnum(entries, "policy_version_id");
-	AttrNumber	archived_attnum = direct_attnum(versions, "archived_at");
-	int			zone_col = index_column(pkey, direct_attnum(versions, "zone_id"));
-	int			id_col = index_column(pkey, direct_attnum(versions, "version_id"));
-	IndexScanDesc pv_scan = index_beginscan(versions, pkey, snap, 2, 0);
-	TupleTableSlot *pv = table_slot_create(versions, NULL);
-	ScanKeyData keys[2];
-	ScanKeyData pv_keys[2];
-	SysScanDesc scan = direct_scan_begin(entries, RelationGetPrimaryKeyIndex(entries), snap, 2,
-										 entry_cols, entry_key, keys);
-	HeapTuple	tup;
-	bool		found = false;
-
-	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		bool		isnull;
-		Datum		d = heap_getattr(tup, pv_attnum, RelationGetDescr(entries), &isnull);
-
-		if (isnull)
-			continue;
-		ScanKeyInit(&pv_keys[0], zone_col, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(zone_id));
-		pv_keys[0].sk_collation = pkey->rd_indcollation[zone_col - 1];
-		ScanKeyInit(&pv_keys[1], id_col, BTEqualStrategyNumber, F_TEXTEQ, d);
-		pv_keys[1].sk_collation = pkey->rd_indcollation[id_col - 1];
-		index_rescan(pv_scan, pv_keys, 2, NULL, 0);
-		if (index_getnext_slot(pv_scan, ForwardScanDirection, pv))
-		{
-			(void) slot_getattr(pv, archived_attnum, &isnull);
-			found = !isnull;
-		}
-	}
-	systable_endscan(scan);
-	index_endscan(pv_scan);
-	ExecDropSingleTupleTableSlot(pv);
-	index_close(pkey, AccessShareLock);
-	table_close(versions, AccessShareLock);
-	table_close(entries, AccessShareLock);
-	return found;
-}
-
-/* The slot's active and shadow bindings (bindings' primary key prefix). */
-static void
-read_slot(const char *zone_id, const char *scope_type, const char *target, Snapshot snap,
-		  Held *active, Held *shadow)
-{
-	static const char *const cols[3] = {"zone_id", "scope_type", "scope_target_id"};
-	Datum		key[3] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(scope_type),
-	CStringGetTextDatum(target)};
-	Relation	rel = open_table("bindings");
-	ScanKeyData keys[3];
-	SysScanDesc scan = direct_scan_begin(rel, RelationGetPrimaryKeyIndex(rel), snap, 3, cols, key, keys);
-	HeapTuple	tup;
-
-	memset(active, 0, sizeof(Held));
-	memset(shadow, 0, sizeof(Held));
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Held		h;
-
-		read_held(rel, tup, &h);
-		h.tid = tup->t_self;
-		if (strcmp(h.mode, "active") == 0)
-			*active = h;
-		else
-			*shadow = h;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-}
-
-/*
- * The version as keycard.policy_set_versions_with_binding: its columns, then
- * active, mode and scope_target_id.
- */
-static HeapTuple
-version_with_binding(Relation rel, HeapTuple version, TupleDesc result_desc, bool active,
-					 const char *mode, const char *target)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	int			n = result_desc->natts;
-	Datum	   *row = palloc(desc->natts * sizeof(Datum));
-	bool	   *row_nulls = palloc(desc->natts * sizeof(bool));
-	Datum	   *values = palloc(n * sizeof(Datum));
-	bool	   *nulls = palloc(n * sizeof(bool));
-	int			j = 0;
-
-	heap_deform_tuple(version, desc, row, row_nulls);
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(desc, i);
-
-		if (a->attisdropped)
-			continue;
-		if (j >= n - 3 || TupleDescAttr(result_desc, j)->atttypid != a->atttypid)
-			elog(ERROR, "keycard.policy_set_versions_with_binding does not match keycard.policy_set_versions");
-		values[j] = row[i];
-		nulls[j] = row_nulls[i];
-		j++;
-	}
-	if (j != n - 3)
-		elog(ERROR, "keycard.policy_set_versions_with_binding does not match keycard.policy_set_versions");
-	values[j] = BoolGetDatum(active);
-	values[j + 1] = CStringGetTextDatum(mode);
-	values[j + 2] = CStringGetTextDatum(target);
-	nulls[j] = nulls[j + 1] = nulls[j + 2] = false;
-	return heap_form_tuple(result_desc, values, nulls);
-}
-
 /* What a binding change checks, read under one snapshot. */
 typedef struct BindState
 {
 	bool		set_archived;
-	HeapTuple	result;			/* the version as the function returns it; NULL: no such version */
+	bool		version_found;	/* false: no such version of the set */
 	int32		version;
 	bool		version_archived;
 	bool		archived_entries;
@@ -780,69 +562,52 @@ typedef struct BindState
 	Held		other;			/* a binding of the set in another slot */
 } BindState;
 
+/* Columns first.. of Q_STATE's row: a binding's set, version id, number (and tid). */
+static void
+state_held(int first, bool with_tid, Held *h)
+{
+	bool		isnull;
+	Datum		tid;
+
+	memset(h, 0, sizeof(Held));
+	h->set_id = col_cstring(first);
+	h->version_id = col_cstring(first + 1);
+	h->version = col_int(first + 2);
+	if (with_tid && h->set_id != NULL)
+	{
+		tid = col_datum(first + 3, &isnull);
+		ItemPointerCopy((ItemPointer) DatumGetPointer(tid), &h->tid);
+	}
+}
+
 /*
- * Reads what a binding change checks (the result tuple in result_cxt), under
- * the snapshot a statement would read with now, or with latest the latest
- * snapshot (the REPEATABLE READ cross-check).
+ * Reads what a binding change checks (Q_STATE), with the snapshot a
+ * statement takes now, or with latest the latest snapshot (the REPEATABLE
+ * READ cross-check).  SPI connected.
  */
 static void
-read_state(const BindingChange *c, MemoryContext result_cxt, TupleDesc result_desc, bool latest,
-		   BindState *st)
+read_state(const BindingChange *c, bool latest, BindState *st)
 {
-	static const char *const version_cols[2] = {"zone_id", "version_id"};
-	Snapshot	snap = latest ? push_latest_snapshot() : push_read_snapshot();
-	Relation	rel;
-	HeapTuple	tup;
-	SetRow		now;
+	Datum		key[5] = {text_datum(c->zone_id), text_datum(c->set_id), text_datum(c->version_id),
+	text_datum(c->scope_type), text_datum(c->target)};
+	char		nulls[5] = {' ', ' ', c->version_id ? ' ' : 'n', ' ', ' '};
+	uint64		rows = latest ? registry_run_latest(&queries[Q_STATE], key, nulls, 1)
+		: run(Q_STATE, key, nulls, 1);
 
-	memset(st, 0, sizeof(BindState));
-	memset(&now, 0, sizeof(now));
-	rel = open_table("policy_sets");
-	if (read_set_row(rel, c->zone_id, c->set_id, snap, &now) == NULL)
+	if (rows != 1)
 		elog(ERROR, "policy set \"%s\" vanished", c->set_id);
-	table_close(rel, AccessShareLock);
-	st->set_archived = now.archived;
-
-	rel = open_table("policy_set_versions");
-	tup = NULL;
-	if (c->version_id != NULL)
-	{
-		Datum		key[2] = {CStringGetTextDatum(c->zone_id), CStringGetTextDatum(c->version_id)};
-
-		tup = direct_fetch(rel, RelationGetPrimaryKeyIndex(rel), snap, ForwardScanDirection, 2,
-						   version_cols, key);
-	}
-	if (HeapTupleIsValid(tup))
-	{
-		char	   *owner = direct_gettext(rel, tup, "policy_set_id");
-
-		if (owner != NULL && strcmp(owner, c->set_id) == 0)
-		{
-			MemoryContext old = MemoryContextSwitchTo(result_cxt);
-
-			st->version = get_int(rel, tup, "version");
-			st->version_archived = !is_null(rel, tup, "archived_at");
-			st->result = version_with_binding(rel, tup, result_desc, strcmp(c->mode, "active") == 0,
-											  c->mode, c->target);
-			MemoryContextSwitchTo(old);
-		}
-	}
-	table_close(rel, AccessShareLock);
-
-	if (st->result != NULL)
-	{
-		st->archived_entries = has_archived_entries(c->zone_id, c->version_id, snap);
-		read_slot(c->zone_id, c->scope_type, c->target, snap, &st->active, &st->shadow);
-		/*
-		 * A zone-scope set has one slot: its scope type never changes and
-		 * its bindings' target is the zone (the CHECK).
-		 */
-		if (strcmp(c->scope_type, "zone") == 0)
-			memset(&st->other, 0, sizeof(Held));
-		else
-			find_set_binding(c->zone_id, c->set_id, NULL, c->scope_type, c->target, snap, &st->other);
-	}
-	PopActiveSnapshot();
+	memset(st, 0, sizeof(BindState));
+	st->set_archived = col_bool(1);
+	st->version_found = col_bool(2);
+	st->version = col_int(3);
+	st->version_archived = col_bool(4);
+	st->archived_entries = col_bool(5);
+	state_held(6, true, &st->active);
+	state_held(10, true, &st->shadow);
+	state_held(14, false, &st->other);
+	st->other.scope_type = col_cstring(17);
+	st->other.target = col_cstring(18);
+	st->other.mode = col_cstring(19);
 }
 
 /* NULL-safe string equality. */
@@ -857,7 +622,7 @@ static bool
 same_state(const BindState *a, const BindState *b)
 {
 	return a->set_archived == b->set_archived &&
-		(a->result == NULL) == (b->result == NULL) &&
+		a->version_found == b->version_found &&
 		a->version_archived == b->version_archived &&
 		a->archived_entries == b->archived_entries &&
 		same_text(a->active.version_id, b->active.version_id) &&
@@ -876,7 +641,7 @@ check_state(const BindingChange *c, const BindState *st)
 {
 	bool		is_active = strcmp(c->mode, "active") == 0;
 
-	if (st->result == NULL)
+	if (!st->version_found)
 		registry_error("not_found", NULL, NULL, "policy set version \"%s\" not found",
 					   c->version_id ? c->version_id : "");
 	if (st->set_archived)
@@ -924,19 +689,21 @@ check_state(const BindingChange *c, const BindState *st)
  * than missed.
  */
 static Datum
-bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
+bind_version(FunctionCallInfo fcinfo, const char *function, const char *zone_id, const char *set_id,
 			 const char *version_id, const char *mode, const char *target)
 {
-	MemoryContext caller_cxt = CurrentMemoryContext;
-	TupleDesc	result_desc;
 	SetRow		set;
 	BindingChange c;
 	BindState	st;
+	Datum		extra[3];
+	bool		extra_nulls[3] = {false, false, false};
+	Datum		result;
 
-	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	registry_require_writable(function);
 	if (mode == NULL)
 		mode = "null";			/* refused by read_set, as the message says */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	read_set(zone_id, set_id, mode, &set);
 
 	/* The slot: the zone itself, else the given target, else where the set is bound. */
@@ -952,8 +719,7 @@ bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
 	{
 		Held		bound;
 
-		find_set_binding(zone_id, set_id, NULL, NULL, NULL, push_read_snapshot(), &bound);
-		PopActiveSnapshot();
+		find_set_binding(zone_id, set_id, NULL, NULL, NULL, &bound);
 		target = bound.target;
 		if (target == NULL)
 			registry_error("invalid_request",
@@ -980,17 +746,29 @@ bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
 
 	lock_slot(zone_id, set.scope_type, target);
 	lock_set(zone_id, set_id);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	read_state(&c, caller_cxt, result_desc, false, &st);
+	read_state(&c, false, &st);
 	if (IsolationUsesXactSnapshot())
 	{
 		BindState	now;
 
-		read_state(&c, caller_cxt, result_desc, true, &now);
+		read_state(&c, true, &now);
 		if (!same_state(&st, &now))
 			serialization_failure();
 	}
+
+	/* The version as keycard.policy_set_versions_with_binding, as read now. */
+	if (st.version_found)
+	{
+		Datum		key[2] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(version_id)};
+
+		if (run(Q_VERSION_ROW, key, NULL, 1) != 1)
+			elog(ERROR, "policy set version \"%s\" vanished", version_id);
+		extra[0] = BoolGetDatum(strcmp(mode, "active") == 0);
+		extra[1] = CStringGetTextDatum(mode);
+		extra[2] = CStringGetTextDatum(target);
+		result = registry_result_row(fcinfo, 3, extra, extra_nulls);
+	}
+
 	if (!check_state(&c, &st))
 	{
 		c.version = st.version;
@@ -1000,7 +778,7 @@ bind_version(FunctionCallInfo fcinfo, const char *zone_id, const char *set_id,
 	}
 	/* (else already so: nothing changes, nothing is recorded) */
 	SPI_finish();
-	return HeapTupleGetDatum(st.result);
+	return result;
 }
 
 static const char *
@@ -1013,7 +791,8 @@ arg_cstring(FunctionCallInfo fcinfo, int n)
 Datum
 keycard_bind_policy_set_version(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(bind_version(fcinfo, arg_cstring(fcinfo, 0), arg_cstring(fcinfo, 1),
+	PG_RETURN_DATUM(bind_version(fcinfo, "keycard.bind_policy_set_version()",
+								 arg_cstring(fcinfo, 0), arg_cstring(fcinfo, 1),
 								 arg_cstring(fcinfo, 2), arg_cstring(fcinfo, 3),
 								 arg_cstring(fcinfo, 4)));
 }
@@ -1022,7 +801,8 @@ keycard_bind_policy_set_version(PG_FUNCTION_ARGS)
 Datum
 keycard_activate_policy_set_version(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(bind_version(fcinfo, arg_cstring(fcinfo, 0), arg_cstring(fcinfo, 1),
+	PG_RETURN_DATUM(bind_version(fcinfo, "keycard.activate_policy_set_version()",
+								 arg_cstring(fcinfo, 0), arg_cstring(fcinfo, 1),
 								 arg_cstring(fcinfo, 2), "active", arg_cstring(fcinfo, 3)));
 }
 
@@ -1030,7 +810,8 @@ keycard_activate_policy_set_version(PG_FUNCTION_ARGS)
 Datum
 keycard_shadow_policy_set_version(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(bind_version(fcinfo, arg_cstring(fcinfo, 0), arg_cstring(fcinfo, 1),
+	PG_RETURN_DATUM(bind_version(fcinfo, "keycard.shadow_policy_set_version()",
+								 arg_cstring(fcinfo, 0), arg_cstring(fcinfo, 1),
 								 arg_cstring(fcinfo, 2), "shadow", arg_cstring(fcinfo, 3)));
 }
 
@@ -1080,11 +861,11 @@ keycard_clear_shadow_binding(PG_FUNCTION_ARGS)
 	Datum		args[2];
 	Datum		d;
 
-	read_set(zone_id, set_id, NULL, &set);
-	find_set_binding(zone_id, set_id, "shadow", NULL, NULL, push_read_snapshot(), &shadow);
-	PopActiveSnapshot();
+	registry_require_writable("keycard.clear_shadow_binding()");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	read_set(zone_id, set_id, NULL, &set);
+	find_set_binding(zone_id, set_id, "shadow", NULL, NULL, &shadow);
 	args[0] = CStringGetTextDatum(zone_id);
 	args[1] = CStringGetTextDatum(set_id);
 	if (shadow.mode)
@@ -1097,29 +878,6 @@ keycard_clear_shadow_binding(PG_FUNCTION_ARGS)
 	d = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
 	SPI_finish();
 	PG_RETURN_DATUM(d);
-}
-
-/* The tids of the set's bindings under snap, in index order (n set to their count). */
-static ItemPointerData *
-set_binding_tids(Relation rel, Oid index, const char *zone_id, const char *set_id, Snapshot snap, int *n)
-{
-	static const char *const cols[2] = {"zone_id", "policy_set_id"};
-	Datum		key[2] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(set_id)};
-	ScanKeyData keys[2];
-	SysScanDesc scan = direct_scan_begin(rel, index, snap, 2, cols, key, keys);
-	HeapTuple	tup;
-	int			size = 4;
-	ItemPointerData *tids = palloc(size * sizeof(ItemPointerData));
-
-	*n = 0;
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		if (*n == size)
-			tids = repalloc(tids, (size *= 2) * sizeof(ItemPointerData));
-		tids[(*n)++] = tup->t_self;
-	}
-	systable_endscan(scan);
-	return tids;
 }
 
 static int
@@ -1160,35 +918,36 @@ keycard_lock_policy_set_bindings(PG_FUNCTION_ARGS)
 
 	if (IsolationUsesXactSnapshot())
 	{
-		Relation	rel = open_table("bindings");
-		Oid			index = direct_relid("bindings_policy_set_key");
-
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
 		for (int i = 0; i < nsets; i++)
 		{
-			int			na;
-			int			nb;
-			ItemPointerData *a = set_binding_tids(rel, index, zone_id, sets[i], push_read_snapshot(), &na);
-			ItemPointerData *b;
+			Datum		key[2] = {CStringGetTextDatum(zone_id), CStringGetTextDatum(sets[i])};
+			char	   *seen;
 
-			PopActiveSnapshot();
-			b = set_binding_tids(rel, index, zone_id, sets[i], push_latest_snapshot(), &nb);
-			PopActiveSnapshot();
-			if (na != nb || memcmp(a, b, na * sizeof(ItemPointerData)) != 0)
+			run(Q_SET_BINDING_TIDS, key, NULL, 1);
+			seen = col_out(1);
+			registry_run_latest(&queries[Q_SET_BINDING_TIDS], key, NULL, 1);
+			if (!same_text(seen, col_out(1)))
 				serialization_failure();
 		}
-		table_close(rel, AccessShareLock);
+		SPI_finish();
 	}
 	PG_RETURN_VOID();
 }
 
-/* True when the trigger fires for a row that COPY FROM is loading. */
+/*
+ * True when the trigger fires for a row that COPY FROM is loading: COPY's
+ * error context is the innermost one only while it fires the triggers of
+ * the table it loads (a function or statement run by any trigger pushes its
+ * own).
+ */
 static bool
-loading_by_copy(Relation rel)
+loading_by_copy(void)
 {
 	ErrorContextCallback *e = error_context_stack;
 
-	return e != NULL && e->callback == CopyFromErrorCallback &&
-		((CopyFromState) e->arg)->rel == rel;
+	return e != NULL && e->callback == CopyFromErrorCallback;
 }
 
 /* Checks a row that COPY loads, as the binding functions check theirs. */
@@ -1266,9 +1025,10 @@ keycard_bindings_guard(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BEFORE(td->tg_event))
 		elog(ERROR, "keycard.bindings_guard() must fire before each row or before truncate");
 
-	if (bindings_writing == 0)
+	/* A logical replication apply worker applies what the publisher checked. */
+	if (bindings_writing == 0 && !IsLogicalWorker())
 	{
-		if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && loading_by_copy(td->tg_relation))
+		if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && loading_by_copy())
 			check_loaded_row(td->tg_relation, td->tg_trigtuple, rule);
 		else
 			registry_error("immutable",

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * registry.c
- *	  The policy registry's settings, its id generator and the runner of
- *	  its prepared SPI statements.
+ *	  The policy registry's settings, its id generator, the runner of its
+ *	  prepared SPI statements, version bumps and the audit trail.
  *
  * Ids are UUIDv7 (RFC 9562 §5.7) in text form: 48 bits of Unix milliseconds,
  * then 12 bits of sub-millisecond time (RFC 9562 §6.2, method 3), then
@@ -16,25 +16,24 @@
  */
 #include "postgres.h"
 
-#include "access/table.h"
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "funcapi.h"
 #include "datatype/timestamp.h"
-#include "executor/executor.h"
 #include "miscadmin.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
-#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "direct_write.h"
-#include "direct_read.h"
 #include "keycard.h"
 #include "registry.h"
 
 PG_FUNCTION_INFO_V1(keycard_new_id);
+PG_FUNCTION_INFO_V1(keycard_audit);
 
 /* keycard.client_request_id: X-Client-Request-ID for SQL callers. */
 static char *client_request_id = NULL;
@@ -148,6 +147,65 @@ registry_run(RegistryQuery *q, Datum *values, const char *nulls, long count)
 	return SPI_processed;
 }
 
+uint64
+registry_run_latest(RegistryQuery *q, Datum *values, const char *nulls, long count)
+{
+	int			rc;
+
+	if (q->plan == NULL)
+	{
+		/* Prepared (and kept) by the first ordinary run. */
+		registry_run(q, values, nulls, 0);
+	}
+	rc = SPI_execute_snapshot(q->plan, values, nulls, GetLatestSnapshot(), InvalidSnapshot,
+							  false, true, count);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_snapshot failed for \"%s\": %s", q->sql,
+			 SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+Datum
+registry_result_row(FunctionCallInfo fcinfo, int nextra, const Datum *extra, const bool *extra_nulls)
+{
+	TupleDesc	desc;
+	TupleDesc	src = SPI_tuptable->tupdesc;
+	HeapTuple	row = SPI_tuptable->vals[0];
+	Datum	   *values;
+	bool	   *nulls;
+	int			j = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values = palloc(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		nulls[i] = true;
+		if (a->attisdropped)
+			continue;
+		if (j < src->natts)
+		{
+			if (TupleDescAttr(src, j)->atttypid != a->atttypid)
+				elog(ERROR, "column %d of the result does not match the function's row type", j + 1);
+			values[i] = SPI_getbinval(row, src, j + 1, &nulls[i]);
+		}
+		else if (j < src->natts + nextra)
+		{
+			values[i] = extra[j - src->natts];
+			nulls[i] = extra_nulls[j - src->natts];
+		}
+		else
+			elog(ERROR, "the function's row type has more columns than its result");
+		j++;
+	}
+	if (j != src->natts + nextra)
+		elog(ERROR, "the function's row type has fewer columns than its result");
+	return PointerGetDatum(SPI_returntuple(heap_form_tuple(BlessTupleDesc(desc), values, nulls), desc));
+}
+
 Datum
 registry_result(int col, bool *isnull)
 {
@@ -160,116 +218,63 @@ registry_result_text(int col)
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col);
 }
 
-bool
-registry_schema_status(Datum version, char **status)
+void
+registry_require_writable(const char *function)
 {
-	static const char *const key[] = {"version"};
-	Relation	versions = direct_read_open("schema_versions", AccessShareLock);
-	Relation	events;
-	HeapTuple	tup;
-
-	if (versions == NULL)
-		return false;
-	events = direct_read_open("schema_version_events", AccessShareLock);
-	if (events == NULL)
-	{
-		table_close(versions, AccessShareLock);
-		return false;
-	}
-	*status = NULL;
-	tup = direct_fetch(versions, RelationGetPrimaryKeyIndex(versions), GetActiveSnapshot(),
-					   ForwardScanDirection, 1, key, &version);
-	if (tup != NULL)
-	{
-		/* The newest event: the primary key (version, event_id) backwards. */
-		HeapTuple	event = direct_fetch(events, RelationGetPrimaryKeyIndex(events), GetActiveSnapshot(),
-										 BackwardScanDirection, 1, key, &version);
-
-		*status = event ? direct_gettext(events, event, "status")
-			: direct_gettext(versions, tup, "initial_status");
-	}
-	table_close(events, AccessShareLock);
-	table_close(versions, AccessShareLock);
-	return true;
-}
-
-/* What a bump sets (bump_compute). */
-typedef struct Bump
-{
-	const char *kind;
-	const char *name;
-	Datum		version_id;
-	Datum		schema_version; /* (Datum) 0: not set */
-} Bump;
-
-static void
-refuse_archived(bool archived, const Bump *b)
-{
-	if (archived)
-		registry_error("archived", psprintf("An archived %s accepts no new versions.", b->kind), NULL,
-					   "%s \"%s\" is archived", b->kind, b->name);
-}
-
-/* The bump's values from the row locked, as the statement's SET list computes them. */
-static void
-bump_compute(Relation rel, HeapTuple row, Datum *values, bool *nulls, void *arg)
-{
-	Bump	   *b = arg;
-	bool		isnull;
-	Datum		latest;
-
-	(void) direct_getattr(rel, row, "archived_at", &isnull);
-	refuse_archived(!isnull, b);
-	latest = direct_getattr(rel, row, "latest_version", &isnull);
-	values[0] = Int32GetDatum(isnull ? 1 : DatumGetInt32(latest) + 1);
-	values[1] = b->version_id;
-	nulls[0] = nulls[1] = false;
-	if (b->schema_version != (Datum) 0)
-	{
-		values[2] = b->schema_version;
-		nulls[2] = false;
-	}
+	/* Also true on a hot standby: the server is read-only during recovery. */
+	PreventCommandIfReadOnly(function);
 }
 
 int32
-registry_bump(DirectWriteTarget *target, const char *const *key, RegistryQuery *statement,
-			  Datum *values, const char *kind, const char *name)
+registry_bump(RegistryQuery *statement, Datum *values, const char *kind, const char *name)
 {
-	Bump		b = {kind, name, values[2], statement->nargs > 3 ? values[3] : (Datum) 0};
-	Datum		row;
 	bool		isnull;
 
-	if (direct_update(target, 2, key, values, bump_compute, &b, &row))
-	{
-		if (row == (Datum) 0)
-			elog(ERROR, "%s \"%s\" has no row", kind, name);
-		return DatumGetInt32(GetAttributeByName(DatumGetHeapTupleHeader(row), "latest_version", &isnull));
-	}
 	if (registry_run(statement, values, NULL, 1) != 1)
 		elog(ERROR, "%s \"%s\" has no row", kind, name);
-	refuse_archived(DatumGetBool(registry_result(2, &isnull)), &b);
+	if (DatumGetBool(registry_result(2, &isnull)))
+		registry_error("archived", psprintf("An archived %s accepts no new versions.", kind), NULL,
+					   "%s \"%s\" is archived", kind, name);
 	return DatumGetInt32(registry_result(1, &isnull));
 }
 
-static const char *const audit_cols[] = {
-	"zone_id", "event_id", "occurred_at", "actor", "request_id", "action", "object_type",
-	"object_id", "detail"
+static RegistryQuery audit_insert = {
+	"INSERT INTO keycard.audit_log (zone_id, event_id, occurred_at, actor, request_id, action, "
+	"object_type, object_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	9, {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID}
 };
-static const Oid audit_types[] = {
-	TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID
-};
-static DirectWriteTarget audit_target = {"audit_log", lengthof(audit_cols), audit_cols, audit_types};
 
 void
-registry_audit(text *zone_id, text *actor, text *request_id,
-			   const char *action, const char *object_type, const char *object_id,
+registry_audit_jsonb(text *zone_id, const char *action, const char *object_type,
+					 const char *object_id, Jsonb *detail)
+{
+	Datum		values[9];
+	char		nulls[9];
+	char		event_id[REGISTRY_ID_LEN + 1];
+	text	   *request_id = registry_client_request_id();
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = PointerGetDatum(zone_id);
+	registry_new_id(event_id);
+	values[1] = CStringGetTextDatum(event_id);
+	values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[3] = PointerGetDatum(registry_current_actor());
+	values[4] = PointerGetDatum(request_id);
+	nulls[4] = request_id == NULL ? 'n' : ' ';
+	values[5] = CStringGetTextDatum(action);
+	values[6] = CStringGetTextDatum(object_type);
+	values[7] = CStringGetTextDatum(object_id);
+	values[8] = PointerGetDatum(detail);
+	nulls[8] = detail == NULL ? 'n' : ' ';
+	registry_run(&audit_insert, values, nulls, 0);
+}
+
+void
+registry_audit(text *zone_id, const char *action, const char *object_type, const char *object_id,
 			   const RegistryDetail *detail, int n)
 {
 	JsonbParseState *state = NULL;
 	JsonbValue	v;
-	Datum		values[lengthof(audit_cols)];
-	bool		nulls[lengthof(audit_cols)] = {false};
-	char		event_id[REGISTRY_ID_LEN + 1];
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	for (int i = 0; i < n; i++)
@@ -293,20 +298,28 @@ registry_audit(text *zone_id, text *actor, text *request_id,
 			v.type = jbvNull;
 		pushJsonbValue(&state, WJB_VALUE, &v);
 	}
+	registry_audit_jsonb(zone_id, action, object_type, object_id,
+						 JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
+}
 
-	values[0] = PointerGetDatum(zone_id);
-	registry_new_id(event_id);
-	values[1] = CStringGetTextDatum(event_id);
-	values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
-	values[3] = PointerGetDatum(actor);
-	values[4] = PointerGetDatum(request_id);
-	nulls[4] = request_id == NULL;
-	values[5] = CStringGetTextDatum(action);
-	values[6] = CStringGetTextDatum(object_type);
-	values[7] = CStringGetTextDatum(object_id);
-	values[8] = JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
-	/* audit_log has no foreign key: nothing to vouch for. */
-	direct_insert(&audit_target, values, nulls, 0);
+/*
+ * SQL function: keycard.audit(zone_id text, action text, object_type text,
+ *   object_id text, detail jsonb) returns void
+ *
+ * The registry's SQL functions record their writes through the same
+ * statement as its C functions.
+ */
+Datum
+keycard_audit(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		elog(ERROR, "keycard.audit: zone_id, action, object_type and object_id are required");
+	SPI_connect();
+	registry_audit_jsonb(PG_GETARG_TEXT_PP(0), text_to_cstring(PG_GETARG_TEXT_PP(1)),
+						 text_to_cstring(PG_GETARG_TEXT_PP(2)), text_to_cstring(PG_GETARG_TEXT_PP(3)),
+						 PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4));
+	SPI_finish();
+	PG_RETURN_VOID();
 }
 
 /* SQL function: keycard.new_id() returns text */

@@ -13,8 +13,9 @@
 
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 
-#include "direct_write.h"
+#include "utils/jsonb.h"
 
 /* Length of a registry id as text: 8-4-4-4-12 hex digits. */
 #define REGISTRY_ID_LEN 36
@@ -81,34 +82,43 @@ typedef struct RegistryQuery
 /* Runs q (SPI connected) and returns SPI_processed; nulls as for SPI_execute_plan. */
 extern uint64 registry_run(RegistryQuery *q, Datum *values, const char *nulls, long count);
 
+/*
+ * Runs q as registry_run does, but reading with the latest snapshot (what
+ * has committed by now) instead of the transaction's: the REPEATABLE READ
+ * cross-checks of bindings.c.
+ */
+extern uint64 registry_run_latest(RegistryQuery *q, Datum *values, const char *nulls, long count);
+
+/*
+ * Row 0 of the last result as the composite result of the function called
+ * by fcinfo: the result's columns, then extra[0..nextra), matched in order
+ * to the row type's columns; allocated in the SPI caller's context.
+ */
+extern Datum registry_result_row(FunctionCallInfo fcinfo, int nextra, const Datum *extra,
+								 const bool *extra_nulls);
+
 /* Column col (1-based) of row 0 of the last result. */
 extern Datum registry_result(int col, bool *isnull);
 extern char *registry_result_text(int col);
 
 /*
- * The status of a schema version as keycard.schema_version_states gives it
- * (its newest event's, else its initial status) under the active snapshot,
- * read by index: *status is NULL for an unknown version.  False (nothing
- * read) when the tables must be read by a statement (direct_read.h).
+ * Raises SQLSTATE 25006 naming the function in a read-only transaction
+ * (READ ONLY, default_transaction_read_only, a hot standby), before a
+ * writing function does any work.
  */
-extern bool registry_schema_status(Datum version, char **status);
+extern void registry_require_writable(const char *function);
 
 /* Version numbers (registry.c) ------------------------------------------------ */
 
 /*
- * A new version's bump of its policy's or policy set's row, which takes the
- * row lock that orders concurrent creators: target sets latest_version (the
- * next number), latest_version_id and, when the statement has a fourth
- * parameter, latest_schema_version, from the row locked; key names the
- * row's primary key columns.  values are the statement's parameters ($1
- * zone_id, $2 the row's id, $3 the new version's id, $4 its schema
- * version); the statement returns latest_version and archived_at IS NOT
- * NULL, and runs when direct_update cannot.  An archived row is refused
- * (kind names it in the error: "policy" or "policy set").  Returns the new
- * number; SPI connected.
+ * A new version's bump of its policy's or policy set's row: statement is an
+ * UPDATE of latest_version (and friends) by primary key, returning the new
+ * number and archived_at IS NOT NULL.  The UPDATE takes the row lock that
+ * orders concurrent creators: each re-reads the number its predecessor
+ * committed.  An archived row is refused (kind names it in the error:
+ * "policy" or "policy set").  Returns the new number; SPI connected.
  */
-extern int32 registry_bump(DirectWriteTarget *target, const char *const *key, RegistryQuery *statement,
-						   Datum *values, const char *kind, const char *name);
+extern int32 registry_bump(RegistryQuery *statement, Datum *values, const char *kind, const char *name);
 
 /* The audit trail (registry.c) -------------------------------------------------- */
 
@@ -125,12 +135,14 @@ typedef struct RegistryDetail
 } RegistryDetail;
 
 /*
- * Appends an audit_log row (SPI connected) for an action by actor on the
- * object: event_id is a fresh id, occurred_at now, detail the object of the
- * n members given (in any order; jsonb orders them).
+ * Appends an audit_log row (SPI connected) for an action of the caller
+ * (registry_current_actor, registry_client_request_id) on the object:
+ * event_id is a fresh id, occurred_at now, detail the object of the n
+ * members given (in any order; jsonb orders them), or the jsonb given.
  */
-extern void registry_audit(text *zone_id, text *actor, text *request_id,
-						   const char *action, const char *object_type, const char *object_id,
-						   const RegistryDetail *detail, int n);
+extern void registry_audit(text *zone_id, const char *action, const char *object_type,
+						   const char *object_id, const RegistryDetail *detail, int n);
+extern void registry_audit_jsonb(text *zone_id, const char *action, const char *object_type,
+								 const char *object_id, Jsonb *detail);
 
 #endif							/* KEYCARD_REGISTRY_H */

@@ -17,6 +17,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "replication/logicalworker.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -106,7 +107,11 @@ keycard_guard_update(PG_FUNCTION_ARGS)
 						   NULL, "column %s of %s cannot change once set", col, table_name(rel));
 	}
 
-	attnum = SPI_fnumber(desc, "revision");
+	/*
+	 * A logical replication apply worker applies the publisher's row, whose
+	 * revision the publisher's trigger already bumped.
+	 */
+	attnum = IsLogicalWorker() ? 0 : SPI_fnumber(desc, "revision");
 	if (attnum > 0)
 	{
 		Datum		revision = heap_getattr(old_row, attnum, desc, &old_null);

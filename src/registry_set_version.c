@@ -8,7 +8,7 @@
  *
  * Order of work, all in the caller's transaction (nothing is written unless
  * everything succeeds):
- *   1. the zone (locked FOR KEY SHARE: a key rotation takes it FOR UPDATE, so
+ *   1. the zone (locked FOR SHARE: a key rotation takes it FOR NO KEY UPDATE, so
  *	    no version is signed with a key that a concurrent rotation retires),
  *	    the policy set and the schema version's status;
  *   2. the manifest's shape, entry by entry;
@@ -18,20 +18,15 @@
  *   4. the next number under the policy set's row lock (the UPDATE of its
  *	    latest_version), and the zone's current key;
  *   5. manifest, manifest_sha and the signed statement, in C;
- *   6. the version, its entry rows, the attestation and the audit record,
- *	    written directly (direct_write.c).
+ *   6. the version, its entry rows (one statement for all of them), the
+ *	    attestation and the audit record.
  *
- * Steps 1 and 3 read by index and lock rows as their statements (Q_SET,
- * Q_ENTRIES) would (direct_read.c), step 4 updates the set's row as Q_BUMP
- * would (direct_write.c); the statements run instead when row-level
- * security, privileges or the tables' triggers need them.
+ * Every step is a statement with a saved plan, run by the executor.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/table.h"
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -39,13 +34,10 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "canon.h"
-#include "direct_write.h"
-#include "direct_read.h"
 #include "jws.h"
 #include "keycard.h"
 #include "registry.h"
@@ -63,6 +55,9 @@ enum
 	Q_BUMP,
 	Q_VERSION,
 	Q_CURRENT_KEY,
+	Q_INSERT_VERSION,
+	Q_INSERT_ENTRIES,
+	Q_INSERT_ATTESTATION,
 	NUM_QUERIES
 };
 
@@ -72,7 +67,7 @@ static RegistryQuery queries[NUM_QUERIES] = {
 		"(SELECT st.status FROM keycard.schema_version_states st WHERE st.version = $3) "
 		"FROM keycard.zones z LEFT JOIN keycard.policy_sets s "
 		"ON s.zone_id = z.zone_id AND s.policy_set_id = $2 "
-		"WHERE z.zone_id = $1 FOR KEY SHARE OF z",
+		"WHERE z.zone_id = $1 FOR SHARE OF z",
 	3, {TEXTOID, TEXTOID, TEXTOID}},
 
 	/*
@@ -107,44 +102,27 @@ static RegistryQuery queries[NUM_QUERIES] = {
 		"WHERE v.zone_id = $1 AND v.version_id = $2",
 	2, {TEXTOID, TEXTOID}},
 
-	/* The zone's current key, when current_kid cannot read it directly. */
+	/* The zone's current key (index zone_keys_one_current). */
 	[Q_CURRENT_KEY] = {"SELECT k.kid FROM keycard.zone_keys k WHERE k.zone_id = $1 AND k.status = 'current'",
 	1, {TEXTOID}},
-};
 
-/* The set's bump (registry_bump): the columns it sets. */
-static const char *const bump_cols[] = {"latest_version", "latest_version_id"};
-static const Oid bump_types[] = {INT4OID, TEXTOID};
-static DirectWriteTarget bump_target = {"policy_sets", lengthof(bump_cols), bump_cols, bump_types};
-
-/* The rows written, directly. */
-static const char *const set_version_cols[] = {
-	"zone_id", "policy_set_id", "version_id", "version", "schema_version", "manifest",
-	"manifest_sha", "owner_type", "created_at", "created_by", "request_id"
+	[Q_INSERT_VERSION] = {"INSERT INTO keycard.policy_set_versions (zone_id, policy_set_id, version_id, "
+		"version, schema_version, manifest, manifest_sha, owner_type, created_at, created_by, request_id) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *",
+	11, {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
+	TEXTOID, TEXTOID}},
+	/* Every entry in one statement: position is the array index, from 0. */
+	[Q_INSERT_ENTRIES] = {"INSERT INTO keycard.policy_set_version_entries (zone_id, version_id, position, "
+		"policy_id, policy_version_id, sha) "
+		"SELECT $1, $2, (u.n - 1)::integer, u.policy_id, u.policy_version_id, u.sha "
+		"FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY u(policy_id, policy_version_id, sha, n)",
+	5, {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}},
+	[Q_INSERT_ATTESTATION] = {"INSERT INTO keycard.attestations (zone_id, attestation_id, version_id, kid, "
+		"status, statement, jws, attested_at, attested_by, request_id) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
+	10, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, TIMESTAMPTZOID, TEXTOID,
+	TEXTOID}},
 };
-static const Oid set_version_types[] = {
-	TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
-	TEXTOID
-};
-static DirectWriteTarget set_version_target = {"policy_set_versions", lengthof(set_version_cols),
-set_version_cols, set_version_types};
-static const char *const entry_cols[] = {
-	"zone_id", "version_id", "position", "policy_id", "policy_version_id", "sha"
-};
-static const Oid entry_types[] = {TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID};
-static DirectWriteTarget entry_target = {"policy_set_version_entries", lengthof(entry_cols), entry_cols,
-entry_types};
-static const char *const attestation_cols[] = {
-	"zone_id", "attestation_id", "version_id", "kid", "status", "statement", "jws", "attested_at",
-	"attested_by", "request_id"
-};
-static const Oid attestation_types[] = {
-	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, TIMESTAMPTZOID, TEXTOID, TEXTOID
-};
-static DirectWriteTarget attestation_target = {"attestations", lengthof(attestation_cols),
-attestation_cols, attestation_types};
-
-static const char *const set_key[] = {"zone_id", "policy_set_id"};
 
 /* One manifest entry: what the client sent, then what the registry holds. */
 typedef struct ManifestEntry
@@ -176,6 +154,35 @@ malformed_entry(int n)
 				   NULL, "manifest entry %d is malformed", n);
 }
 
+static int
+compare_by_policy(const void *a, const void *b)
+{
+	const ManifestEntry *x = *(ManifestEntry *const *) a;
+	const ManifestEntry *y = *(ManifestEntry *const *) b;
+	int			c = strcmp(x->policy_id, y->policy_id);
+
+	/* Equal ids in entry order (the array is in entry order). */
+	return c != 0 ? c : (x < y ? -1 : x > y);
+}
+
+/* The first entry (0-based) of entries[0..n) whose policy an earlier entry names, or -1. */
+static int
+first_repeat(ManifestEntry *entries, int n)
+{
+	ManifestEntry **sorted = palloc(sizeof(ManifestEntry *) * Max(n, 1));
+	int			first = -1;
+
+	for (int i = 0; i < n; i++)
+		sorted[i] = &entries[i];
+	qsort(sorted, n, sizeof(ManifestEntry *), compare_by_policy);
+	for (int i = 1; i < n; i++)
+		if (strcmp(sorted[i]->policy_id, sorted[i - 1]->policy_id) == 0 &&
+			(first < 0 || sorted[i] - entries < first))
+			first = sorted[i] - entries;
+	pfree(sorted);
+	return first;
+}
+
 /*
  * Checks the manifest's shape ({"entries": [...]}, each entry an object with
  * string policy_id and policy_version_id, an optional string or null sha and
@@ -188,6 +195,8 @@ parse_manifest(Jsonb *manifest, int *nentries)
 	JsonbContainer *arr;
 	ManifestEntry *out;
 	int			n;
+	int			malformed = -1;
+	int			repeat;
 
 	if (manifest == NULL || !JB_ROOT_IS_OBJECT(manifest) ||
 		(entries = getKeyJsonValueFromContainer(&manifest->root, "entries", 7, NULL)) == NULL ||
@@ -222,7 +231,10 @@ parse_manifest(Jsonb *manifest, int *nentries)
 
 		CHECK_FOR_INTERRUPTS();
 		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
-			malformed_entry(i + 1);
+		{
+			malformed = i;
+			break;
+		}
 		obj = e->val.binary.data;
 		pid = getKeyJsonValueFromContainer(obj, "policy_id", 9, NULL);
 		vid = getKeyJsonValueFromContainer(obj, "policy_version_id", 17, NULL);
@@ -231,16 +243,26 @@ parse_manifest(Jsonb *manifest, int *nentries)
 		if (pid == NULL || pid->type != jbvString || vid == NULL || vid->type != jbvString ||
 			(sha != NULL && sha->type != jbvString && sha->type != jbvNull) ||
 			JsonContainerSize(obj) != members)
-			malformed_entry(i + 1);
+		{
+			malformed = i;
+			break;
+		}
 		out[i].policy_id = string_of(pid);
 		out[i].version_id = string_of(vid);
 		out[i].client_sha = (sha != NULL && sha->type == jbvString) ? string_of(sha) : NULL;
-		for (int j = 0; j < i; j++)
-			if (strcmp(out[j].policy_id, out[i].policy_id) == 0)
-				registry_error("invalid_manifest",
-							   "A policy set version holds at most one version of each policy.", NULL,
-							   "manifest entry %d repeats policy \"%s\"", i + 1, out[i].policy_id);
 	}
+
+	/*
+	 * Errors in entry order: a policy repeated before the first malformed
+	 * entry comes first.  Sorting finds repeats in O(n log n).
+	 */
+	repeat = first_repeat(out, malformed < 0 ? n : malformed);
+	if (repeat >= 0)
+		registry_error("invalid_manifest",
+					   "A policy set version holds at most one version of each policy.", NULL,
+					   "manifest entry %d repeats policy \"%s\"", repeat + 1, out[repeat].policy_id);
+	if (malformed >= 0)
+		malformed_entry(malformed + 1);
 	*nentries = n;
 	return out;
 }
@@ -256,140 +278,6 @@ text_array(char **items, int n)
 }
 
 /*
- * Opens the tables for direct reads (direct_read_open with lockmode), or
- * opens none and returns false when a statement must read one of them.
- */
-static bool
-open_tables(int n, const char *const *names, LOCKMODE lockmode, Relation *rels)
-{
-	for (int i = 0; i < n; i++)
-	{
-		rels[i] = direct_read_open(names[i], lockmode);
-		if (rels[i] == NULL)
-		{
-			while (--i >= 0)
-				table_close(rels[i], lockmode);
-			return false;
-		}
-	}
-	return true;
-}
-
-static void
-close_tables(int n, Relation *rels, LOCKMODE lockmode)
-{
-	for (int i = 0; i < n; i++)
-		table_close(rels[i], lockmode);
-}
-
-/*
- * What Q_SET reads, read by index as that statement would: the zone locked
- * FOR KEY SHARE, the policy set and the schema version's status under a
- * snapshot taken now.  False if a statement must read it; else *zone_found
- * and, for a known set, its owner_type and name (NULL for an unknown set),
- * and the status (NULL: unknown schema version).
- */
-static bool
-read_set(text *zone_id, text *policy_set_id, Datum schema_version, bool schema_null,
-		 bool *zone_found, char **owner_type, char **name, char **status)
-{
-	static const char *const tables[] = {"zones", "policy_sets"};
-	static const char *const zone_key[] = {"zone_id"};
-	Relation	rels[2];
-	Datum		vals[2] = {PointerGetDatum(zone_id), PointerGetDatum(policy_set_id)};
-	HeapTuple	zone;
-	HeapTuple	set = NULL;
-	bool		ok = true;
-
-	if (!open_tables(2, tables, RowShareLock, rels))
-		return false;
-	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	*status = NULL;
-	*owner_type = *name = NULL;
-	if (!schema_null)
-		ok = registry_schema_status(schema_version, status);
-	zone = ok ? direct_fetch(rels[0], RelationGetPrimaryKeyIndex(rels[0]), GetActiveSnapshot(),
-							 ForwardScanDirection, 1, zone_key, vals) : NULL;
-	if (zone != NULL)
-		zone = direct_lock(rels[0], zone, LockTupleKeyShare);
-	if (zone != NULL && policy_set_id != NULL)
-		set = direct_fetch(rels[1], RelationGetPrimaryKeyIndex(rels[1]), GetActiveSnapshot(),
-						   ForwardScanDirection, 2, set_key, vals);
-	PopActiveSnapshot();
-	*zone_found = zone != NULL;
-	if (set != NULL)
-	{
-		*owner_type = direct_gettext(rels[1], set, "owner_type");
-		*name = direct_gettext(rels[1], set, "name");
-	}
-	close_tables(2, rels, RowShareLock);
-	return ok;
-}
-
-/*
- * What Q_ENTRIES reads, read by index as that statement would: per entry,
- * in manifest order, the policy version and its policy, each locked FOR
- * SHARE (their columns read from the versions locked).  False if a
- * statement must read them.
- */
-static bool
-read_entries(text *zone_id, ManifestEntry *entries, int n)
-{
-	static const char *const tables[] = {"policy_versions", "policies"};
-	static const char *const version_key[] = {"zone_id", "version_id"};
-	static const char *const policy_key[] = {"zone_id", "policy_id"};
-	Relation	rels[2];
-	Relation	pv;
-	Relation	p;
-
-	if (!open_tables(2, tables, RowShareLock, rels))
-		return false;
-	pv = rels[0];
-	p = rels[1];
-	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	for (int i = 0; i < n; i++)
-	{
-		ManifestEntry *e = &entries[i];
-		Datum		vals[2] = {PointerGetDatum(zone_id), CStringGetTextDatum(e->version_id)};
-		HeapTuple	vt;
-		HeapTuple	pt = NULL;
-		bool		isnull;
-
-		CHECK_FOR_INTERRUPTS();
-		vt = direct_fetch(pv, RelationGetPrimaryKeyIndex(pv), GetActiveSnapshot(), ForwardScanDirection,
-						  2, version_key, vals);
-		if (vt != NULL)
-		{
-			vals[1] = direct_getattr(pv, vt, "policy_id", &isnull);
-			pt = direct_fetch(p, RelationGetPrimaryKeyIndex(p), GetActiveSnapshot(), ForwardScanDirection,
-							  2, policy_key, vals);
-		}
-		if (pt != NULL)
-		{
-			vt = direct_lock(pv, vt, LockTupleShare);
-			pt = vt ? direct_lock(p, pt, LockTupleShare) : NULL;
-		}
-		if (vt == NULL || pt == NULL)
-			continue;
-		e->found = true;
-		e->actual_policy_id = direct_gettext(pv, vt, "policy_id");
-		e->version = DatumGetInt32(direct_getattr(pv, vt, "version", &isnull));
-		e->sha = direct_gettext(pv, vt, "sha");
-		e->schema_version = direct_gettext(pv, vt, "schema_version");
-		(void) direct_getattr(pv, vt, "archived_at", &isnull);
-		e->version_archived = !isnull;
-		e->policy_name = direct_gettext(p, pt, "name");
-		(void) direct_getattr(p, pt, "archived_at", &isnull);
-		e->policy_archived = !isnull;
-	}
-	PopActiveSnapshot();
-	close_tables(2, rels, RowShareLock);
-	return true;
-}
-
-/*
  * Reads every entry's policy version and policy (locking both FOR SHARE) and
  * applies the manifest rules in entry order.  SPI connected.
  */
@@ -400,16 +288,11 @@ check_entries(text *zone_id, const char *schema_version, ManifestEntry *entries,
 	Datum		values[2];
 	uint64		rows;
 
-	if (read_entries(zone_id, entries, n))
-		rows = 0;
-	else
-	{
-		for (int i = 0; i < n; i++)
-			vids[i] = entries[i].version_id;
-		values[0] = PointerGetDatum(zone_id);
-		values[1] = text_array(vids, n);
-		rows = n > 0 ? registry_run(&queries[Q_ENTRIES], values, NULL, 0) : 0;
-	}
+	for (int i = 0; i < n; i++)
+		vids[i] = entries[i].version_id;
+	values[0] = PointerGetDatum(zone_id);
+	values[1] = text_array(vids, n);
+	rows = n > 0 ? registry_run(&queries[Q_ENTRIES], values, NULL, 0) : 0;
 	for (uint64 r = 0; r < rows; r++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[r];
@@ -463,29 +346,15 @@ check_entries(text *zone_id, const char *schema_version, ManifestEntry *entries,
 }
 
 /*
- * The zone's current signing key, by its index of one current key per zone
- * (Q_CURRENT_KEY when a statement must read it), under a snapshot taken
- * now.  Callers hold the zone locked, so no rotation retires it before they
- * commit.  SPI connected.
+ * The zone's current signing key, or NULL.  Callers hold the zone locked,
+ * so no rotation retires it before they commit.  SPI connected.
  */
 static char *
 current_kid(text *zone_id)
 {
-	static const char *const key[] = {"zone_id"};
-	Relation	rel = direct_read_open("zone_keys", AccessShareLock);
 	Datum		val = PointerGetDatum(zone_id);
-	HeapTuple	tup;
-	char	   *kid;
 
-	if (rel == NULL)
-		return registry_run(&queries[Q_CURRENT_KEY], &val, NULL, 1) ? registry_result_text(1) : NULL;
-	PushActiveSnapshot(GetTransactionSnapshot());
-	tup = direct_fetch(rel, direct_relid("zone_keys_one_current"), GetActiveSnapshot(),
-					   ForwardScanDirection, 1, key, &val);
-	PopActiveSnapshot();
-	kid = tup ? direct_gettext(rel, tup, "kid") : NULL;
-	table_close(rel, AccessShareLock);
-	return kid;
+	return registry_run(&queries[Q_CURRENT_KEY], &val, NULL, 1) ? registry_result_text(1) : NULL;
 }
 
 /* Appends the manifest {"entries": [...]} in canonical (JCS) form. */
@@ -569,16 +438,17 @@ attest_version(Attestation *a, const char *zone_id, const char *policy_set_id, i
 }
 
 /*
- * Appends the attestation to the signature history (SPI connected); returns
- * the row when flags ask for it.  attestations has no foreign key.
+ * Appends the attestation to the signature history (SPI connected); the
+ * row is the last result.
  */
-static Datum
+static void
 record_attestation(const Attestation *a, text *zone_id, text *version_id, const char *kid,
-				   const char *status, text *actor, text *request_id, int flags)
+				   const char *status, text *actor, text *request_id)
 {
-	Datum		values[lengthof(attestation_cols)];
-	bool		nulls[lengthof(attestation_cols)] = {false};
+	Datum		values[10];
+	char		nulls[10];
 
+	memset(nulls, ' ', sizeof(nulls));
 	values[0] = PointerGetDatum(zone_id);
 	values[1] = CStringGetTextDatum(a->id);
 	values[2] = PointerGetDatum(version_id);
@@ -589,8 +459,8 @@ record_attestation(const Attestation *a, text *zone_id, text *version_id, const 
 	values[7] = TimestampTzGetDatum(a->attested_at);
 	values[8] = PointerGetDatum(actor);
 	values[9] = PointerGetDatum(request_id);
-	nulls[9] = request_id == NULL;
-	return direct_insert(&attestation_target, values, nulls, flags);
+	nulls[9] = request_id == NULL ? 'n' : ' ';
+	registry_run(&queries[Q_INSERT_ATTESTATION], values, nulls, 1);
 }
 
 /*
@@ -621,12 +491,12 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	Attestation att;
 	Datum		values[20];
 	char		nulls[20];
-	bool		vnulls[lengthof(set_version_cols)];
-	text	   *version_id;
 	RegistryDetail detail[3];
 	bool		zone_found;
 	Datum		result;
+	char	  **column;
 
+	registry_require_writable("keycard.create_policy_set_version()");
 	SPI_connect();
 
 	/* Unknown zones and other callers' zones look alike. */
@@ -636,18 +506,14 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	values[2] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
 	nulls[1] = policy_set_id ? ' ' : 'n';
 	nulls[2] = PG_ARGISNULL(3) ? 'n' : ' ';
-	if (zone_id == NULL || !registry_zone_visible(VARDATA_ANY(zone_id), VARSIZE_ANY_EXHDR(zone_id)))
-		zone_found = false;
-	else if (!read_set(zone_id, policy_set_id, values[2], PG_ARGISNULL(3), &zone_found, &owner_type,
-					   &set_name, &status))
+	zone_found = zone_id != NULL &&
+		registry_zone_visible(VARDATA_ANY(zone_id), VARSIZE_ANY_EXHDR(zone_id)) &&
+		registry_run(&queries[Q_SET], values, nulls, 1) > 0;
+	if (zone_found)
 	{
-		zone_found = registry_run(&queries[Q_SET], values, nulls, 1) > 0;
-		if (zone_found)
-		{
-			owner_type = registry_result_text(1);
-			set_name = registry_result_text(2);
-			status = registry_result_text(3);
-		}
+		owner_type = registry_result_text(1);
+		set_name = registry_result_text(2);
+		status = registry_result_text(3);
 	}
 	if (!zone_found)
 		registry_error("not_found", "No zone with that id is visible to the caller.", NULL,
@@ -682,7 +548,7 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	values[0] = PointerGetDatum(zone_id);
 	values[1] = PointerGetDatum(policy_set_id);
 	values[2] = CStringGetTextDatum(id);
-	version = registry_bump(&bump_target, set_key, &queries[Q_BUMP], values, "policy set", set_name);
+	version = registry_bump(&queries[Q_BUMP], values, "policy set", set_name);
 	kid = current_kid(zone_id);
 	if (kid == NULL)
 		elog(ERROR, "zone \"%s\" has no current signing key", zone_str);
@@ -693,7 +559,6 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	attest_version(&att, zone_str, text_to_cstring(policy_set_id), version, manifest_sha,
 				   "created", kid, text_to_cstring(actor));
 
-	memset(vnulls, false, sizeof(vnulls));
 	values[3] = Int32GetDatum(version);
 	values[4] = CStringGetTextDatum(schema_version);
 	values[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
@@ -702,34 +567,32 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 	values[8] = TimestampTzGetDatum(created_at);
 	values[9] = PointerGetDatum(actor);
 	values[10] = PointerGetDatum(request_id);
-	vnulls[10] = request_id == NULL;
+	memset(nulls, ' ', sizeof(nulls));
+	nulls[10] = request_id == NULL ? 'n' : ' ';
+	registry_run(&queries[Q_INSERT_VERSION], values, nulls, 1);
+	result = registry_result_row(fcinfo, 0, NULL, NULL);
 
-	/*
-	 * The foreign key's row (the policy set) is locked FOR UPDATE by the bump
-	 * above until this transaction ends, and its key is the version's.
-	 */
-	result = direct_insert(&set_version_target, values, vnulls,
-						   DIRECT_INSERT_FK_LOCKED | DIRECT_INSERT_RETURN);
-
-	/* policy_set_version_entries has no foreign key. */
-	memset(vnulls, false, sizeof(vnulls));
+	/* The entries: ($1 zone, $2 version id, policy ids, version ids, shas). */
 	values[1] = values[2];
+	column = palloc(sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
-	{
-		values[2] = Int32GetDatum(i);
-		values[3] = CStringGetTextDatum(entries[i].actual_policy_id);
-		values[4] = CStringGetTextDatum(entries[i].version_id);
-		values[5] = CStringGetTextDatum(entries[i].sha);
-		direct_insert(&entry_target, values, vnulls, 0);
-	}
-	version_id = DatumGetTextPP(values[1]);
+		column[i] = entries[i].actual_policy_id;
+	values[2] = text_array(column, n);
+	for (int i = 0; i < n; i++)
+		column[i] = entries[i].version_id;
+	values[3] = text_array(column, n);
+	for (int i = 0; i < n; i++)
+		column[i] = entries[i].sha;
+	values[4] = text_array(column, n);
+	memset(nulls, ' ', sizeof(nulls));
+	if (n > 0)
+		registry_run(&queries[Q_INSERT_ENTRIES], values, nulls, 0);
 
-	record_attestation(&att, zone_id, version_id, kid, "created", actor, request_id, 0);
+	record_attestation(&att, zone_id, DatumGetTextPP(values[1]), kid, "created", actor, request_id);
 	detail[0] = (RegistryDetail) {.key = "policy_set_id", .str = text_to_cstring(policy_set_id)};
 	detail[1] = (RegistryDetail) {.key = "version", .is_int = true, .num = version};
 	detail[2] = (RegistryDetail) {.key = "manifest_sha", .str = manifest_sha};
-	registry_audit(zone_id, actor, request_id, "create", "policy_set_version", id,
-				   detail, 3);
+	registry_audit(zone_id, "create", "policy_set_version", id, detail, 3);
 
 	SPI_finish();
 	PG_RETURN_DATUM(result);
@@ -759,6 +622,7 @@ keycard_attest(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	Datum		result;
 
+	registry_require_writable("keycard.attest()");
 	SPI_connect();
 	values[0] = PointerGetDatum(zone_id);
 	values[1] = PointerGetDatum(version_id);
@@ -776,8 +640,8 @@ keycard_attest(PG_FUNCTION_ARGS)
 	attest_version(&att, text_to_cstring(zone_id), policy_set_id, version, manifest_sha, status,
 				   kid, text_to_cstring(actor));
 
-	result = record_attestation(&att, zone_id, version_id, kid, status, actor, request_id,
-								DIRECT_INSERT_RETURN);
+	record_attestation(&att, zone_id, version_id, kid, status, actor, request_id);
+	result = registry_result_row(fcinfo, 0, NULL, NULL);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

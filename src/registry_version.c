@@ -6,20 +6,17 @@
  *	  normalized, hashed and stored as the policy's next version.
  *
  * The content work (parse, validate, normalize, print, hash) runs in C over
- * one AST; the database work reads the policy and the schema version's
- * status by index (direct_read.c), bumps the policy's latest_version and
- * writes two rows, the version and the audit record (direct_write.c), each
- * through the statement of Q_POLICY / Q_BUMP / INSERT when the tables need
- * it.  Gapless numbering comes from the bump, which takes the policy row
- * lock: concurrent creators of one policy queue there and each reads the
- * number its predecessor committed.
+ * one AST; the database work is three statements with saved plans: the
+ * policy and the schema version's status (Q_POLICY), the bump of the
+ * policy's latest_version (Q_BUMP), the version row (Q_INSERT), then the
+ * audit record.  Gapless numbering comes from the bump, which takes the
+ * policy row lock: concurrent creators of one policy queue there and each
+ * reads the number its predecessor committed.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/table.h"
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -28,16 +25,12 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "canon.h"
 #include "cedar/cedar.h"
 #include "cedar/schema.h"
 #include "cedar/validate.h"
-#include "direct_write.h"
-#include "direct_read.h"
 #include "keycard.h"
 #include "registry.h"
 #include "sha.h"
@@ -50,14 +43,12 @@ enum
 	Q_POLICY,
 	Q_SCHEMA_JSON,
 	Q_BUMP,
+	Q_INSERT,
 	NUM_QUERIES
 };
 
 static RegistryQuery queries[NUM_QUERIES] = {
-	/*
-	 * The policy, and the status of the schema version (NULL: unknown), when
-	 * read_policy cannot read them directly.
-	 */
+	/* The policy, and the status of the schema version (NULL: unknown). */
 	[Q_POLICY] = {"SELECT p.owner_type, p.name, "
 		"(SELECT s.status FROM keycard.schema_version_states s WHERE s.version = $3) "
 		"FROM keycard.policies p WHERE p.zone_id = $1 AND p.policy_id = $2",
@@ -77,24 +68,12 @@ static RegistryQuery queries[NUM_QUERIES] = {
 		"latest_version_id = $3, latest_schema_version = $4 "
 		"WHERE zone_id = $1 AND policy_id = $2 RETURNING latest_version, archived_at IS NOT NULL",
 	4, {TEXTOID, TEXTOID, TEXTOID, TEXTOID}},
+	[Q_INSERT] = {"INSERT INTO keycard.policy_versions (zone_id, policy_id, version_id, version, "
+		"schema_version, sha, owner_type, cedar_json, cedar_raw, created_at, created_by, request_id) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *",
+	12, {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID,
+	TIMESTAMPTZOID, TEXTOID, TEXTOID}},
 };
-
-/* The policy's bump (registry_bump): the columns it sets. */
-static const char *const bump_cols[] = {"latest_version", "latest_version_id", "latest_schema_version"};
-static const Oid bump_types[] = {INT4OID, TEXTOID, TEXTOID};
-static DirectWriteTarget bump_target = {"policies", lengthof(bump_cols), bump_cols, bump_types};
-
-/* The version row, written directly. */
-static const char *const version_cols[] = {
-	"zone_id", "policy_id", "version_id", "version", "schema_version", "sha", "owner_type",
-	"cedar_json", "cedar_raw", "created_at", "created_by", "request_id"
-};
-static const Oid version_types[] = {
-	TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TIMESTAMPTZOID,
-	TEXTOID, TEXTOID
-};
-static DirectWriteTarget version_target = {"policy_versions", lengthof(version_cols), version_cols,
-version_types};
 
 /* Loaded schemas by version; schema_versions rows never change. */
 typedef struct SchemaCacheEntry
@@ -146,43 +125,6 @@ schema_for(const char *version, text *version_text)
 	strlcpy(e->version, version, sizeof(e->version));
 	schema_cache_used++;
 	return e->schema;
-}
-
-static const char *const policy_key[] = {"zone_id", "policy_id"};
-
-/*
- * What Q_POLICY reads, read by index as that statement would (a snapshot
- * taken now, after the command counter moved on): false if a statement must
- * read it (direct_read_open), else *found and, if found, the policy's
- * owner_type and name and the schema version's status.
- */
-static bool
-read_policy(text *zone_id, text *policy_id, Datum schema_version, bool schema_null, bool *found,
-			char **owner_type, char **name, char **status)
-{
-	Relation	rel = direct_read_open("policies", AccessShareLock);
-	Datum		vals[2] = {PointerGetDatum(zone_id), PointerGetDatum(policy_id)};
-	HeapTuple	tup;
-	bool		ok = true;
-
-	if (rel == NULL)
-		return false;
-	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	*status = NULL;
-	if (!schema_null)
-		ok = registry_schema_status(schema_version, status);
-	tup = ok ? direct_fetch(rel, RelationGetPrimaryKeyIndex(rel), GetActiveSnapshot(),
-							ForwardScanDirection, 2, policy_key, vals) : NULL;
-	PopActiveSnapshot();
-	*found = tup != NULL;
-	if (tup)
-	{
-		*owner_type = direct_gettext(rel, tup, "owner_type");
-		*name = direct_gettext(rel, tup, "name");
-	}
-	table_close(rel, AccessShareLock);
-	return ok;
 }
 
 /*
@@ -251,13 +193,13 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	text	   *actor;
 	text	   *request_id;
 	Datum		values[12];
-	char		nulls[3];
-	bool		vnulls[12];
+	char		nulls[12];
 	bool		found;
 	int32		version;
 	RegistryDetail detail[3];
 	Datum		result;
 
+	registry_require_writable("keycard.create_policy_version()");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		registry_error("invalid_request", NULL, NULL, "zone_id and policy_id are required");
 	zone_id = PG_GETARG_TEXT_PP(0);
@@ -269,20 +211,15 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	values[0] = PointerGetDatum(zone_id);
 	values[1] = PointerGetDatum(policy_id);
 	values[2] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
-	nulls[0] = nulls[1] = ' ';
+	memset(nulls, ' ', sizeof(nulls));
 	nulls[2] = PG_ARGISNULL(2) ? 'n' : ' ';
-	if (!registry_zone_visible(VARDATA_ANY(zone_id), VARSIZE_ANY_EXHDR(zone_id)))
-		found = false;
-	else if (!read_policy(zone_id, policy_id, values[2], PG_ARGISNULL(2), &found, &owner_type,
-						  &policy_name, &status))
+	found = registry_zone_visible(VARDATA_ANY(zone_id), VARSIZE_ANY_EXHDR(zone_id)) &&
+		registry_run(&queries[Q_POLICY], values, nulls, 1) > 0;
+	if (found)
 	{
-		found = registry_run(&queries[Q_POLICY], values, nulls, 1) > 0;
-		if (found)
-		{
-			owner_type = registry_result_text(1);
-			policy_name = registry_result_text(2);
-			status = registry_result_text(3);
-		}
+		owner_type = registry_result_text(1);
+		policy_name = registry_result_text(2);
+		status = registry_result_text(3);
 	}
 	if (!found)
 		registry_error("not_found", NULL, NULL, "policy \"%s\" not found", text_to_cstring(policy_id));
@@ -349,9 +286,8 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	values[1] = PointerGetDatum(policy_id);
 	values[2] = CStringGetTextDatum(id);
 	values[3] = PointerGetDatum(schema_version);
-	version = registry_bump(&bump_target, policy_key, &queries[Q_BUMP], values, "policy", policy_name);
+	version = registry_bump(&queries[Q_BUMP], values, "policy", policy_name);
 
-	memset(vnulls, false, sizeof(vnulls));
 	values[3] = Int32GetDatum(version);
 	values[4] = PointerGetDatum(schema_version);
 	values[5] = CStringGetTextDatum(sha);
@@ -361,18 +297,13 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 	values[9] = TimestampTzGetDatum(created_at);
 	values[10] = PointerGetDatum(actor);
 	values[11] = PointerGetDatum(request_id);
-	vnulls[11] = request_id == NULL;
-
-	/*
-	 * The foreign key's row (the policy) is locked FOR UPDATE by the bump
-	 * above until this transaction ends, and its key is the version's.
-	 */
-	result = direct_insert(&version_target, values, vnulls,
-						   DIRECT_INSERT_FK_LOCKED | DIRECT_INSERT_RETURN);
+	nulls[11] = request_id == NULL ? 'n' : ' ';
+	registry_run(&queries[Q_INSERT], values, nulls, 1);
+	result = registry_result_row(fcinfo, 0, NULL, NULL);
 	detail[0] = (RegistryDetail) {.key = "policy_id", .str = text_to_cstring(policy_id)};
 	detail[1] = (RegistryDetail) {.key = "version", .is_int = true, .num = version};
 	detail[2] = (RegistryDetail) {.key = "sha", .str = sha};
-	registry_audit(zone_id, actor, request_id, "create", "policy_version", id, detail, 3);
+	registry_audit(zone_id, "create", "policy_version", id, detail, 3);
 
 	SPI_finish();
 	PG_RETURN_DATUM(result);
