@@ -4,11 +4,11 @@ EXTENSION = keycard
 EXTVERSION = $(shell grep default_version $(EXTENSION).control | sed -e "s/default_version[[:space:]]*=[[:space:]]*'\([^']*\)'/\1/")
 
 MODULE_big = keycard
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/cedar/*.c)))
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/cedar/*.c src/registry/*.c)))
 # Every object depends on every header: PGXS out of tree has no automatic
 # dependency tracking, and a stale object after a header change is worse than a
 # full rebuild.
-KEYCARD_HEADERS = $(wildcard src/*.h src/cedar/*.h)
+KEYCARD_HEADERS = $(wildcard src/*.h src/cedar/*.h src/registry/*.h)
 
 # One install source, copied to the versioned name; every upgrade step is its
 # own file.  The install scripts of released versions are kept frozen, so a

@@ -103,7 +103,7 @@ ALTER TABLE keycard.signing_keys DISABLE TRIGGER signing_keys_immutable;
 SELECT :'rfc8037'::jsonb->>'jwk_thumbprint' AS other_kid \gset
 UPDATE keycard.signing_keys SET encrypted_private_key = (SELECT encrypted_private_key FROM keycard.signing_keys WHERE kid = :'ed_kid')
 WHERE kid = :'other_kid';
-ALTER TABLE keycard.signing_keys ENABLE TRIGGER signing_keys_immutable;
+ALTER TABLE keycard.signing_keys ENABLE ALWAYS TRIGGER signing_keys_immutable;
 \c
 \i :repo/test/regress_error_of.sql
 SELECT keycard.jws_sign('{}', :'other_kid');

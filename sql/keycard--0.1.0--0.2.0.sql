@@ -108,3 +108,123 @@ BEGIN
 	RETURN jsonb_build_object('zone_id', zone_id, 'kid', new_kid, 'alg', new_alg, 'retired_kid', old.kid, 're_signed', n);
 END
 $$;
+
+-- The shipped schemas kept once, as text; their JSON is computed by the
+-- converter (the same JSON 0.1.0 embedded, so stored rows do not change).
+CREATE OR REPLACE FUNCTION keycard.cedar_platform_schemas()
+	RETURNS TABLE (version text, cedar_schema text, cedar_schema_json jsonb)
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	AS $cedar$
+	-- Kept once, as Cedar text; the JSON form is the extension's own conversion.
+	SELECT v.version, v.cedar_schema, keycard.cedar_schema_to_json(v.cedar_schema)
+	FROM (VALUES
+	('2026-02-24', $s1$// Keycard zone policy schema, version 2026-02-24.
+// Reconstructed from the documented entity model (SDK policy-schemas doc
+// comments, docs.keycard.ai policy pages); Keycard does not publish the text.
+// In this version the enum-like application attributes are plain Strings.
+
+namespace Keycard {
+  // A human user of the zone.
+  entity User = {
+    "email": String,
+    "groups": Set<String>,
+  };
+
+  // A registered application (agent, MCP server, service).
+  // identifier/dependencies: used by Keycard's own example policies [inferred].
+  entity Application = {
+    "identifier": String,
+    "registration_method": String,   // "managed" | "dcr"
+    "credential_type": String,       // "token" | "password" | "public-key" | "url" | "public"
+    "dependencies": Set<Resource>,
+  };
+
+  // A protected resource (API, MCP server, vault secret).
+  entity Resource = {
+    "id": String,
+    "identifier": String,
+    "name": String,
+    "scopes": Set<String>,
+  };
+
+  // Token claims of the caller. The docs add "arbitrary additional fields";
+  // Cedar 4 has no open records, so extra claims are String tags [inferred].
+  entity Claims = {
+    "email": String,
+    "groups": Set<String>,
+  } tags String;
+
+  // Request context shared by every action [inferred from example policies].
+  type Context = {
+    "on_behalf": Bool,
+    "scopes"?: Set<String>,
+    "claims"?: Claims,
+  };
+}
+
+// Actions live in the empty namespace so that policies can say Action::"read".
+action read, write, access appliesTo {
+  principal: [Keycard::User, Keycard::Application],
+  resource: [Keycard::Resource],
+  context: Keycard::Context,
+};
+$s1$),
+	('2026-03-16', $s2$// Keycard zone policy schema, version 2026-03-16.
+// Reconstructed from the documented entity model (SDK policy-schemas doc
+// comments, docs.keycard.ai policy pages); Keycard does not publish the text.
+// From this version on, the enum-like application attributes are Cedar enum
+// entity types (Keycard::RegistrationMethod, Keycard::CredentialType).
+
+namespace Keycard {
+  // How an application was registered.
+  entity RegistrationMethod enum ["managed", "dcr"];
+
+  // How an application authenticates to the zone.
+  entity CredentialType enum ["token", "password", "public-key", "url", "public"];
+
+  // A human user of the zone.
+  entity User = {
+    "email": String,
+    "groups": Set<String>,
+  };
+
+  // A registered application (agent, MCP server, service).
+  // identifier/dependencies: used by Keycard's own example policies [inferred].
+  entity Application = {
+    "identifier": String,
+    "registration_method": RegistrationMethod,
+    "credential_type": CredentialType,
+    "dependencies": Set<Resource>,
+  };
+
+  // A protected resource (API, MCP server, vault secret).
+  entity Resource = {
+    "id": String,
+    "identifier": String,
+    "name": String,
+    "scopes": Set<String>,
+  };
+
+  // Token claims of the caller. The docs add "arbitrary additional fields";
+  // Cedar 4 has no open records, so extra claims are String tags [inferred].
+  entity Claims = {
+    "email": String,
+    "groups": Set<String>,
+  } tags String;
+
+  // Request context shared by every action [inferred from example policies].
+  type Context = {
+    "on_behalf": Bool,
+    "scopes"?: Set<String>,
+    "claims"?: Claims,
+  };
+}
+
+// Actions live in the empty namespace so that policies can say Action::"read".
+action read, write, access appliesTo {
+  principal: [Keycard::User, Keycard::Application],
+  resource: [Keycard::Resource],
+  context: Keycard::Context,
+};
+$s2$)) v(version, cedar_schema)
+$cedar$;

@@ -194,9 +194,9 @@ COMMENT ON FUNCTION keycard.cedar_policy_to_text(jsonb) IS
 ------------------------------------------------------------------------------
 -- Registry: errors, ids, caller identity, zones and their keys, schema
 -- versions, policies, policy versions, policy sets, policy set versions,
--- attestations, verify_zone (src/registry.c, src/registry_error.c,
--- src/registry_caller.c, src/registry_guard.c, src/registry_version.c,
--- src/registry_set_version.c; schema data generated from data/schemas/)
+-- attestations, verify_zone (src/registry/registry.c, src/registry/error.c,
+-- src/registry/caller.c, src/registry/guard.c, src/registry/policy_version.c,
+-- src/registry/policy_set_version.c)
 --
 -- Every table is keyed by zone (primary and unique keys lead with zone_id)
 -- except the two platform reference tables of schema versions.  Writes go
@@ -252,7 +252,7 @@ COMMENT ON FUNCTION keycard.jwt_claims() IS
 	'The verified JWT claims PostgREST passes in request.jwt.claims, or NULL for SQL callers';
 
 -- Caller identity is asked by every write and every row-level security check,
--- so it is answered in C (src/registry_caller.c), from the settings directly.
+-- so it is answered in C (src/registry/caller.c), from the settings directly.
 CREATE FUNCTION keycard.caller_role() RETURNS text
 	AS 'MODULE_PATHNAME', 'keycard_caller_role'
 	LANGUAGE C STABLE PARALLEL SAFE;
@@ -415,7 +415,7 @@ CREATE TABLE keycard.audit_log (
 COMMENT ON TABLE keycard.audit_log IS
 	'Append-only record of every registry write: who, when, which request (X-Client-Request-ID), what';
 
--- One writer of audit rows for the SQL and the C functions (src/registry.c).
+-- One writer of audit rows for the SQL and the C functions (src/registry/registry.c).
 CREATE FUNCTION keycard.audit(zone_id text, action text, object_type text, object_id text, detail jsonb DEFAULT NULL)
 	RETURNS void
 	AS 'MODULE_PATHNAME', 'keycard_audit'
@@ -617,7 +617,7 @@ COMMENT ON FUNCTION keycard.guard_immutable() IS
 -- Mutable registry rows: the columns named in the trigger's arguments never
 -- change, and archived_at/retired_at, once set, never change either.  Rows
 -- that carry a revision get it bumped, which changes their ETag.  In C
--- (src/registry_guard.c): it fires on every version created.
+-- (src/registry/guard.c): it fires on every version created.
 CREATE FUNCTION keycard.guard_update() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'keycard_guard_update'
 	LANGUAGE C;
@@ -818,7 +818,7 @@ COMMENT ON FUNCTION keycard.zone_jwks(text) IS
 	'The zone''s JWKS (RFC 7517): current and retired public keys; readable without authentication';
 
 -- Signs a policy set version's attestation statement with the zone's current
--- key and appends it to the signature history (src/registry_set_version.c,
+-- key and appends it to the signature history (src/registry/policy_set_version.c,
 -- which creates the first attestation of each version the same way).
 CREATE FUNCTION keycard.attest(zone_id text, version_id text, status text) RETURNS keycard.attestations
 	AS 'MODULE_PATHNAME', 'keycard_attest'
@@ -1558,7 +1558,9 @@ CREATE FUNCTION keycard.cedar_platform_schemas()
 	RETURNS TABLE (version text, cedar_schema text, cedar_schema_json jsonb)
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
 	AS $cedar$
-	VALUES
+	-- Kept once, as Cedar text; the JSON form is the extension's own conversion.
+	SELECT v.version, v.cedar_schema, keycard.cedar_schema_to_json(v.cedar_schema)
+	FROM (VALUES
 	('2026-02-24', $s1$// Keycard zone policy schema, version 2026-02-24.
 // Reconstructed from the documented entity model (SDK policy-schemas doc
 // comments, docs.keycard.ai policy pages); Keycard does not publish the text.
@@ -1609,7 +1611,7 @@ action read, write, access appliesTo {
   resource: [Keycard::Resource],
   context: Keycard::Context,
 };
-$s1$, '{"":{"entityTypes":{},"actions":{"access":{"appliesTo":{"resourceTypes":["Keycard::Resource"],"principalTypes":["Keycard::User","Keycard::Application"],"context":{"type":"Keycard::Context"}}},"read":{"appliesTo":{"resourceTypes":["Keycard::Resource"],"principalTypes":["Keycard::User","Keycard::Application"],"context":{"type":"Keycard::Context"}}},"write":{"appliesTo":{"resourceTypes":["Keycard::Resource"],"principalTypes":["Keycard::User","Keycard::Application"],"context":{"type":"Keycard::Context"}}}}},"Keycard":{"commonTypes":{"Context":{"type":"Record","attributes":{"claims":{"type":"EntityOrCommon","name":"Claims","required":false},"on_behalf":{"type":"EntityOrCommon","name":"Bool"},"scopes":{"type":"Set","element":{"type":"EntityOrCommon","name":"String"},"required":false}}}},"entityTypes":{"Application":{"shape":{"type":"Record","attributes":{"credential_type":{"type":"EntityOrCommon","name":"String"},"dependencies":{"type":"Set","element":{"type":"EntityOrCommon","name":"Resource"}},"identifier":{"type":"EntityOrCommon","name":"String"},"registration_method":{"type":"EntityOrCommon","name":"String"}}}},"Claims":{"shape":{"type":"Record","attributes":{"email":{"type":"EntityOrCommon","name":"String"},"groups":{"type":"Set","element":{"type":"EntityOrCommon","name":"String"}}}},"tags":{"type":"EntityOrCommon","name":"String"}},"Resource":{"shape":{"type":"Record","attributes":{"id":{"type":"EntityOrCommon","name":"String"},"identifier":{"type":"EntityOrCommon","name":"String"},"name":{"type":"EntityOrCommon","name":"String"},"scopes":{"type":"Set","element":{"type":"EntityOrCommon","name":"String"}}}}},"User":{"shape":{"type":"Record","attributes":{"email":{"type":"EntityOrCommon","name":"String"},"groups":{"type":"Set","element":{"type":"EntityOrCommon","name":"String"}}}}}},"actions":{}}}'::jsonb),
+$s1$),
 	('2026-03-16', $s2$// Keycard zone policy schema, version 2026-03-16.
 // Reconstructed from the documented entity model (SDK policy-schemas doc
 // comments, docs.keycard.ai policy pages); Keycard does not publish the text.
@@ -1667,7 +1669,7 @@ action read, write, access appliesTo {
   resource: [Keycard::Resource],
   context: Keycard::Context,
 };
-$s2$, '{"":{"entityTypes":{},"actions":{"access":{"appliesTo":{"resourceTypes":["Keycard::Resource"],"principalTypes":["Keycard::User","Keycard::Application"],"context":{"type":"Keycard::Context"}}},"read":{"appliesTo":{"resourceTypes":["Keycard::Resource"],"principalTypes":["Keycard::User","Keycard::Application"],"context":{"type":"Keycard::Context"}}},"write":{"appliesTo":{"resourceTypes":["Keycard::Resource"],"principalTypes":["Keycard::User","Keycard::Application"],"context":{"type":"Keycard::Context"}}}}},"Keycard":{"commonTypes":{"Context":{"type":"Record","attributes":{"claims":{"type":"EntityOrCommon","name":"Claims","required":false},"on_behalf":{"type":"EntityOrCommon","name":"Bool"},"scopes":{"type":"Set","element":{"type":"EntityOrCommon","name":"String"},"required":false}}}},"entityTypes":{"Application":{"shape":{"type":"Record","attributes":{"credential_type":{"type":"EntityOrCommon","name":"CredentialType"},"dependencies":{"type":"Set","element":{"type":"EntityOrCommon","name":"Resource"}},"identifier":{"type":"EntityOrCommon","name":"String"},"registration_method":{"type":"EntityOrCommon","name":"RegistrationMethod"}}}},"Claims":{"shape":{"type":"Record","attributes":{"email":{"type":"EntityOrCommon","name":"String"},"groups":{"type":"Set","element":{"type":"EntityOrCommon","name":"String"}}}},"tags":{"type":"EntityOrCommon","name":"String"}},"CredentialType":{"enum":["token","password","public-key","url","public"]},"RegistrationMethod":{"enum":["managed","dcr"]},"Resource":{"shape":{"type":"Record","attributes":{"id":{"type":"EntityOrCommon","name":"String"},"identifier":{"type":"EntityOrCommon","name":"String"},"name":{"type":"EntityOrCommon","name":"String"},"scopes":{"type":"Set","element":{"type":"EntityOrCommon","name":"String"}}}}},"User":{"shape":{"type":"Record","attributes":{"email":{"type":"EntityOrCommon","name":"String"},"groups":{"type":"Set","element":{"type":"EntityOrCommon","name":"String"}}}}}},"actions":{}}}'::jsonb)
+$s2$)) v(version, cedar_schema)
 $cedar$;
 COMMENT ON FUNCTION keycard.cedar_platform_schemas() IS
 	'The platform''s Cedar schema versions shipped with the extension, as text and as JSON';
@@ -1687,7 +1689,7 @@ FROM keycard.cedar_platform_schemas() p;
 
 ------------------------------------------------------------------------------
 -- Registry part 2: bindings, archive guards, drafts (binding functions and
--- the bindings_guard trigger in C: src/bindings.c; the rest SQL and PL/pgSQL;
+-- the bindings_guard trigger in C: src/registry/bindings.c; the rest SQL and PL/pgSQL;
 -- tests sql/registry_bindings*.sql, sql/registry_drafts.sql,
 -- test/isolation/specs/registry_binding_*.spec, bench/45-activation)
 --
@@ -1716,7 +1718,7 @@ FROM keycard.cedar_platform_schemas() p;
 -- the table's single CHECK: PostgreSQL rebuilds every CHECK expression from
 -- its stored form at the start of each statement that writes the table, and
 -- a call with column arguments is far cheaper to rebuild than the IN lists
--- and comparisons it stands for (src/bindings.c spells the rules out).
+-- and comparisons it stands for (src/registry/bindings.c spells the rules out).
 CREATE FUNCTION keycard.binding_row_check(zone_id text, scope_type text, scope_target_id text, mode text)
 	RETURNS boolean
 	AS 'MODULE_PATHNAME', 'keycard_binding_row_check'
@@ -1781,7 +1783,7 @@ CREATE INDEX binding_history_by_slot ON keycard.binding_history (zone_id, scope_
 COMMENT ON TABLE keycard.binding_history IS
 	'Append-only record of every binding change: who, when, which request, which slot and mode, from which version to which';
 
--- In C (src/bindings.c): the advisory locks of the sets, in id order, and
+-- In C (src/registry/bindings.c): the advisory locks of the sets, in id order, and
 -- under REPEATABLE READ the cross-check of their bindings.
 CREATE FUNCTION keycard.lock_policy_set_bindings(zone_id text, policy_set_ids text[]) RETURNS void
 	AS 'MODULE_PATHNAME', 'keycard_lock_policy_set_bindings'
@@ -1800,7 +1802,7 @@ CREATE FUNCTION keycard.slot_text(scope_type text, scope_target_id text) RETURNS
 
 -- Rows change only while a binding function writes them (a flag in the
 -- backend that only they raise) or when COPY loads them (pg_restore; each
--- such row is checked against its version and set).  In C (src/bindings.c):
+-- such row is checked against its version and set).  In C (src/registry/bindings.c):
 -- it fires on every binding change.
 CREATE FUNCTION keycard.bindings_guard() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'keycard_bindings_guard'
@@ -1936,7 +1938,7 @@ COMMENT ON VIEW keycard.policy_set_versions_with_binding IS
 
 -- Binding functions ----------------------------------------------------------------------
 
--- In C (src/bindings.c): the checks, locks and writes are described there.
+-- In C (src/registry/bindings.c): the checks, locks and writes are described there.
 CREATE FUNCTION keycard.bind_policy_set_version(zone_id text, policy_set_id text, version_id text,
 												mode text DEFAULT 'active', scope_target_id text DEFAULT NULL)
 	RETURNS keycard.policy_set_versions_with_binding

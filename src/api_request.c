@@ -25,7 +25,7 @@
 #include "utils/jsonb.h"
 
 #include "keycard.h"
-#include "registry.h"
+#include "registry/registry.h"
 
 PG_FUNCTION_INFO_V1(keycard_api_header);
 PG_FUNCTION_INFO_V1(keycard_api_versions);

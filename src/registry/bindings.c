@@ -55,7 +55,7 @@
 #include "utils/timestamp.h"
 
 #include "keycard.h"
-#include "registry.h"
+#include "registry/registry.h"
 
 PG_FUNCTION_INFO_V1(keycard_bind_policy_set_version);
 PG_FUNCTION_INFO_V1(keycard_activate_policy_set_version);

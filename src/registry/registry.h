@@ -45,7 +45,7 @@ extern int	registry_error_status(const char *code);
  */
 extern TimestampTz registry_new_id(char *buf);
 
-/* Caller identity (registry_caller.c) ---------------------------------------- */
+/* Caller identity (caller.c) ---------------------------------------- */
 
 /* The database role acting: SET ROLE's role, else the session user. */
 extern Oid	registry_caller_role(void);

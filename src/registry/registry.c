@@ -30,7 +30,7 @@
 #include "utils/timestamp.h"
 
 #include "keycard.h"
-#include "registry.h"
+#include "registry/registry.h"
 
 PG_FUNCTION_INFO_V1(keycard_new_id);
 PG_FUNCTION_INFO_V1(keycard_audit);

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * registry_error.c
+ * error.c
  *	  The registry's one error helper and its table of stable error codes.
  *
  * Every registry error has a stable snake_case code (the machine-readable
@@ -18,7 +18,7 @@
 #include "utils/json.h"
 
 #include "keycard.h"
-#include "registry.h"
+#include "registry/registry.h"
 
 PG_FUNCTION_INFO_V1(keycard_raise_error);
 PG_FUNCTION_INFO_V1(keycard_error_codes);

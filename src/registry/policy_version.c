@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * registry_version.c
+ * policy_version.c
  *	  keycard.create_policy_version: one Cedar policy, given as text or as
  *	  EST JSON, parsed, validated against the pinned schema version,
  *	  normalized, hashed and stored as the policy's next version.
@@ -32,7 +32,7 @@
 #include "cedar/schema.h"
 #include "cedar/validate.h"
 #include "keycard.h"
-#include "registry.h"
+#include "registry/registry.h"
 #include "sha.h"
 
 PG_FUNCTION_INFO_V1(keycard_create_policy_version);

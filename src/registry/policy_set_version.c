@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * registry_set_version.c
+ * policy_set_version.c
  *	  keycard.create_policy_set_version: a policy set's next version from a
  *	  manifest of policy versions, with its manifest_sha and an attestation
  *	  signed by the zone's current key; and keycard.attest, which signs an
@@ -40,7 +40,7 @@
 #include "canon.h"
 #include "jws.h"
 #include "keycard.h"
-#include "registry.h"
+#include "registry/registry.h"
 #include "sha.h"
 
 PG_FUNCTION_INFO_V1(keycard_create_policy_set_version);

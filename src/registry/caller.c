@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * registry_caller.c
+ * caller.c
  *	  Who is calling: the acting role, the verified JWT claims PostgREST
  *	  passes in request.jwt.claims, the zones the caller may use, the actor
  *	  recorded in created_by, and the X-Client-Request-ID of the request.
@@ -41,7 +41,7 @@
 #include "utils/snapmgr.h"
 
 #include "keycard.h"
-#include "registry.h"
+#include "registry/registry.h"
 
 PG_FUNCTION_INFO_V1(keycard_caller_role);
 PG_FUNCTION_INFO_V1(keycard_caller_is_platform);

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * registry_guard.c
+ * guard.c
  *	  keycard.guard_update(): the BEFORE UPDATE trigger of the registry's
  *	  mutable rows (zones, zone keys, policies, policy sets).
  *
@@ -24,7 +24,7 @@
 #include "utils/rel.h"
 
 #include "keycard.h"
-#include "registry.h"
+#include "registry/registry.h"
 
 PG_FUNCTION_INFO_V1(keycard_guard_update);
 
