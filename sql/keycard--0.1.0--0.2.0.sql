@@ -228,3 +228,13 @@ action read, write, access appliesTo {
 };
 $s2$)) v(version, cedar_schema)
 $cedar$;
+
+-- The client's query string is parsed in C (src/api_request.c): the PL/pgSQL
+-- parser grew a jsonb object one member at a time (quadratic in the number of
+-- parameters).
+CREATE OR REPLACE FUNCTION keycard.api_urldecode(s text) RETURNS text
+	AS 'MODULE_PATHNAME', 'keycard_api_urldecode'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION keycard.api_query() RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'keycard_api_query'
+	LANGUAGE C STABLE PARALLEL SAFE;

@@ -2559,68 +2559,17 @@ END
 $$;
 COMMENT ON FUNCTION keycard.api_created() IS 'Makes PostgREST answer 201 Created';
 
+-- The client's query string: in C (src/api_request.c), linear in its length
+-- whatever its shape.
 CREATE FUNCTION keycard.api_urldecode(s text) RETURNS text
-	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	b bytea := '';
-	m text[];
-BEGIN
-	IF strpos(s, '%') = 0 THEN
-		RETURN replace(s, '+', ' ');
-	END IF;
-	FOR m IN SELECT regexp_matches(replace(s, '+', ' '), '%([0-9A-Fa-f]{2})|([^%]+)|(%)', 'g') LOOP
-		IF m[1] IS NOT NULL THEN
-			b := b || decode(m[1], 'hex');
-		ELSE
-			b := b || convert_to(coalesce(m[2], m[3]), 'UTF8');
-		END IF;
-	END LOOP;
-	BEGIN
-		RETURN convert_from(b, 'UTF8');
-	EXCEPTION WHEN character_not_in_repertoire OR untranslatable_character THEN
-		PERFORM keycard.raise_error('invalid_request', 'the query string is not UTF-8 once percent-decoded', NULL, NULL);
-	END;
-	RETURN NULL;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_api_urldecode'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION keycard.api_urldecode(text) IS
 	'Percent-decodes a query-string component (application/x-www-form-urlencoded: + is a space)';
 
 CREATE FUNCTION keycard.api_query() RETURNS jsonb
-	LANGUAGE plpgsql STABLE PARALLEL SAFE
-	AS $$
--- The client's query string (X-Keycard-Query, set by the nginx site) as
--- {"name": ["value", ...]}, repeated names keeping their order.
-DECLARE
-	raw text := keycard.api_header('x-keycard-query');
-	q jsonb := '{}';
-	pair text;
-	k text;
-	v text;
-	pos integer;
-BEGIN
-	IF raw IS NULL OR raw = '' THEN
-		RETURN q;
-	END IF;
-	FOREACH pair IN ARRAY string_to_array(raw, '&') LOOP
-		CONTINUE WHEN pair = '';
-		pos := strpos(pair, '=');
-		IF pos = 0 THEN
-			k := pair;
-			v := '';
-		ELSE
-			k := left(pair, pos - 1);
-			v := substr(pair, pos + 1);
-		END IF;
-		k := keycard.api_urldecode(k);
-		v := keycard.api_urldecode(v);
-		q := jsonb_set(q, ARRAY[k], coalesce(q -> k, '[]') || to_jsonb(v));
-	END LOOP;
-	RETURN q;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'keycard_api_query'
+	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION keycard.api_query() IS
 	'The client''s query string (X-Keycard-Query header) as {"name": ["value", ...]}';
 

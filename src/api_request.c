@@ -11,6 +11,12 @@
  * read through registry_request_header, which parses request.headers once
  * per distinct value.
  *
+ * The query string is the client's own text, so its cost must stay linear
+ * in its length whatever its shape (many parameters, one long one, many
+ * repeats of a name, many escapes): each component is decoded in one pass,
+ * and the parameters are grouped by one sort instead of growing a jsonb
+ * object one member at a time.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -23,6 +29,7 @@
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 
 #include "keycard.h"
 #include "registry/registry.h"
@@ -31,14 +38,51 @@ PG_FUNCTION_INFO_V1(keycard_api_header);
 PG_FUNCTION_INFO_V1(keycard_api_versions);
 PG_FUNCTION_INFO_V1(keycard_api_add_header);
 PG_FUNCTION_INFO_V1(keycard_api_check_request);
+PG_FUNCTION_INFO_V1(keycard_api_urldecode);
+PG_FUNCTION_INFO_V1(keycard_api_query);
 
 /* Accepted X-API-Version values, newest last; an absent header means the newest. */
 static const char *const api_versions[] = {"2026-02-01"};
 
 #define NEWEST_API_VERSION (api_versions[lengthof(api_versions) - 1])
 
-/* Longest part of a rejected X-Client-Request-ID quoted back, in characters. */
-#define QUOTED_REQUEST_ID_CHARS 100
+/* Longest part of a rejected X-Client-Request-ID or X-API-Version quoted back, in characters. */
+#define QUOTED_HEADER_CHARS 100
+
+/* One name=value pair of the query string, percent-decoded. */
+typedef struct QueryParam
+{
+	char	   *name;
+	int			namelen;
+	char	   *value;
+	int			valuelen;
+	int			position;		/* among the pairs: repeats keep their order */
+} QueryParam;
+
+/*
+ * jsonb's own member order (shorter names first, then bytes), then the
+ * position: the object is built already sorted, and a name's values come
+ * out in the order the client sent them.
+ */
+static inline int
+query_param_cmp(const QueryParam *a, const QueryParam *b)
+{
+	int			c;
+
+	if (a->namelen != b->namelen)
+		return a->namelen < b->namelen ? -1 : 1;
+	c = memcmp(a->name, b->name, a->namelen);
+	if (c != 0)
+		return c;
+	return (a->position > b->position) - (a->position < b->position);
+}
+
+#define ST_SORT sort_query_params
+#define ST_ELEMENT_TYPE QueryParam
+#define ST_COMPARE(a, b) query_param_cmp(a, b)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 static bool
 api_version_accepted(const char *v)
@@ -184,12 +228,13 @@ keycard_api_check_request(PG_FUNCTION_ARGS)
 			appendStringInfo(&accepted, "%s%s", i ? ", " : "", api_versions[i]);
 		registry_error("unknown_api_version", NULL,
 					   psprintf("Accepted X-API-Version values: %s (absent means the newest).", accepted.data),
-					   "unknown API version \"%s\"", version);
+					   "unknown API version \"%.*s\"",
+					   pg_mbcharcliplen(version, strlen(version), QUOTED_HEADER_CHARS), version);
 	}
 	if (request_id != NULL && !is_uuid_text(request_id))
 		registry_error("invalid_request",
 					   psprintf("Got \"%.*s\".",
-								pg_mbcharcliplen(request_id, strlen(request_id), QUOTED_REQUEST_ID_CHARS),
+								pg_mbcharcliplen(request_id, strlen(request_id), QUOTED_HEADER_CHARS),
 								request_id),
 					   NULL, "X-Client-Request-ID must be a UUID");
 	if (role != NULL && strcmp(role, "keycard_anon") == 0 &&
@@ -202,4 +247,184 @@ keycard_api_check_request(PG_FUNCTION_ARGS)
 					   "rotating a zone key is reserved for the platform operator");
 	add_response_header("X-API-Version", version ? version : NEWEST_API_VERSION);
 	PG_RETURN_VOID();
+}
+
+/* Value of a hex digit already known to be one. */
+static inline int
+hex_value(char c)
+{
+	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/*
+ * Percent-decodes a query-string component of len bytes, as
+ * application/x-www-form-urlencoded: + is a space, %XX a byte, and a % not
+ * followed by two hex digits stays as it is.  The decoded bytes must be
+ * UTF-8.  Returns a new NUL-terminated string in the server encoding, its
+ * length in *outlen.
+ */
+static char *
+query_decode(const char *s, int len, int *outlen)
+{
+	char	   *out;
+	char	   *d;
+	bool		escaped = false;
+	bool		utf8_db = GetDatabaseEncoding() == PG_UTF8;
+	const char *end;
+
+	/* Literal characters are in the server encoding; escapes give UTF-8. */
+	if (!utf8_db)
+	{
+		char	   *converted = pg_server_to_any(s, len, PG_UTF8);
+
+		/* (the input itself when no conversion was needed) */
+		if (converted != s)
+		{
+			s = converted;
+			len = strlen(converted);
+		}
+	}
+	end = s + len;
+	out = palloc(len + 1);
+	d = out;
+	while (s < end)
+	{
+		char		c = *s++;
+
+		if (c == '+')
+			*d++ = ' ';
+		else if (c == '%' && end - s >= 2 && isxdigit((unsigned char) s[0]) &&
+				 isxdigit((unsigned char) s[1]))
+		{
+			*d++ = (char) ((hex_value(s[0]) << 4) | hex_value(s[1]));
+			s += 2;
+			escaped = true;
+		}
+		else
+			*d++ = c;
+	}
+	*d = '\0';
+	*outlen = d - out;
+
+	/* Without an escape the bytes are the input's own, valid already. */
+	if ((escaped || !utf8_db) && !pg_verify_mbstr(PG_UTF8, out, *outlen, true))
+		registry_error("invalid_request", NULL, NULL,
+					   "the query string is not UTF-8 once percent-decoded");
+	if (!utf8_db)
+	{
+		char	   *converted = pg_any_to_server(out, *outlen, PG_UTF8);
+
+		if (converted != out)
+		{
+			out = converted;
+			*outlen = strlen(converted);
+		}
+	}
+	return out;
+}
+
+/* SQL function: keycard.api_urldecode(s text) returns text */
+Datum
+keycard_api_urldecode(PG_FUNCTION_ARGS)
+{
+	text	   *s = PG_GETARG_TEXT_PP(0);
+	int			len;
+	char	   *decoded = query_decode(VARDATA_ANY(s), VARSIZE_ANY_EXHDR(s), &len);
+
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(decoded, len));
+}
+
+static void
+push_query_string(JsonbParseState **state, JsonbIteratorToken token, char *s, int len)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = s;
+	v.val.string.len = len;
+	pushJsonbValue(state, token, &v);
+}
+
+/*
+ * SQL function: keycard.api_query() returns jsonb
+ *
+ * The client's query string (the X-Keycard-Query header the nginx site
+ * sets) as {"name": ["value", ...]}: pairs split at '&' (empty ones
+ * skipped), name and value at the first '=' (no '=': the value is empty),
+ * both percent-decoded; a repeated name keeps its values in order.
+ */
+Datum
+keycard_api_query(PG_FUNCTION_ARGS)
+{
+	const char *raw = registry_request_header("x-keycard-query");
+	MemoryContext scratch;
+	MemoryContext old;
+	QueryParam *params;
+	int			nparams = 0;
+	int			maxparams;
+	JsonbParseState *state = NULL;
+	JsonbValue *object;
+	Jsonb	   *result;
+	const char *p;
+
+	if (raw == NULL)
+		raw = "";				/* absent or empty: {} */
+	scratch = AllocSetContextCreate(CurrentMemoryContext, "keycard query string", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(scratch);
+
+	/* One pair per '&' at most, plus one. */
+	maxparams = 1;
+	for (p = raw; *p; p++)
+		maxparams += (*p == '&');
+	params = MemoryContextAllocHuge(scratch, mul_size(maxparams, sizeof(QueryParam)));
+
+	p = raw;
+	for (;;)
+	{
+		const char *amp = strchr(p, '&');
+		int			pairlen = amp ? amp - p : strlen(p);
+
+		if (pairlen > 0)
+		{
+			const char *eq = memchr(p, '=', pairlen);
+			QueryParam *q = &params[nparams];
+
+			CHECK_FOR_INTERRUPTS();
+			q->name = query_decode(p, eq ? eq - p : pairlen, &q->namelen);
+			if (eq)
+				q->value = query_decode(eq + 1, pairlen - (eq - p) - 1, &q->valuelen);
+			else
+			{
+				q->value = "";
+				q->valuelen = 0;
+			}
+			q->position = nparams++;
+		}
+		if (amp == NULL)
+			break;
+		p = amp + 1;
+	}
+
+	if (nparams > 1)
+		sort_query_params(params, nparams);
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < nparams;)
+	{
+		int			j;
+
+		push_query_string(&state, WJB_KEY, params[i].name, params[i].namelen);
+		pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+		for (j = i; j < nparams && params[j].namelen == params[i].namelen &&
+			 memcmp(params[j].name, params[i].name, params[i].namelen) == 0; j++)
+			push_query_string(&state, WJB_ELEM, params[j].value, params[j].valuelen);
+		pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+		i = j;
+	}
+	object = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+
+	MemoryContextSwitchTo(old);
+	result = JsonbValueToJsonb(object);
+	MemoryContextDelete(scratch);
+	PG_RETURN_JSONB_P(result);
 }
