@@ -98,3 +98,19 @@ SELECT length(jws ->> 'payload') > 1000000 AS about_1mb,
 FROM (SELECT payload, keycard.jws_sign(payload, :'kid') AS jws
       FROM (SELECT ('{"members":' || members || '}')::json AS payload FROM doc) x) y;
 ROLLBACK;
+
+-- Search terms on list endpoints: each term is matched against every row,
+-- so they are bounded like filter[id] (at most 100 distinct); 80,000
+-- distinct terms are refused at once, the same term repeated is one term.
+BEGIN;
+SELECT zone_id AS zone FROM keycard.create_zone('hostile-search') \gset
+SELECT count(*) AS policies FROM generate_series(1, 20) i, keycard.create_policy(:'zone', 'hostile-' || i) p;
+SELECT set_config('request.headers', json_build_object('x-keycard-query', q)::text, true) IS NOT NULL AS headers_set,
+       pg_temp.outcome(format('SELECT api.list_policies(%L)', :'zone')) AS eighty_thousand_distinct_terms
+FROM (SELECT string_agg('query=z' || i, '&') AS q FROM generate_series(1, 80000) i) x;
+SELECT set_config('request.headers', json_build_object('x-keycard-query', repeat('query=hostile-1&', 80000))::text, true) IS NOT NULL AS headers_set,
+       pg_temp.outcome(format('SELECT api.list_policies(%L)', :'zone')) AS one_term_80000_times;
+SELECT set_config('request.headers', json_build_object('x-keycard-query', q)::text, true) IS NOT NULL AS headers_set,
+       pg_temp.outcome(format('SELECT api.list_policies(%L)', :'zone')) AS hundred_distinct_terms
+FROM (SELECT string_agg('query=z' || i, '&') AS q FROM generate_series(1, 100) i) x;
+ROLLBACK;

@@ -238,3 +238,27 @@ CREATE OR REPLACE FUNCTION keycard.api_urldecode(s text) RETURNS text
 CREATE OR REPLACE FUNCTION keycard.api_query() RETURNS jsonb
 	AS 'MODULE_PATHNAME', 'keycard_api_query'
 	LANGUAGE C STABLE PARALLEL SAFE;
+
+-- Search terms are bounded like filter[id]: at most 100 distinct terms.
+CREATE OR REPLACE FUNCTION keycard.api_like_any(q jsonb, names text[]) RETURNS text[]
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+-- Each term is matched against every row: the terms are bounded (as
+-- filter[id] is), so a list costs at most 100 matches per row.
+DECLARE
+	-- distinct, in the order they were given
+	terms text[] := ARRAY(SELECT x.t FROM (
+		SELECT e.t, min(n.i * 4294967296 + e.o) AS first
+		FROM unnest(names) WITH ORDINALITY n(name, i), jsonb_array_elements_text(q -> n.name) WITH ORDINALITY e(t, o)
+		GROUP BY e.t) x ORDER BY x.first);
+BEGIN
+	IF cardinality(terms) > 100 THEN
+		PERFORM keycard.raise_error('invalid_filter',
+			format('%s takes at most 100 distinct search terms', array_to_string(names, ', ')),
+			format('The request has %s.', cardinality(terms)), 'Search with fewer terms.');
+	END IF;
+	RETURN (SELECT array_agg('%' || replace(replace(replace(t, '\', '\\'), '%', '\%'), '_', '\_') || '%')
+			FROM unnest(terms) t);
+END
+$$;
