@@ -10,13 +10,18 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/cedar/*.c src/registry/*
 # full rebuild.
 KEYCARD_HEADERS = $(wildcard src/*.h src/cedar/*.h src/registry/*.h)
 
-# One install source, copied to the versioned name; every upgrade step is its
-# own file.  The install scripts of released versions are kept frozen, so a
-# database can be created at an old version and upgraded (the upgrade test).
+# The install script of the current version is built from its parts by layer,
+# sql/install/NN-name.sql, concatenated in name order (foundations, tables,
+# security, registry C, registry, API: what a part declares needs only what
+# the parts before it create).  Every upgrade step is its own file.  The
+# install scripts of released versions are kept frozen, so a database can be
+# created at an old version and upgraded (the upgrade test).
+INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) sql/$(EXTENSION)--0.1.0.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 
-# pg_regress inputs: every sql/<feature>.sql that is not an install or upgrade script.
+# pg_regress inputs: every sql/<feature>.sql that is not an install or upgrade
+# script (sql/*.sql only: the parts in sql/install/ are not tests).
 REGRESS = $(sort $(notdir $(basename $(filter-out sql/$(EXTENSION)%.sql,$(wildcard sql/*.sql)))))
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
@@ -24,7 +29,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 SHLIB_LINK += -lcrypto
 
-EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--$(EXTVERSION).sql.tmp
 
 # Debian keeps one pg_config per major version; prefer 15's over the wrapper.
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
@@ -40,8 +45,13 @@ endif
 
 $(OBJS): $(KEYCARD_HEADERS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
-	cp $< $@
+# The psql guard once at the top, then each part; sql/install itself is a
+# prerequisite so that removing a part rebuilds the script too.
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) sql/install
+	{ printf '%s\n' '-- keycard $(EXTVERSION) install script, built by make from sql/install/ (edit the parts there)' '' \
+		'\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit'; \
+	  for f in $(INSTALL_PARTS); do printf '\n'; cat "$$f"; done; } >$@.tmp
+	mv $@.tmp $@
 
 .PHONY: deps demo test bench fuzz
 
