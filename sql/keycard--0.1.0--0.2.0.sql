@@ -25,13 +25,13 @@ ALTER TABLE keycard.policy_versions
 ALTER TABLE keycard.policy_set_versions
 	ADD CONSTRAINT policy_set_versions_schema_version_fkey FOREIGN KEY (schema_version)
 		REFERENCES keycard.schema_versions (version);
+ALTER TABLE keycard.policy_versions
+	ADD CONSTRAINT policy_versions_version_policy_key UNIQUE (zone_id, version_id, policy_id);
 ALTER TABLE keycard.policy_set_version_entries
 	ADD CONSTRAINT policy_set_version_entries_version_fkey FOREIGN KEY (zone_id, version_id)
 		REFERENCES keycard.policy_set_versions (zone_id, version_id),
-	ADD CONSTRAINT policy_set_version_entries_policy_fkey FOREIGN KEY (zone_id, policy_id)
-		REFERENCES keycard.policies (zone_id, policy_id),
-	ADD CONSTRAINT policy_set_version_entries_policy_version_fkey FOREIGN KEY (zone_id, policy_version_id)
-		REFERENCES keycard.policy_versions (zone_id, version_id);
+	ADD CONSTRAINT policy_set_version_entries_policy_version_fkey FOREIGN KEY (zone_id, policy_version_id, policy_id)
+		REFERENCES keycard.policy_versions (zone_id, version_id, policy_id);
 ALTER TABLE keycard.attestations
 	ADD CONSTRAINT attestations_version_fkey FOREIGN KEY (zone_id, version_id)
 		REFERENCES keycard.policy_set_versions (zone_id, version_id),

@@ -10,6 +10,7 @@
 SELECT zone_id AS zone FROM keycard.create_zone('integrity') \gset
 SELECT policy_id AS p1 FROM keycard.create_policy(:'zone', 'readers') \gset
 SELECT policy_id AS p2 FROM keycard.create_policy(:'zone', 'writers') \gset
+SELECT policy_id AS p3 FROM keycard.create_policy(:'zone', 'auditors') \gset
 SELECT version_id AS v1 FROM keycard.create_policy_version(:'zone', :'p1', '2026-03-16',
 	cedar_raw => 'permit (principal, action == Action::"read", resource);') \gset
 SELECT version_id AS v2 FROM keycard.create_policy_version(:'zone', :'p2', '2026-03-16',
@@ -44,6 +45,8 @@ SELECT pg_temp.try(format('DELETE FROM keycard.policy_versions WHERE zone_id = %
 SELECT pg_temp.try(format('DELETE FROM keycard.policy_versions WHERE zone_id = %L AND version_id = %L', :'zone', :'v1')) AS referenced_version;
 SELECT pg_temp.try(format('UPDATE keycard.policy_set_version_entries SET policy_version_id = %L WHERE zone_id = %L AND version_id = %L AND position = 0',
 	'no-such-version', :'zone', :'sv')) AS entry_repointed;
+SELECT pg_temp.try(format('UPDATE keycard.policy_set_version_entries SET policy_id = %L WHERE zone_id = %L AND version_id = %L AND position = 0',
+	:'p3', :'zone', :'sv')) AS entry_given_another_policy;
 SELECT pg_temp.try(format('DELETE FROM keycard.policy_set_versions WHERE zone_id = %L AND version_id = %L', :'zone', :'sv')) AS referenced_set_version;
 SELECT pg_temp.try(format('UPDATE keycard.attestations SET kid = %L WHERE zone_id = %L', 'no-such-key', :'zone')) AS attestation_repointed;
 SELECT split_part(pg_temp.try(format('DELETE FROM keycard.zone_keys WHERE zone_id = %L', :'zone')), ' | ', 1) AS signing_zone_key;

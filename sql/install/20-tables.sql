@@ -212,6 +212,8 @@ CREATE TABLE keycard.policy_versions (
 	archived_by text,
 	PRIMARY KEY (zone_id, version_id),
 	UNIQUE (zone_id, policy_id, version),
+	-- what manifest entries reference: a version together with its policy
+	CONSTRAINT policy_versions_version_policy_key UNIQUE (zone_id, version_id, policy_id),
 	FOREIGN KEY (zone_id, policy_id) REFERENCES keycard.policies (zone_id, policy_id),
 	CONSTRAINT policy_versions_schema_version_fkey FOREIGN KEY (schema_version)
 		REFERENCES keycard.schema_versions (version),
@@ -282,10 +284,9 @@ CREATE TABLE keycard.policy_set_version_entries (
 	UNIQUE (zone_id, version_id, policy_id),
 	CONSTRAINT policy_set_version_entries_version_fkey FOREIGN KEY (zone_id, version_id)
 		REFERENCES keycard.policy_set_versions (zone_id, version_id),
-	CONSTRAINT policy_set_version_entries_policy_fkey FOREIGN KEY (zone_id, policy_id)
-		REFERENCES keycard.policies (zone_id, policy_id),
-	CONSTRAINT policy_set_version_entries_policy_version_fkey FOREIGN KEY (zone_id, policy_version_id)
-		REFERENCES keycard.policy_versions (zone_id, version_id)
+	-- One check per entry covers both the version and that it is its policy's.
+	CONSTRAINT policy_set_version_entries_policy_version_fkey FOREIGN KEY (zone_id, policy_version_id, policy_id)
+		REFERENCES keycard.policy_versions (zone_id, version_id, policy_id)
 );
 CREATE INDEX policy_set_version_entries_by_policy_version
 	ON keycard.policy_set_version_entries (zone_id, policy_version_id);
