@@ -27,6 +27,16 @@ ALTER TABLE keycard.policy_set_versions
 		REFERENCES keycard.schema_versions (version);
 ALTER TABLE keycard.policy_versions
 	ADD CONSTRAINT policy_versions_version_policy_key UNIQUE (zone_id, version_id, policy_id);
+
+-- Version numbers are unique per policy and per set with the policy or set
+-- leading, so that no lookup by (zone_id, version_id) is planned on them
+-- while statistics are missing (a scan of the zone's versions per check).
+ALTER TABLE keycard.policy_versions
+	DROP CONSTRAINT policy_versions_zone_id_policy_id_version_key,
+	ADD CONSTRAINT policy_versions_number_key UNIQUE (policy_id, zone_id, version);
+ALTER TABLE keycard.policy_set_versions
+	DROP CONSTRAINT policy_set_versions_zone_id_policy_set_id_version_key,
+	ADD CONSTRAINT policy_set_versions_number_key UNIQUE (policy_set_id, zone_id, version);
 ALTER TABLE keycard.policy_set_version_entries
 	ADD CONSTRAINT policy_set_version_entries_version_fkey FOREIGN KEY (zone_id, version_id)
 		REFERENCES keycard.policy_set_versions (zone_id, version_id),

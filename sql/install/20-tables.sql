@@ -211,7 +211,10 @@ CREATE TABLE keycard.policy_versions (
 	archived_at timestamptz,
 	archived_by text,
 	PRIMARY KEY (zone_id, version_id),
-	UNIQUE (zone_id, policy_id, version),
+	-- The policy leads, not the zone: a zone holds many policies' versions, and
+	-- a lookup by (zone_id, version_id), a foreign key check's among them,
+	-- must not be planned on this index while statistics are still missing.
+	CONSTRAINT policy_versions_number_key UNIQUE (policy_id, zone_id, version),
 	-- what manifest entries reference: a version together with its policy
 	CONSTRAINT policy_versions_version_policy_key UNIQUE (zone_id, version_id, policy_id),
 	FOREIGN KEY (zone_id, policy_id) REFERENCES keycard.policies (zone_id, policy_id),
@@ -262,7 +265,8 @@ CREATE TABLE keycard.policy_set_versions (
 	archived_at timestamptz,
 	archived_by text,
 	PRIMARY KEY (zone_id, version_id),
-	UNIQUE (zone_id, policy_set_id, version),
+	-- (the set leads, as in policy_versions_number_key)
+	CONSTRAINT policy_set_versions_number_key UNIQUE (policy_set_id, zone_id, version),
 	FOREIGN KEY (zone_id, policy_set_id) REFERENCES keycard.policy_sets (zone_id, policy_set_id),
 	CONSTRAINT policy_set_versions_schema_version_fkey FOREIGN KEY (schema_version)
 		REFERENCES keycard.schema_versions (version),
