@@ -21,6 +21,7 @@
 #include "utils/numeric.h"
 
 #include "cedar/cedar.h"
+#include "cedar/error.h"
 #include "cedar/jsonb_read.h"
 #include "cedar/lexer.h"
 #include "cedar/parser.h"
@@ -32,24 +33,9 @@ typedef struct Reader
 	int			depth;
 } Reader;
 
-static void rerr(Reader *r, const char *hint, const char *fmt,...) pg_attribute_printf(3, 4) pg_attribute_noreturn();
-
-static void
-rerr(Reader *r, const char *hint, const char *fmt,...)
-{
-	va_list		args;
-	char	   *msg;
-
-	va_start(args, fmt);
-	msg = keycard_vpsprintf(fmt, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid Cedar EST policy: %s", msg),
-			 errdetail("The error is at JSON path %s.", r->path.len ? r->path.data : "$"),
-			 hint ? errhint("%s", hint) : 0));
-	pg_unreachable();
-}
+/* A shape error at the reader's JSON path (error.c) */
+#define rerr(r, hint, ...) \
+	cedar_error_at_path(CEDAR_INPUT_EST, ERRCODE_INVALID_TEXT_REPRESENTATION, &(r)->path, hint, __VA_ARGS__)
 
 /* The path to a member, as push_key (jsonb_read.c) writes it */
 static int

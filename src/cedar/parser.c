@@ -13,8 +13,9 @@
  *	  `x has a.b`, `x like "p"`, `x is NS::T`, record keys and `["attr"]`
  *	  work while `foo`, `NS::T.x` or `("p")` in those places are errors.
  *
- *	  Errors are raised with SQLSTATE 42601 and an errdetail giving line,
- *	  column and the offending token.  The caller owns the memory context.
+ *	  Errors are raised with SQLSTATE 42601 (22P05 for a string holding
+ *	  U+0000) and an errdetail giving line, column and the offending token
+ *	  (error.c).  The caller owns the memory context.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,6 +24,7 @@
 #include "miscadmin.h"
 
 #include "cedar/cedar.h"
+#include "cedar/error.h"
 #include "cedar/lexer.h"
 #include "cedar/parser.h"
 #include "keycard.h"
@@ -33,6 +35,7 @@ typedef struct Parser
 	CedarToken	tok;			/* the current (lookahead) token */
 	const char *src;
 	int			len;
+	CedarSource source;			/* src and len, for errors */
 	int			depth;			/* expression nesting */
 } Parser;
 
@@ -67,61 +70,9 @@ typedef struct PExpr
 static PExpr parse_expr(Parser *p);
 static PExpr parse_add(Parser *p);
 
-/*
- * Raises a syntax error about src[start..end).
- */
-static void perr(Parser *p, int start, int end, const char *hint,
-				 const char *fmt,...) pg_attribute_printf(5, 6) pg_attribute_noreturn();
-
-static void
-perr(Parser *p, int start, int end, const char *hint, const char *fmt,...)
-{
-	va_list		args;
-	char	   *msg;
-	int			line;
-	int			column;
-	int			n;
-	char		tokbuf[64];
-
-	va_start(args, fmt);
-	msg = keycard_vpsprintf(fmt, args);
-	va_end(args);
-
-	cedar_position(p->src, p->len, start, &line, &column);
-	/* the offending text, cut to a whole character and a printable length */
-	if (start >= p->len)
-		snprintf(tokbuf, sizeof(tokbuf), "end of input");
-	else
-	{
-		n = Min(end, p->len) - start;
-		if (n <= 0)
-			n = 1;
-		if (n > 40)
-		{
-			n = 40;
-			while (n > 0 && ((unsigned char) p->src[start + n] & 0xC0) == 0x80)
-				n--;
-		}
-		tokbuf[0] = '"';
-		for (int i = 0; i < n; i++)
-		{
-			char		c = p->src[start + i];
-
-			/* keep the message one line and free of NULs */
-			tokbuf[1 + i] = (c == '\0' || c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
-		}
-		tokbuf[1 + n] = '"';
-		tokbuf[2 + n] = '\0';
-	}
-
-	ereport(ERROR,
-			(errcode(ERRCODE_SYNTAX_ERROR),
-			 errmsg("invalid Cedar policy: %s", msg),
-			 errdetail("The error is at line %d, column %d, at %s.",
-					   line, column, tokbuf),
-			 hint ? errhint("%s", hint) : 0));
-	pg_unreachable();
-}
+/* A syntax error about src[start..end) (error.c) */
+#define perr(p, start, end, hint, ...) \
+	cedar_error_at_text(&(p)->source, ERRCODE_SYNTAX_ERROR, start, end, hint, __VA_ARGS__)
 
 /* Raises an error about the current token. */
 pg_attribute_noreturn()
@@ -1402,6 +1353,9 @@ parser_init(Parser *p, const char *text, int len)
 	memset(p, 0, sizeof(*p));
 	p->src = text;
 	p->len = len;
+	p->source.input = CEDAR_INPUT_POLICY;
+	p->source.text = text;
+	p->source.len = len;
 	cedar_lex_init(&p->lex, text, len);
 	advance(p);
 }

@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "cedar/error.h"
 #include "cedar/jsonb_read.h"
 #include "cedar/parser.h"
 #include "cedar/schema.h"
@@ -285,25 +286,9 @@ typedef struct JCtx
 	StringInfoData path;		/* JSON path of the value being read */
 } JCtx;
 
-static void j_error(JCtx *cx, const char *fmt,...) pg_attribute_printf(2, 3);
-
-static void
-j_error(JCtx *cx, const char *fmt,...)
-{
-	va_list		args;
-	char	   *msg;
-
-	va_start(args, fmt);
-	msg = keycard_vpsprintf(fmt, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid Cedar JSON schema: %s", msg),
-			 errdetail("At JSON path %s%s.",
-					   cx->path.len > 120 ? "..." : "",
-					   cx->path.len == 0 ? "$" :
-					   cx->path.len > 120 ? cx->path.data + cx->path.len - 120 : cx->path.data)));
-}
+/* A shape error at the reader's JSON path (error.c) */
+#define j_error(cx, ...) \
+	cedar_error_at_path(CEDAR_INPUT_JSON_SCHEMA, ERRCODE_INVALID_TEXT_REPRESENTATION, &(cx)->path, NULL, __VA_ARGS__)
 
 /* The path to a member, as push_key (jsonb_read.c) writes it */
 static int
@@ -1462,10 +1447,9 @@ cedar_schema_fragment_to_text(StringInfo out, const CedarSchemaFragment *frag)
 									 ns->name, ns->commons[k].name);
 	}
 	if (bad.len)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-				 errmsg("Cedar schema cannot be written as text: name collisions: %s", bad.data),
-				 errdetail("An entity type and a common type have the same name.")));
+		cedar_error(CEDAR_INPUT_SCHEMA_TO_TEXT, ERRCODE_INVALID_OBJECT_DEFINITION,
+					"An entity type and a common type have the same name.", NULL,
+					"name collisions: %s", bad.data);
 	for (int i = 0; i < frag->nnamespaces; i++)
 	{
 		const CedarSNamespace *ns = &frag->namespaces[i];
@@ -1476,11 +1460,9 @@ cedar_schema_fragment_to_text(StringInfo out, const CedarSchemaFragment *frag)
 								 ns->name[0] ? "::" : "", ns->entities[j].name);
 	}
 	if (bad.len)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-				 errmsg("Cedar schema cannot be written as text: entity shapes that are not records: %s",
-						bad.data),
-				 errdetail("In the Cedar schema syntax, entity shapes must be record types, not references to common types.")));
+		cedar_error(CEDAR_INPUT_SCHEMA_TO_TEXT, ERRCODE_INVALID_OBJECT_DEFINITION,
+					"In the Cedar schema syntax, entity shapes must be record types, not references to common types.",
+					NULL, "entity shapes that are not records: %s", bad.data);
 
 	for (int i = 0; i < frag->nnamespaces; i++)
 	{

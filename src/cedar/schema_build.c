@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "cedar/error.h"
 #include "cedar/schema.h"
 #include "cedar/schema_int.h"
 #include "keycard.h"
@@ -54,22 +55,9 @@ static CedarType t_bool = {CEDAR_T_BOOL};
 static CedarType t_long = {CEDAR_T_LONG};
 static CedarType t_string = {CEDAR_T_STRING};
 
-static void schema_error(const char *detail, const char *fmt,...) pg_attribute_printf(2, 3);
-
-static void
-schema_error(const char *detail, const char *fmt,...)
-{
-	va_list		args;
-	char	   *msg;
-
-	va_start(args, fmt);
-	msg = keycard_vpsprintf(fmt, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-			 errmsg("invalid Cedar schema: %s", msg),
-			 detail ? errdetail("%s", detail) : 0));
-}
+/* The schema is well-formed but not valid (error.c) */
+#define schema_error(detail, ...) \
+	cedar_error(CEDAR_INPUT_SCHEMA, ERRCODE_INVALID_OBJECT_DEFINITION, detail, NULL, __VA_ARGS__)
 
 static char *
 qualify(const char *ns, const char *name)

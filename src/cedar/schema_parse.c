@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "cedar/error.h"
 #include "cedar/lexer.h"
 #include "cedar/parser.h"
 #include "cedar/schema.h"
@@ -25,6 +26,7 @@ typedef struct SP
 	CedarToken	tok;			/* current (not yet consumed) token */
 	const char *src;
 	int			len;
+	CedarSource source;			/* src and len, for errors */
 } SP;
 
 /* A growable array */
@@ -57,22 +59,9 @@ vec_push(Vec *v)
 	return (char *) v->items + (v->n++) * v->elsize;
 }
 
-static void sp_error_at(SP *p, const CedarToken *t, const char *fmt,...) pg_attribute_printf(3, 4);
-
-static void
-sp_error_at(SP *p, const CedarToken *t, const char *fmt,...)
-{
-	va_list		args;
-	char	   *msg;
-
-	va_start(args, fmt);
-	msg = keycard_vpsprintf(fmt, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_SYNTAX_ERROR),
-			 errmsg("invalid Cedar schema: %s", msg),
-			 errdetail("At line %d, column %d.", t->line, t->column)));
-}
+/* A syntax error at token t (error.c) */
+#define sp_error_at(p, t, ...) \
+	cedar_error_at_text(&(p)->source, ERRCODE_SYNTAX_ERROR, (t)->start, (t)->end, NULL, __VA_ARGS__)
 
 static void
 sp_advance(SP *p)
@@ -658,10 +647,8 @@ check_duplicates(SP *p, NsBuild *ns)
 		qsort(names, n, sizeof(char *), cstr_cmp);
 		for (int i = 1; i < n; i++)
 			if (strcmp(names[i - 1], names[i]) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-						 errmsg("invalid Cedar schema: duplicate %s declaration `%s`",
-								what[k], names[i])));
+				cedar_error(CEDAR_INPUT_SCHEMA, ERRCODE_INVALID_OBJECT_DEFINITION, NULL, NULL,
+							"duplicate %s declaration `%s`", what[k], names[i]);
 	}
 	{
 		int			n = ns->actions.n;
@@ -677,9 +664,8 @@ check_duplicates(SP *p, NsBuild *ns)
 
 				initStringInfo(&s);
 				cedar_append_escape_debug(&s, names[i].data, names[i].len);
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-						 errmsg("invalid Cedar schema: duplicate action declaration `%s`", s.data)));
+				cedar_error(CEDAR_INPUT_SCHEMA, ERRCODE_INVALID_OBJECT_DEFINITION, NULL, NULL,
+							"duplicate action declaration `%s`", s.data);
 			}
 	}
 }
@@ -708,6 +694,9 @@ cedar_schema_fragment_from_text(const char *src, int len)
 
 	p.src = src;
 	p.len = len;
+	p.source.input = CEDAR_INPUT_SCHEMA;
+	p.source.text = src;
+	p.source.len = len;
 	cedar_lex_init(&p.lex, src, len);
 	sp_advance(&p);
 	memset(&unqual, 0, sizeof(unqual));
