@@ -5,7 +5,7 @@
  *	  unknown or missing members, wrong JSON types, malformed entity
  *	  references and names, unknown extension functions, and anything that
  *	  would have no Cedar text form are errors (SQLSTATE 22P02, errdetail
- *	  giving the JSON path).  Templates (slots) are rejected: policy
+ *	  giving the JSON path; 22P05 for a string holding U+0000).  Templates (slots) are rejected: policy
  *	  versions hold static policies only.
  *
  *	  Everything accepted prints (printer.c) to text that parses back to the
@@ -106,7 +106,7 @@ get_string(Reader *r, const JsonbValue *v, const char *what)
 
 	if (v->type != jbvString)
 		rerr(r, NULL, "%s must be a string, not %s", what, cedar_jsonb_kind(v));
-	/* not pnstrdup: Cedar strings may hold NUL */
+	/* no NUL (cedar_jsonb_check_no_nul) */
 	s = cedarpol_make_string(v->val.string.val, v->val.string.len);
 	return s;
 }
@@ -911,6 +911,7 @@ cedar_policy_from_est(Jsonb *est)
 	initStringInfo(&r.path);
 	r.depth = 0;
 	pol->start = pol->end = -1;
+	cedar_jsonb_check_no_nul(est, CEDAR_INPUT_EST);
 
 	if (JB_ROOT_IS_SCALAR(est))
 		rerr(&r, NULL, "a policy must be a JSON object");

@@ -91,6 +91,8 @@ static void
 advance(Parser *p)
 {
 	cedar_lex_next(&p->lex, &p->tok);
+	if (p->tok.kind == CEDAR_TOK_ERROR && p->tok.nul)
+		cedar_error_nul_at_text(&p->source, p->tok.start, p->tok.end);
 	if (p->tok.kind == CEDAR_TOK_ERROR)
 		perr(p, p->tok.start, p->tok.end, NULL, "%s", p->tok.errmsg);
 }
@@ -125,6 +127,18 @@ token_string(Parser *p, const CedarToken *t)
 	return cedarpol_make_string(p->src + t->start, t->end - t->start);
 }
 
+/* Raises the error of a string body raw that failed to unescape */
+pg_attribute_noreturn()
+static void
+unescape_error(Parser *p, const char *raw, const CedarUnescapeError *err)
+{
+	int			off = (int) (raw - p->src) + err->offset;
+
+	if (err->nul)
+		cedar_error_nul_at_text(&p->source, off, off + err->length);
+	perr(p, off, off + err->length, NULL, "%s", err->errmsg);
+}
+
 /* Unescapes a string token (or SP_STR body) */
 static CedarString
 unescape(Parser *p, const char *raw, int rawlen, int start, int end)
@@ -133,11 +147,7 @@ unescape(Parser *p, const char *raw, int rawlen, int start, int end)
 	CedarUnescapeError err;
 
 	if (!cedar_unescape(raw, rawlen, &out, &err))
-	{
-		int			off = (int) (raw - p->src) + err.offset;
-
-		perr(p, off, off + err.length, NULL, "%s", err.errmsg);
-	}
+		unescape_error(p, raw, &err);
 	return out;
 }
 
@@ -1011,11 +1021,7 @@ parse_relation(Parser *p)
 		e->u.like.a = left;
 		if (!cedar_unescape_pattern(pat.raw, pat.rawlen, &e->u.like.elems,
 									&e->u.like.nelems, &err))
-		{
-			int			off = (int) (pat.raw - p->src) + err.offset;
-
-			perr(p, off, off + err.length, NULL, "%s", err.errmsg);
-		}
+			unescape_error(p, pat.raw, &err);
 		return make_pexpr(e);
 	}
 	if (is_word(p, "is"))

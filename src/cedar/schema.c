@@ -881,6 +881,7 @@ cedar_schema_fragment_from_jsonb(Jsonb *jb)
 	CedarSchemaFragment *frag = palloc0(sizeof(CedarSchemaFragment));
 
 	initStringInfo(&cx.path);
+	cedar_jsonb_check_no_nul(jb, CEDAR_INPUT_JSON_SCHEMA);
 	cedar_jsonb_root(jb, &root);
 	if (JB_ROOT_IS_SCALAR(jb))
 	{
@@ -909,45 +910,14 @@ cedar_schema_fragment_from_jsonb(Jsonb *jb)
 
 /* ---------- JSON writer ---------- */
 
-/* JSON string from counted bytes (may hold NUL, written as \u0000) */
+/* JSON string from counted bytes (never holding NUL: the readers refuse it) */
 static void
 json_str(StringInfo out, const char *s, int len)
 {
-	if (memchr(s, '\0', len) == NULL)
-	{
-		char	   *c = pnstrdup(s, len);
+	char	   *c = pnstrdup(s, len);
 
-		escape_json(out, c);
-		pfree(c);
-		return;
-	}
-	appendStringInfoChar(out, '"');
-	for (int i = 0; i < len; i++)
-	{
-		if (s[i] == '\0')
-			appendStringInfoString(out, "\\u0000");
-		else
-		{
-			int			j = i;
-			char	   *c;
-
-			while (j < len && s[j] != '\0')
-				j++;
-			c = pnstrdup(s + i, j - i);
-			/* escape_json adds quotes: strip them */
-			{
-				StringInfoData tmp;
-
-				initStringInfo(&tmp);
-				escape_json(&tmp, c);
-				appendBinaryStringInfo(out, tmp.data + 1, tmp.len - 2);
-				pfree(tmp.data);
-			}
-			pfree(c);
-			i = j - 1;
-		}
-	}
-	appendStringInfoChar(out, '"');
+	escape_json(out, c);
+	pfree(c);
 }
 
 static void

@@ -21,9 +21,10 @@
  *	    rejects: undeclared types or actions, cycles among common types or
  *	    actions, shadowing (RFC 70), non-record shapes and contexts.
  *
- *	  Errors are raised with ereport: 42601 for schema text syntax, 22P02
- *	  for bad JSON shape (errdetail gives the JSON path), 42P17 for a schema
- *	  that is well-formed but not a valid schema.
+ *	  Errors are raised with ereport (error.h): 42601 for schema text syntax,
+ *	  22P02 for bad JSON shape (errdetail gives the JSON path), 22P05 for a
+ *	  string holding U+0000 in either format, 42P17 for a schema that is
+ *	  well-formed but not a valid schema.
  *
  *	  Memory: everything is palloc'd in the context current at the call.
  *

@@ -67,6 +67,8 @@ static void
 sp_advance(SP *p)
 {
 	cedar_lex_next(&p->lex, &p->tok);
+	if (p->tok.kind == CEDAR_TOK_ERROR && p->tok.nul)
+		cedar_error_nul_at_text(&p->source, p->tok.start, p->tok.end);
 	if (p->tok.kind == CEDAR_TOK_ERROR)
 		sp_error_at(p, &p->tok, "%s", p->tok.errmsg);
 }
@@ -144,7 +146,13 @@ sp_string(SP *p)
 	if (p->tok.kind != CEDAR_TOK_STRING)
 		sp_unexpected(p);
 	if (!cedar_unescape(CEDAR_TOKEN_TEXT(&p->lex, &t) + 1, t.end - t.start - 2, &out, &err))
+	{
+		int			off = t.start + 1 + err.offset;
+
+		if (err.nul)
+			cedar_error_nul_at_text(&p->source, off, off + err.length);
 		sp_error_at(p, &t, "Invalid escape codes: %s", err.errmsg);
+	}
 	sp_advance(p);
 	return out;
 }
