@@ -165,29 +165,31 @@ typedef struct WalkFrame
 	int			saved;			/* path length at the container */
 } WalkFrame;
 
-void
-cedar_jsonb_check_no_nul(Jsonb *jb, CedarInput input)
+/*
+ * Walks every string of jb, key or value; false if none holds NUL.  With a
+ * path to keep, raises the error at the first that does.
+ */
+static bool
+walk_for_nul(Jsonb *jb, CedarInput input, StringInfo path)
 {
 	JsonbIterator *it = JsonbIteratorInit(&jb->root);
 	JsonbIteratorToken tok;
 	JsonbValue	v;
-	StringInfoData path;
 	WalkFrame  *stack = NULL;
 	int			depth = 0;
 	int			cap = 0;
 	bool		scalar_root = JB_ROOT_IS_SCALAR(jb);
 
-	initStringInfo(&path);
 	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
 	{
 		WalkFrame  *top = depth > 0 ? &stack[depth - 1] : NULL;
 
 		/* the path of an element (or of a key, below) replaces its sibling's */
-		if (top && top->array && !scalar_root &&
+		if (path && top && top->array && !scalar_root &&
 			(tok == WJB_ELEM || tok == WJB_BEGIN_ARRAY || tok == WJB_BEGIN_OBJECT))
 		{
-			cedar_jsonb_pop(&path, top->saved);
-			(void) cedar_jsonb_push_index(&path, top->index++);
+			cedar_jsonb_pop(path, top->saved);
+			(void) cedar_jsonb_push_index(path, top->index++);
 		}
 		switch (tok)
 		{
@@ -201,7 +203,7 @@ cedar_jsonb_check_no_nul(Jsonb *jb, CedarInput input)
 				}
 				stack[depth].array = (tok == WJB_BEGIN_ARRAY);
 				stack[depth].index = 0;
-				stack[depth].saved = path.len;
+				stack[depth].saved = path ? path->len : 0;
 				depth++;
 				break;
 			case WJB_END_ARRAY:
@@ -209,18 +211,38 @@ cedar_jsonb_check_no_nul(Jsonb *jb, CedarInput input)
 				depth--;
 				break;
 			case WJB_KEY:
-				cedar_jsonb_pop(&path, top->saved);
-				(void) cedar_jsonb_push_key(&path, v.val.string.val, v.val.string.len);
+				if (path)
+				{
+					cedar_jsonb_pop(path, top->saved);
+					(void) cedar_jsonb_push_key(path, v.val.string.val, v.val.string.len);
+				}
 				/* FALLTHROUGH */
 			case WJB_VALUE:
 			case WJB_ELEM:
 				if (v.type == jbvString &&
 					memchr(v.val.string.val, '\0', v.val.string.len) != NULL)
-					cedar_error_nul_at_path(input, &path);
+				{
+					if (path)
+						cedar_error_nul_at_path(input, path);
+					return true;
+				}
 				break;
 			default:
 				break;
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
+	return false;
+}
+
+void
+cedar_jsonb_check_no_nul(Jsonb *jb, CedarInput input)
+{
+	StringInfoData path;
+
+	/* a second walk, keeping the path, only to report the error */
+	if (!walk_for_nul(jb, input, NULL))
+		return;
+	initStringInfo(&path);
+	(void) walk_for_nul(jb, input, &path);
 }

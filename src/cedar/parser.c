@@ -26,6 +26,7 @@
 #include "cedar/cedar.h"
 #include "cedar/error.h"
 #include "cedar/lexer.h"
+#include "cedar/names.h"
 #include "cedar/parser.h"
 #include "keycard.h"
 
@@ -1238,6 +1239,7 @@ parse_policy(Parser *p)
 	CedarPolicy *pol = palloc0(sizeof(CedarPolicy));
 	int			cap = 4;
 	int			nvars = 0;
+	cedar_names_hash *keys = NULL;	/* annotation keys seen */
 
 	pol->start = p->tok.start;
 
@@ -1260,12 +1262,11 @@ parse_policy(Parser *p)
 		if (p->tok.kind != CEDAR_TOK_IDENT)
 			unexpected(p, "an annotation name");
 		a->key = token_string(p, &p->tok);
-		for (int i = 0; i < pol->nannotations; i++)
-		{
-			if (strcmp(pol->annotations[i].key.data, a->key.data) == 0)
-				perr(p, p->tok.start, p->tok.end, NULL,
-					 "duplicate annotation \"@%s\"", a->key.data);
-		}
+		if (keys == NULL)
+			keys = cedar_names_create(CurrentMemoryContext, 16, NULL);
+		if (!cedar_names_put(keys, a->key.data, a->key.len, pol))
+			perr(p, p->tok.start, p->tok.end, NULL,
+				 "duplicate annotation \"@%s\"", a->key.data);
 		advance(p);
 		a->value = cedarpol_make_string("", 0);
 		if (p->tok.kind == CEDAR_TOK_LPAREN)

@@ -1410,11 +1410,19 @@ cedar_schema_fragment_to_text(StringInfo out, const CedarSchemaFragment *frag)
 
 		if (ns->name[0] == '\0')
 			continue;
-		for (int j = 0; j < ns->nentities; j++)
-			for (int k = 0; k < ns->ncommons; k++)
-				if (strcmp(ns->entities[j].name, ns->commons[k].name) == 0)
-					appendStringInfo(&bad, "%s%s::%s", bad.len ? ", " : "",
-									 ns->name, ns->commons[k].name);
+		/* both lists are sorted (cedar_fragment_sort): merge them */
+		for (int j = 0, k = 0; j < ns->nentities && k < ns->ncommons;)
+		{
+			int			c = strcmp(ns->entities[j].name, ns->commons[k].name);
+
+			if (c == 0)
+				appendStringInfo(&bad, "%s%s::%s", bad.len ? ", " : "",
+								 ns->name, ns->commons[k].name);
+			if (c <= 0)
+				j++;
+			if (c >= 0)
+				k++;
+		}
 	}
 	if (bad.len)
 		cedar_error(CEDAR_INPUT_SCHEMA_TO_TEXT, ERRCODE_INVALID_OBJECT_DEFINITION,

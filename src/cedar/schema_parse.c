@@ -178,6 +178,7 @@ static void
 sp_annotations(SP *p, CedarSAnnotations *out)
 {
 	Vec			v;
+	cedar_names_hash *keys = NULL;	/* keys seen */
 
 	vec_init(&v, sizeof(CedarAnnotation));
 	while (sp_is(p, CEDAR_TOK_AT))
@@ -188,9 +189,10 @@ sp_annotations(SP *p, CedarSAnnotations *out)
 
 		sp_advance(p);
 		key = sp_any_ident(p);
-		for (int i = 0; i < v.n; i++)
-			if (strcmp(((CedarAnnotation *) v.items)[i].key.data, key) == 0)
-				sp_error_at(p, &at, "duplicate annotations: `%s`", key);
+		if (keys == NULL)
+			keys = cedar_names_create(CurrentMemoryContext, 16, NULL);
+		if (!cedar_names_put(keys, key, strlen(key), key))
+			sp_error_at(p, &at, "duplicate annotations: `%s`", key);
 		a = vec_push(&v);
 		a->key = cedarpol_make_string(key, strlen(key));
 		a->start = at.start;
@@ -698,6 +700,7 @@ cedar_schema_fragment_from_text(const char *src, int len)
 	SP			p;
 	NsBuild		unqual;
 	Vec			named;			/* NsBuild */
+	cedar_names_hash *ns_names = cedar_names_create(CurrentMemoryContext, 16, NULL);
 	CedarSchemaFragment *frag = palloc0(sizeof(CedarSchemaFragment));
 
 	p.src = src;
@@ -735,9 +738,8 @@ cedar_schema_fragment_from_text(const char *src, int len)
 			vec_init(&b->actions, sizeof(CedarSAction));
 			if (!cedar_is_valid_name(b->name, strlen(b->name), false))
 				sp_error_at(&p, &nt, "use of the reserved `__cedar` namespace");
-			for (int i = 0; i < named.n - 1; i++)
-				if (strcmp(((NsBuild *) named.items)[i].name, b->name) == 0)
-					sp_error_at(&p, &nt, "duplicate namespace id: `%s`", b->name);
+			if (!cedar_names_put(ns_names, b->name, strlen(b->name), (void *) b->name))
+				sp_error_at(&p, &nt, "duplicate namespace id: `%s`", b->name);
 			sp_expect(&p, CEDAR_TOK_LBRACE);
 			while (!sp_is(&p, CEDAR_TOK_RBRACE))
 			{
