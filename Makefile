@@ -84,7 +84,7 @@ fuzz:
 	mkdir -p fuzz/build/corpus
 	clang -g -O1 -Wno-ignored-attributes -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-Isrc -I$(shell $(PG_CONFIG) --includedir-server) -o fuzz/build/cedar_fuzz fuzz/cedar_fuzz.c \
-		src/cedar/lexer.c src/cedar/parser.c src/cedar/ast.c src/cedar/printer.c src/cedar/escape.c \
+		src/cedar/lexer.c src/cedar/parser.c src/cedar/ast.c src/cedar/printer.c src/cedar/escape.c src/cedar/error.c \
 		$(shell $(PG_CONFIG) --pkglibdir)/libpgcommon.a $(shell $(PG_CONFIG) --pkglibdir)/libpgport.a
 	fuzz/build/cedar_fuzz -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/cedar.dict -max_len=4096 \
 		-print_final_stats=1 fuzz/build/corpus fuzz/corpus

@@ -12,7 +12,8 @@
  *
  *	  The shim stands in for the few backend services the front end uses:
  *	  memory (an arena freed after each input, so LeakSanitizer sees no
- *	  leaks), ereport, the stack-depth check and interrupts.  StringInfo and
+ *	  leaks; memory contexts are the same arena), ereport, the stack-depth
+ *	  check and interrupts.  StringInfo and
  *	  vsnprintf come from PostgreSQL's own libpgcommon/libpgport.
  *
  *	  Replay the saved corpus: fuzz/cedar_fuzz -runs=0 fuzz/corpus
@@ -120,6 +121,21 @@ pnstrdup(const char *in, Size len)
 	memcpy(p, in, n);
 	p[n] = '\0';
 	return p;
+}
+
+/* memory contexts: one arena stands for all of them (simplehash tables) */
+MemoryContext CurrentMemoryContext = NULL;
+
+void *
+MemoryContextAllocZero(MemoryContext context, Size size)
+{
+	return palloc0(size);
+}
+
+void *
+MemoryContextAllocExtended(MemoryContext context, Size size, int flags)
+{
+	return palloc_extended(size, flags);
 }
 
 Size

@@ -66,8 +66,7 @@ PG_FUNCTION_INFO_V1(keycard_cedar_schema_text_normalize);
 
 /*
  * SQL function: cedar_schema_normalize(schema text) returns text
- * (= schemaToText(schemaToJson(schema)), also for schemas whose strings
- * hold characters jsonb cannot store, such as NUL)
+ * (= schemaToText(schemaToJson(schema)), without the detour through jsonb)
  */
 Datum
 keycard_cedar_schema_text_normalize(PG_FUNCTION_ARGS)

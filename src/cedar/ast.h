@@ -17,8 +17,10 @@
  *
  *	  Memory: every node, array and string is palloc'd in the memory context
  *	  current when the parser (or EST reader) ran; nothing is freed
- *	  individually.  Strings are counted (Cedar strings may contain NUL),
- *	  and always also NUL-terminated for convenience.
+ *	  individually.  Strings are counted, and always also NUL-terminated for
+ *	  convenience; they never hold NUL themselves: the reference allows
+ *	  U+0000 in Cedar strings, but PostgreSQL text and jsonb cannot store
+ *	  it, so both readers refuse it (22P05, error.h).
  *
  *	  Source locations: `start`/`end` are byte offsets [start, end) into the
  *	  source text the node was parsed from (UTF-8 bytes, the same offsets
@@ -30,7 +32,7 @@
 #ifndef KEYCARD_CEDAR_AST_H
 #define KEYCARD_CEDAR_AST_H
 
-/* A counted string; data[len] is always '\0' (data may also hold NULs). */
+/* A counted string; data[len] is always '\0' (and data holds no other NUL). */
 typedef struct CedarString
 {
 	const char *data;

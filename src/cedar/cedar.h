@@ -10,11 +10,14 @@
  *	  that parse untrusted input should run them in a scratch context and
  *	  copy out what they keep (the cedar_*_normalize helpers below do so).
  *
- *	  Errors are raised with ereport(ERROR): SQLSTATE 42601 (syntax error)
- *	  for Cedar text, 22P02 (invalid text representation) for malformed EST;
- *	  errdetail gives the line and column (text) or JSON path (EST) and the
- *	  offending token.  Policy versions hold only static policies, so
- *	  templates (?principal / ?resource slots) are rejected in both formats.
+ *	  Errors are raised with ereport(ERROR) (error.h): SQLSTATE 42601 (syntax
+ *	  error) for Cedar text, 22P02 (invalid text representation) for
+ *	  malformed EST, 22P05 (untranslatable character) for a string holding
+ *	  U+0000 in either (\0, \x00, \u{0}: the reference allows it, but
+ *	  PostgreSQL text and jsonb cannot store it); errdetail gives the line,
+ *	  column and offending text, or the JSON path.  Policy versions hold only
+ *	  static policies, so templates (?principal / ?resource slots) are
+ *	  rejected in both formats.
  *
  *-------------------------------------------------------------------------
  */

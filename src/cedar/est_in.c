@@ -5,7 +5,7 @@
  *	  unknown or missing members, wrong JSON types, malformed entity
  *	  references and names, unknown extension functions, and anything that
  *	  would have no Cedar text form are errors (SQLSTATE 22P02, errdetail
- *	  giving the JSON path).  Templates (slots) are rejected: policy
+ *	  giving the JSON path; 22P05 for a string holding U+0000).  Templates (slots) are rejected: policy
  *	  versions hold static policies only.
  *
  *	  Everything accepted prints (printer.c) to text that parses back to the
@@ -21,6 +21,7 @@
 #include "utils/numeric.h"
 
 #include "cedar/cedar.h"
+#include "cedar/error.h"
 #include "cedar/jsonb_read.h"
 #include "cedar/lexer.h"
 #include "cedar/parser.h"
@@ -32,24 +33,9 @@ typedef struct Reader
 	int			depth;
 } Reader;
 
-static void rerr(Reader *r, const char *hint, const char *fmt,...) pg_attribute_printf(3, 4) pg_attribute_noreturn();
-
-static void
-rerr(Reader *r, const char *hint, const char *fmt,...)
-{
-	va_list		args;
-	char	   *msg;
-
-	va_start(args, fmt);
-	msg = keycard_vpsprintf(fmt, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid Cedar EST policy: %s", msg),
-			 errdetail("The error is at JSON path %s.", r->path.len ? r->path.data : "$"),
-			 hint ? errhint("%s", hint) : 0));
-	pg_unreachable();
-}
+/* A shape error at the reader's JSON path (error.c) */
+#define rerr(r, hint, ...) \
+	cedar_error_at_path(CEDAR_INPUT_EST, ERRCODE_INVALID_TEXT_REPRESENTATION, &(r)->path, hint, __VA_ARGS__)
 
 /* The path to a member, as push_key (jsonb_read.c) writes it */
 static int
@@ -120,7 +106,7 @@ get_string(Reader *r, const JsonbValue *v, const char *what)
 
 	if (v->type != jbvString)
 		rerr(r, NULL, "%s must be a string, not %s", what, cedar_jsonb_kind(v));
-	/* not pnstrdup: Cedar strings may hold NUL */
+	/* no NUL (cedar_jsonb_check_no_nul) */
 	s = cedarpol_make_string(v->val.string.val, v->val.string.len);
 	return s;
 }
@@ -925,6 +911,7 @@ cedar_policy_from_est(Jsonb *est)
 	initStringInfo(&r.path);
 	r.depth = 0;
 	pol->start = pol->end = -1;
+	cedar_jsonb_check_no_nul(est, CEDAR_INPUT_EST);
 
 	if (JB_ROOT_IS_SCALAR(est))
 		rerr(&r, NULL, "a policy must be a JSON object");

@@ -7,9 +7,8 @@
  *	  as a single entity, `has` with one attribute as a string, `like`
  *	  patterns one element per character.
  *
- *	  Cedar strings may contain NUL, which the jsonb *text* form cannot show
- *	  (PostgreSQL text has no NUL); the jsonb value keeps it, and keycard.jcs
- *	  renders it as \u0000.
+ *	  Strings never hold NUL: both readers refuse U+0000 (22P05), which the
+ *	  jsonb text form could not show.
  *
  *-------------------------------------------------------------------------
  */

@@ -11,6 +11,7 @@
 #include "miscadmin.h"
 #include "utils/json.h"
 
+#include "cedar/error.h"
 #include "cedar/jsonb_read.h"
 #include "cedar/parser.h"
 
@@ -28,12 +29,25 @@ cedar_jsonb_push_key(StringInfo path, const char *key, int keylen)
 	}
 	else
 	{
-		char	   *k = pnstrdup(key, keylen);
+		/* JSON-quoted; a NUL (which only cedar_jsonb_check_no_nul meets) as \u0000 */
+		appendStringInfoString(path, "[\"");
+		for (int i = 0; i <= keylen;)
+		{
+			const char *nul = memchr(key + i, '\0', keylen - i);
+			int			n = (nul ? (int) (nul - key) : keylen) - i;
+			char	   *k = pnstrdup(key + i, n);
+			StringInfoData q;
 
-		appendStringInfoChar(path, '[');
-		escape_json(path, k);
-		appendStringInfoChar(path, ']');
-		pfree(k);
+			initStringInfo(&q);
+			escape_json(&q, k);
+			appendBinaryStringInfo(path, q.data + 1, q.len - 2);	/* without quotes */
+			pfree(q.data);
+			pfree(k);
+			i += n + 1;
+			if (nul)
+				appendStringInfoString(path, "\\u0000");
+		}
+		appendStringInfoString(path, "\"]");
 	}
 	return saved;
 }
@@ -141,4 +155,94 @@ cedar_jsonb_elems(const JsonbValue *v, int *n)
 		CHECK_FOR_INTERRUPTS();
 	}
 	return e;
+}
+
+/* A container being walked by cedar_jsonb_check_no_nul */
+typedef struct WalkFrame
+{
+	bool		array;
+	int			index;			/* arrays: the next element's index */
+	int			saved;			/* path length at the container */
+} WalkFrame;
+
+/*
+ * Walks every string of jb, key or value; false if none holds NUL.  With a
+ * path to keep, raises the error at the first that does.
+ */
+static bool
+walk_for_nul(Jsonb *jb, CedarInput input, StringInfo path)
+{
+	JsonbIterator *it = JsonbIteratorInit(&jb->root);
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+	WalkFrame  *stack = NULL;
+	int			depth = 0;
+	int			cap = 0;
+	bool		scalar_root = JB_ROOT_IS_SCALAR(jb);
+
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		WalkFrame  *top = depth > 0 ? &stack[depth - 1] : NULL;
+
+		/* the path of an element (or of a key, below) replaces its sibling's */
+		if (path && top && top->array && !scalar_root &&
+			(tok == WJB_ELEM || tok == WJB_BEGIN_ARRAY || tok == WJB_BEGIN_OBJECT))
+		{
+			cedar_jsonb_pop(path, top->saved);
+			(void) cedar_jsonb_push_index(path, top->index++);
+		}
+		switch (tok)
+		{
+			case WJB_BEGIN_ARRAY:
+			case WJB_BEGIN_OBJECT:
+				if (depth >= cap)
+				{
+					cap = cap ? cap * 2 : 8;
+					stack = stack ? repalloc(stack, mul_size(cap, sizeof(WalkFrame))) :
+						palloc(mul_size(cap, sizeof(WalkFrame)));
+				}
+				stack[depth].array = (tok == WJB_BEGIN_ARRAY);
+				stack[depth].index = 0;
+				stack[depth].saved = path ? path->len : 0;
+				depth++;
+				break;
+			case WJB_END_ARRAY:
+			case WJB_END_OBJECT:
+				depth--;
+				break;
+			case WJB_KEY:
+				if (path)
+				{
+					cedar_jsonb_pop(path, top->saved);
+					(void) cedar_jsonb_push_key(path, v.val.string.val, v.val.string.len);
+				}
+				/* FALLTHROUGH */
+			case WJB_VALUE:
+			case WJB_ELEM:
+				if (v.type == jbvString &&
+					memchr(v.val.string.val, '\0', v.val.string.len) != NULL)
+				{
+					if (path)
+						cedar_error_nul_at_path(input, path);
+					return true;
+				}
+				break;
+			default:
+				break;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	return false;
+}
+
+void
+cedar_jsonb_check_no_nul(Jsonb *jb, CedarInput input)
+{
+	StringInfoData path;
+
+	/* a second walk, keeping the path, only to report the error */
+	if (!walk_for_nul(jb, input, NULL))
+		return;
+	initStringInfo(&path);
+	(void) walk_for_nul(jb, input, &path);
 }

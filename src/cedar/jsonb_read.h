@@ -4,7 +4,8 @@
  *	  Walking a jsonb document with the JSON path of the current value at
  *	  hand (for error details), shared by the two strict JSON readers: EST
  *	  policies (est_in.c) and JSON schemas (schema.c).  The functions only
- *	  read and describe; each reader raises its own errors.
+ *	  read and describe, except cedar_jsonb_check_no_nul; each reader raises
+ *	  its own errors.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,6 +16,7 @@
 #include "utils/jsonb.h"
 
 #include "cedar/ast.h"
+#include "cedar/error.h"
 
 /* An object member: its key (a NUL-terminated copy) and its value */
 typedef struct CedarJsonbMember
@@ -48,5 +50,13 @@ extern bool cedar_jsonb_is_array(const JsonbValue *v);
  */
 extern CedarJsonbMember *cedar_jsonb_members(const JsonbValue *v, int *n);
 extern JsonbValue *cedar_jsonb_elems(const JsonbValue *v, int *n);
+
+/*
+ * Raises 22P05 (error.c's cedar_error_nul_at_path) at the first string, key
+ * or value, holding U+0000.  jsonb's own input refuses \u0000, but a jsonb
+ * built in C (such as EST stored by keycard before 0.2.0) may hold it, and
+ * Cedar strings must not: PostgreSQL text cannot show them.
+ */
+extern void cedar_jsonb_check_no_nul(Jsonb *jb, CedarInput input);
 
 #endif							/* KEYCARD_CEDAR_JSONB_READ_H */

@@ -194,6 +194,7 @@ cedar_lex_next(CedarLexer *lex, CedarToken *tok)
 	unsigned char c2;
 
 	tok->errmsg = NULL;
+	tok->nul = false;
 	if (!skip_space(lex, tok))
 		return;
 
@@ -251,9 +252,15 @@ cedar_lex_next(CedarLexer *lex, CedarToken *tok)
 				}
 				advance(lex, 1);
 			}
+			if (s[lex->pos] == '\0')
+			{
+				lex_error(lex, tok, "NUL byte in string literal");
+				tok->nul = true;
+				return;
+			}
 			if (!advance_char(lex))
 			{
-				lex_error(lex, tok, "invalid UTF-8 or NUL byte in string literal");
+				lex_error(lex, tok, "invalid UTF-8 in string literal");
 				return;
 			}
 		}
@@ -581,6 +588,7 @@ unescape_walk(const char *body, int len, bool pattern, unescape_cb cb,
 	int			i = 0;
 	char		buf[4];
 
+	err->nul = false;
 	while (i < len)
 	{
 		unsigned char c = (unsigned char) body[i];
@@ -604,6 +612,12 @@ unescape_walk(const char *body, int len, bool pattern, unescape_cb cb,
 				err->length = 1;
 				err->errmsg = "invalid UTF-8 in string literal";
 				return false;
+			}
+			if (cp == 0)
+			{
+				err->offset = i;
+				err->length = 1;
+				goto nul;
 			}
 			cb(arg, body + i, n, (pattern && c == '*') ? 2 : 0);
 			i += n;
@@ -629,8 +643,7 @@ unescape_walk(const char *body, int len, bool pattern, unescape_cb cb,
 				cb(arg, "\\", 1, 0);
 				break;
 			case '0':
-				cb(arg, "\0", 1, 0);
-				break;
+				goto nul_escape;
 			case '\'':
 				cb(arg, "'", 1, 0);
 				break;
@@ -656,9 +669,11 @@ unescape_walk(const char *body, int len, bool pattern, unescape_cb cb,
 						i += 2;
 						goto bad;
 					}
+					i += 2;
+					if (h1 == 0 && h2 == 0)
+						goto nul_escape;
 					buf[0] = (char) (h1 * 16 + h2);
 					cb(arg, buf, 1, 0);
-					i += 2;
 					break;
 				}
 			case 'u':
@@ -696,6 +711,8 @@ unescape_walk(const char *body, int len, bool pattern, unescape_cb cb,
 					if (ndigits == 0 || cp > 0x10FFFF ||
 						(cp >= 0xD800 && cp <= 0xDFFF))
 						goto bad;
+					if (cp == 0)
+						goto nul_escape;
 					cb(arg, buf, utf8_encode(cp, buf), 0);
 					break;
 				}
@@ -710,6 +727,14 @@ bad:
 		if (err->length < 1)
 			err->length = 1;
 		err->errmsg = "invalid escape sequence in string literal";
+		return false;
+
+nul_escape:
+		err->offset = start;
+		err->length = i - start;
+nul:
+		err->errmsg = "NUL character (U+0000) in string literal";
+		err->nul = true;
 		return false;
 	}
 	return true;

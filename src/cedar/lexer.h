@@ -18,7 +18,9 @@
  *
  *	  Input is (data, len), never assumed NUL-terminated; a NUL byte, a byte
  *	  that starts no token, or invalid UTF-8 inside a string or comment gives
- *	  a CEDAR_TOK_ERROR token whose errmsg says why.  Tokens hold byte offsets
+ *	  a CEDAR_TOK_ERROR token whose errmsg says why (and whose nul is set
+ *	  for a NUL byte inside a string literal: grammars report that as
+ *	  22P05, like an escape giving U+0000).  Tokens hold byte offsets
  *	  into the input, not copies.  Nothing here allocates or raises errors,
  *	  except cedar_unescape (palloc) -- so grammars decide how to report.
  *
@@ -77,6 +79,7 @@ typedef struct CedarToken
 	int			line;			/* 1-based */
 	int			column;			/* 1-based, in characters */
 	const char *errmsg;			/* CEDAR_TOK_ERROR only: static text */
+	bool		nul;			/* CEDAR_TOK_ERROR only: a NUL byte in a string */
 } CedarToken;
 
 /* Lexer state: a cursor into the input; copy the struct to backtrack. */
@@ -128,13 +131,16 @@ typedef struct CedarUnescapeError
 	int			offset;			/* byte offset of the bad escape in body */
 	int			length;			/* its length in bytes */
 	const char *errmsg;			/* static text */
+	bool		nul;			/* the string would hold U+0000 */
 } CedarUnescapeError;
 
 /*
  * Decodes the body of a string token (the bytes between the quotes) with
  * the reference's escape rules: \n \r \t \\ \0 \' \" \xHH (HH <= 7F),
  * \u{H...} (1-6 hex digits, `_` allowed after the first, no surrogates,
- * <= 10FFFF); a bare carriage return is an error.  The pattern variant
+ * <= 10FFFF); a bare carriage return is an error.  Unlike the reference, a
+ * string may not hold U+0000 (\0, \x00, \u{0} or a raw NUL byte): PostgreSQL
+ * text and jsonb cannot store it, so it fails with err->nul set.  The pattern variant
  * (for `like` operands) also accepts `\*` as a literal star and turns an
  * unescaped `*` into a wildcard, giving one element per character.
  *

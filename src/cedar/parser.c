@@ -13,8 +13,9 @@
  *	  `x has a.b`, `x like "p"`, `x is NS::T`, record keys and `["attr"]`
  *	  work while `foo`, `NS::T.x` or `("p")` in those places are errors.
  *
- *	  Errors are raised with SQLSTATE 42601 and an errdetail giving line,
- *	  column and the offending token.  The caller owns the memory context.
+ *	  Errors are raised with SQLSTATE 42601 (22P05 for a string holding
+ *	  U+0000) and an errdetail giving line, column and the offending token
+ *	  (error.c).  The caller owns the memory context.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,7 +24,9 @@
 #include "miscadmin.h"
 
 #include "cedar/cedar.h"
+#include "cedar/error.h"
 #include "cedar/lexer.h"
+#include "cedar/names.h"
 #include "cedar/parser.h"
 #include "keycard.h"
 
@@ -33,6 +36,7 @@ typedef struct Parser
 	CedarToken	tok;			/* the current (lookahead) token */
 	const char *src;
 	int			len;
+	CedarSource source;			/* src and len, for errors */
 	int			depth;			/* expression nesting */
 } Parser;
 
@@ -67,61 +71,9 @@ typedef struct PExpr
 static PExpr parse_expr(Parser *p);
 static PExpr parse_add(Parser *p);
 
-/*
- * Raises a syntax error about src[start..end).
- */
-static void perr(Parser *p, int start, int end, const char *hint,
-				 const char *fmt,...) pg_attribute_printf(5, 6) pg_attribute_noreturn();
-
-static void
-perr(Parser *p, int start, int end, const char *hint, const char *fmt,...)
-{
-	va_list		args;
-	char	   *msg;
-	int			line;
-	int			column;
-	int			n;
-	char		tokbuf[64];
-
-	va_start(args, fmt);
-	msg = keycard_vpsprintf(fmt, args);
-	va_end(args);
-
-	cedar_position(p->src, p->len, start, &line, &column);
-	/* the offending text, cut to a whole character and a printable length */
-	if (start >= p->len)
-		snprintf(tokbuf, sizeof(tokbuf), "end of input");
-	else
-	{
-		n = Min(end, p->len) - start;
-		if (n <= 0)
-			n = 1;
-		if (n > 40)
-		{
-			n = 40;
-			while (n > 0 && ((unsigned char) p->src[start + n] & 0xC0) == 0x80)
-				n--;
-		}
-		tokbuf[0] = '"';
-		for (int i = 0; i < n; i++)
-		{
-			char		c = p->src[start + i];
-
-			/* keep the message one line and free of NULs */
-			tokbuf[1 + i] = (c == '\0' || c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
-		}
-		tokbuf[1 + n] = '"';
-		tokbuf[2 + n] = '\0';
-	}
-
-	ereport(ERROR,
-			(errcode(ERRCODE_SYNTAX_ERROR),
-			 errmsg("invalid Cedar policy: %s", msg),
-			 errdetail("The error is at line %d, column %d, at %s.",
-					   line, column, tokbuf),
-			 hint ? errhint("%s", hint) : 0));
-	pg_unreachable();
-}
+/* A syntax error about src[start..end) (error.c) */
+#define perr(p, start, end, hint, ...) \
+	cedar_error_at_text(&(p)->source, ERRCODE_SYNTAX_ERROR, start, end, hint, __VA_ARGS__)
 
 /* Raises an error about the current token. */
 pg_attribute_noreturn()
@@ -140,6 +92,8 @@ static void
 advance(Parser *p)
 {
 	cedar_lex_next(&p->lex, &p->tok);
+	if (p->tok.kind == CEDAR_TOK_ERROR && p->tok.nul)
+		cedar_error_nul_at_text(&p->source, p->tok.start, p->tok.end);
 	if (p->tok.kind == CEDAR_TOK_ERROR)
 		perr(p, p->tok.start, p->tok.end, NULL, "%s", p->tok.errmsg);
 }
@@ -174,6 +128,18 @@ token_string(Parser *p, const CedarToken *t)
 	return cedarpol_make_string(p->src + t->start, t->end - t->start);
 }
 
+/* Raises the error of a string body raw that failed to unescape */
+pg_attribute_noreturn()
+static void
+unescape_error(Parser *p, const char *raw, const CedarUnescapeError *err)
+{
+	int			off = (int) (raw - p->src) + err->offset;
+
+	if (err->nul)
+		cedar_error_nul_at_text(&p->source, off, off + err->length);
+	perr(p, off, off + err->length, NULL, "%s", err->errmsg);
+}
+
 /* Unescapes a string token (or SP_STR body) */
 static CedarString
 unescape(Parser *p, const char *raw, int rawlen, int start, int end)
@@ -182,11 +148,7 @@ unescape(Parser *p, const char *raw, int rawlen, int start, int end)
 	CedarUnescapeError err;
 
 	if (!cedar_unescape(raw, rawlen, &out, &err))
-	{
-		int			off = (int) (raw - p->src) + err.offset;
-
-		perr(p, off, off + err.length, NULL, "%s", err.errmsg);
-	}
+		unescape_error(p, raw, &err);
 	return out;
 }
 
@@ -1060,11 +1022,7 @@ parse_relation(Parser *p)
 		e->u.like.a = left;
 		if (!cedar_unescape_pattern(pat.raw, pat.rawlen, &e->u.like.elems,
 									&e->u.like.nelems, &err))
-		{
-			int			off = (int) (pat.raw - p->src) + err.offset;
-
-			perr(p, off, off + err.length, NULL, "%s", err.errmsg);
-		}
+			unescape_error(p, pat.raw, &err);
 		return make_pexpr(e);
 	}
 	if (is_word(p, "is"))
@@ -1281,6 +1239,7 @@ parse_policy(Parser *p)
 	CedarPolicy *pol = palloc0(sizeof(CedarPolicy));
 	int			cap = 4;
 	int			nvars = 0;
+	cedar_names_hash *keys = NULL;	/* annotation keys seen */
 
 	pol->start = p->tok.start;
 
@@ -1303,12 +1262,11 @@ parse_policy(Parser *p)
 		if (p->tok.kind != CEDAR_TOK_IDENT)
 			unexpected(p, "an annotation name");
 		a->key = token_string(p, &p->tok);
-		for (int i = 0; i < pol->nannotations; i++)
-		{
-			if (strcmp(pol->annotations[i].key.data, a->key.data) == 0)
-				perr(p, p->tok.start, p->tok.end, NULL,
-					 "duplicate annotation \"@%s\"", a->key.data);
-		}
+		if (keys == NULL)
+			keys = cedar_names_create(CurrentMemoryContext, 16, NULL);
+		if (!cedar_names_put(keys, a->key.data, a->key.len, pol))
+			perr(p, p->tok.start, p->tok.end, NULL,
+				 "duplicate annotation \"@%s\"", a->key.data);
 		advance(p);
 		a->value = cedarpol_make_string("", 0);
 		if (p->tok.kind == CEDAR_TOK_LPAREN)
@@ -1402,6 +1360,9 @@ parser_init(Parser *p, const char *text, int len)
 	memset(p, 0, sizeof(*p));
 	p->src = text;
 	p->len = len;
+	p->source.input = CEDAR_INPUT_POLICY;
+	p->source.text = text;
+	p->source.len = len;
 	cedar_lex_init(&p->lex, text, len);
 	advance(p);
 }

@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "cedar/error.h"
 #include "cedar/jsonb_read.h"
 #include "cedar/parser.h"
 #include "cedar/schema.h"
@@ -285,25 +286,9 @@ typedef struct JCtx
 	StringInfoData path;		/* JSON path of the value being read */
 } JCtx;
 
-static void j_error(JCtx *cx, const char *fmt,...) pg_attribute_printf(2, 3);
-
-static void
-j_error(JCtx *cx, const char *fmt,...)
-{
-	va_list		args;
-	char	   *msg;
-
-	va_start(args, fmt);
-	msg = keycard_vpsprintf(fmt, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid Cedar JSON schema: %s", msg),
-			 errdetail("At JSON path %s%s.",
-					   cx->path.len > 120 ? "..." : "",
-					   cx->path.len == 0 ? "$" :
-					   cx->path.len > 120 ? cx->path.data + cx->path.len - 120 : cx->path.data)));
-}
+/* A shape error at the reader's JSON path (error.c) */
+#define j_error(cx, ...) \
+	cedar_error_at_path(CEDAR_INPUT_JSON_SCHEMA, ERRCODE_INVALID_TEXT_REPRESENTATION, &(cx)->path, NULL, __VA_ARGS__)
 
 /* The path to a member, as push_key (jsonb_read.c) writes it */
 static int
@@ -896,6 +881,7 @@ cedar_schema_fragment_from_jsonb(Jsonb *jb)
 	CedarSchemaFragment *frag = palloc0(sizeof(CedarSchemaFragment));
 
 	initStringInfo(&cx.path);
+	cedar_jsonb_check_no_nul(jb, CEDAR_INPUT_JSON_SCHEMA);
 	cedar_jsonb_root(jb, &root);
 	if (JB_ROOT_IS_SCALAR(jb))
 	{
@@ -924,45 +910,14 @@ cedar_schema_fragment_from_jsonb(Jsonb *jb)
 
 /* ---------- JSON writer ---------- */
 
-/* JSON string from counted bytes (may hold NUL, written as \u0000) */
+/* JSON string from counted bytes (never holding NUL: the readers refuse it) */
 static void
 json_str(StringInfo out, const char *s, int len)
 {
-	if (memchr(s, '\0', len) == NULL)
-	{
-		char	   *c = pnstrdup(s, len);
+	char	   *c = pnstrdup(s, len);
 
-		escape_json(out, c);
-		pfree(c);
-		return;
-	}
-	appendStringInfoChar(out, '"');
-	for (int i = 0; i < len; i++)
-	{
-		if (s[i] == '\0')
-			appendStringInfoString(out, "\\u0000");
-		else
-		{
-			int			j = i;
-			char	   *c;
-
-			while (j < len && s[j] != '\0')
-				j++;
-			c = pnstrdup(s + i, j - i);
-			/* escape_json adds quotes: strip them */
-			{
-				StringInfoData tmp;
-
-				initStringInfo(&tmp);
-				escape_json(&tmp, c);
-				appendBinaryStringInfo(out, tmp.data + 1, tmp.len - 2);
-				pfree(tmp.data);
-			}
-			pfree(c);
-			i = j - 1;
-		}
-	}
-	appendStringInfoChar(out, '"');
+	escape_json(out, c);
+	pfree(c);
 }
 
 static void
@@ -1455,17 +1410,24 @@ cedar_schema_fragment_to_text(StringInfo out, const CedarSchemaFragment *frag)
 
 		if (ns->name[0] == '\0')
 			continue;
-		for (int j = 0; j < ns->nentities; j++)
-			for (int k = 0; k < ns->ncommons; k++)
-				if (strcmp(ns->entities[j].name, ns->commons[k].name) == 0)
-					appendStringInfo(&bad, "%s%s::%s", bad.len ? ", " : "",
-									 ns->name, ns->commons[k].name);
+		/* both lists are sorted (cedar_fragment_sort): merge them */
+		for (int j = 0, k = 0; j < ns->nentities && k < ns->ncommons;)
+		{
+			int			c = strcmp(ns->entities[j].name, ns->commons[k].name);
+
+			if (c == 0)
+				appendStringInfo(&bad, "%s%s::%s", bad.len ? ", " : "",
+								 ns->name, ns->commons[k].name);
+			if (c <= 0)
+				j++;
+			if (c >= 0)
+				k++;
+		}
 	}
 	if (bad.len)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-				 errmsg("Cedar schema cannot be written as text: name collisions: %s", bad.data),
-				 errdetail("An entity type and a common type have the same name.")));
+		cedar_error(CEDAR_INPUT_SCHEMA_TO_TEXT, ERRCODE_INVALID_OBJECT_DEFINITION,
+					"An entity type and a common type have the same name.", NULL,
+					"name collisions: %s", bad.data);
 	for (int i = 0; i < frag->nnamespaces; i++)
 	{
 		const CedarSNamespace *ns = &frag->namespaces[i];
@@ -1476,11 +1438,9 @@ cedar_schema_fragment_to_text(StringInfo out, const CedarSchemaFragment *frag)
 								 ns->name[0] ? "::" : "", ns->entities[j].name);
 	}
 	if (bad.len)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-				 errmsg("Cedar schema cannot be written as text: entity shapes that are not records: %s",
-						bad.data),
-				 errdetail("In the Cedar schema syntax, entity shapes must be record types, not references to common types.")));
+		cedar_error(CEDAR_INPUT_SCHEMA_TO_TEXT, ERRCODE_INVALID_OBJECT_DEFINITION,
+					"In the Cedar schema syntax, entity shapes must be record types, not references to common types.",
+					NULL, "entity shapes that are not records: %s", bad.data);
 
 	for (int i = 0; i < frag->nnamespaces; i++)
 	{

@@ -21,9 +21,10 @@
  *	    rejects: undeclared types or actions, cycles among common types or
  *	    actions, shadowing (RFC 70), non-record shapes and contexts.
  *
- *	  Errors are raised with ereport: 42601 for schema text syntax, 22P02
- *	  for bad JSON shape (errdetail gives the JSON path), 42P17 for a schema
- *	  that is well-formed but not a valid schema.
+ *	  Errors are raised with ereport (error.h): 42601 for schema text syntax,
+ *	  22P02 for bad JSON shape (errdetail gives the JSON path), 22P05 for a
+ *	  string holding U+0000 in either format, 42P17 for a schema that is
+ *	  well-formed but not a valid schema.
  *
  *	  Memory: everything is palloc'd in the context current at the call.
  *
@@ -192,6 +193,7 @@ struct CedarEntityTypeDef
 	CedarEntityTypeDef **children;	/* types declared `in` this one */
 	int			nchildren;
 	int			idx;			/* position in cedar_schema_entity_types() */
+	struct cedar_names_hash *choice_set;	/* enums: the choices (names.h) */
 };
 
 typedef struct CedarActionDef CedarActionDef;
@@ -201,9 +203,9 @@ struct CedarActionDef
 	const char *type;			/* "Action" or "NS::Action" */
 	CedarString id;
 	const char *display;		/* Action::"view" (for messages) */
-	CedarEntityTypeDef **principals;
+	CedarEntityTypeDef **principals;	/* distinct, in declaration order */
 	int			nprincipals;
-	CedarEntityTypeDef **resources;
+	CedarEntityTypeDef **resources; /* distinct, in declaration order */
 	int			nresources;
 	const CedarType *context;	/* a closed RECORD */
 	CedarActionDef **parents;
@@ -253,7 +255,11 @@ extern CedarActionDef **cedar_schema_actions(const CedarSchema *schema, int *n);
 extern CedarEntityTypeDef **cedar_schema_entity_types(const CedarSchema *schema,
 													  int *n);
 
-/* Appends a type in the reference's notation (Long, Set<User>, {a: Long}) */
+/*
+ * Appends a type in the reference's notation (Long, Set<User>, {a: Long}),
+ * cut to CEDAR_TYPE_TEXT_MAX bytes followed by "..." if longer.
+ */
+#define CEDAR_TYPE_TEXT_MAX 4096
 extern void cedar_type_append(StringInfo out, const CedarType *t);
 
 #endif							/* KEYCARD_CEDAR_SCHEMA_H */

@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "cedar/error.h"
 #include "cedar/schema.h"
 #include "cedar/schema_int.h"
 #include "keycard.h"
@@ -54,22 +55,9 @@ static CedarType t_bool = {CEDAR_T_BOOL};
 static CedarType t_long = {CEDAR_T_LONG};
 static CedarType t_string = {CEDAR_T_STRING};
 
-static void schema_error(const char *detail, const char *fmt,...) pg_attribute_printf(2, 3);
-
-static void
-schema_error(const char *detail, const char *fmt,...)
-{
-	va_list		args;
-	char	   *msg;
-
-	va_start(args, fmt);
-	msg = keycard_vpsprintf(fmt, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-			 errmsg("invalid Cedar schema: %s", msg),
-			 detail ? errdetail("%s", detail) : 0));
-}
+/* The schema is well-formed but not valid (error.c) */
+#define schema_error(detail, ...) \
+	cedar_error(CEDAR_INPUT_SCHEMA, ERRCODE_INVALID_OBJECT_DEFINITION, detail, NULL, __VA_ARGS__)
 
 static char *
 qualify(const char *ns, const char *name)
@@ -352,6 +340,7 @@ cedar_schema_build(const CedarSchemaFragment *frag)
 				nact = 0;
 	int			ecap = 0,
 				acap = 0;
+	int		   *seen_in_action; /* entity idx -> 2*action+1 (principal), +2 (resource) */
 
 	for (int i = 0; i < frag->nnamespaces; i++)
 	{
@@ -491,6 +480,10 @@ cedar_schema_build(const CedarSchemaFragment *frag)
 				e->is_enum = true;
 				e->choices = se->choices;
 				e->nchoices = se->nchoices;
+				e->choice_set = cedar_names_create(CurrentMemoryContext, Max(se->nchoices, 16), NULL);
+				for (int k = 0; k < se->nchoices; k++)
+					(void) cedar_names_put(e->choice_set, se->choices[k].data, se->choices[k].len,
+										   (void *) &se->choices[k]);
 				e->shape = empty;
 				continue;
 			}
@@ -521,10 +514,12 @@ cedar_schema_build(const CedarSchemaFragment *frag)
 			CHECK_FOR_INTERRUPTS();
 		}
 	}
-	/* children lists */
+	/* children lists (a parent listed twice has the child once) */
 	{
 		int		   *caps = palloc0(sizeof(int) * Max(s->nentity, 1));
+		int		   *last_child = palloc(sizeof(int) * Max(s->nentity, 1));
 
+		memset(last_child, -1, sizeof(int) * Max(s->nentity, 1));
 		for (int i = 0; i < s->nentity; i++)
 		{
 			CedarEntityTypeDef *e = s->entity_list[i];
@@ -533,18 +528,17 @@ cedar_schema_build(const CedarSchemaFragment *frag)
 			{
 				CedarEntityTypeDef *p = e->parents[k];
 				int			pi = p->idx;
-				bool		dup = false;
 
-				for (int m = 0; m < k; m++)
-					if (e->parents[m] == p)
-						dup = true;
-				if (!dup)
-					push_ptr((void ***) &p->children, &p->nchildren, &caps[pi], e);
+				if (last_child[pi] == i)
+					continue;
+				last_child[pi] = i;
+				push_ptr((void ***) &p->children, &p->nchildren, &caps[pi], e);
 			}
 		}
 	}
 
 	/* 5. actions */
+	seen_in_action = palloc0(sizeof(int) * Max(s->nentity, 1));
 	for (int i = 0, ai = 0; i < frag->nnamespaces; i++)
 	{
 		const CedarSNamespace *ns = &frag->namespaces[i];
@@ -554,14 +548,27 @@ cedar_schema_build(const CedarSchemaFragment *frag)
 			const CedarSAction *sa = &ns->actions[j];
 			CedarActionDef *a = s->action_list[ai];
 
+			/* distinct types (a type listed twice would be checked twice) */
 			a->principals = palloc(sizeof(CedarEntityTypeDef *) * Max(sa->nprincipals, 1));
 			for (int k = 0; k < sa->nprincipals; k++)
-				a->principals[a->nprincipals++] =
-					resolve_entity_ref(&cx, sa->principals[k], ns->name, "principal type");
+			{
+				CedarEntityTypeDef *e = resolve_entity_ref(&cx, sa->principals[k], ns->name,
+														   "principal type");
+
+				if (seen_in_action[e->idx] != 2 * ai + 1)
+					a->principals[a->nprincipals++] = e;
+				seen_in_action[e->idx] = 2 * ai + 1;
+			}
 			a->resources = palloc(sizeof(CedarEntityTypeDef *) * Max(sa->nresources, 1));
 			for (int k = 0; k < sa->nresources; k++)
-				a->resources[a->nresources++] =
-					resolve_entity_ref(&cx, sa->resources[k], ns->name, "resource type");
+			{
+				CedarEntityTypeDef *e = resolve_entity_ref(&cx, sa->resources[k], ns->name,
+														   "resource type");
+
+				if (seen_in_action[e->idx] != 2 * ai + 2)
+					a->resources[a->nresources++] = e;
+				seen_in_action[e->idx] = 2 * ai + 2;
+			}
 			if (sa->context)
 			{
 				a->context = resolve_stype(&cx, sa->context, ns->name, 0);
@@ -606,7 +613,9 @@ cedar_schema_build(const CedarSchemaFragment *frag)
 	check_action_cycles(s);
 	{
 		int		   *caps = palloc0(sizeof(int) * Max(s->naction, 1));
+		int		   *last_child = palloc(sizeof(int) * Max(s->naction, 1));
 
+		memset(last_child, -1, sizeof(int) * Max(s->naction, 1));
 		for (int i = 0; i < s->naction; i++)
 		{
 			CedarActionDef *a = s->action_list[i];
@@ -615,13 +624,11 @@ cedar_schema_build(const CedarSchemaFragment *frag)
 			{
 				CedarActionDef *p = a->parents[k];
 				int			pi = p->idx;
-				bool		dup = false;
 
-				for (int m = 0; m < k; m++)
-					if (a->parents[m] == p)
-						dup = true;
-				if (!dup)
-					push_ptr((void ***) &p->children, &p->nchildren, &caps[pi], a);
+				if (last_child[pi] == i)
+					continue;
+				last_child[pi] = i;
+				push_ptr((void ***) &p->children, &p->nchildren, &caps[pi], a);
 			}
 		}
 	}
@@ -644,15 +651,20 @@ CedarActionDef *
 cedar_schema_action(const CedarSchema *schema, const char *type, int typelen,
 					const char *id, int idlen)
 {
-	StringInfoData k;
+	char		buf[256];
+	char	   *k = buf;
+	Size		klen = (Size) typelen + 3 + idlen;
 	CedarActionDef *a;
 
-	initStringInfo(&k);
-	appendBinaryStringInfo(&k, type, typelen);
-	appendStringInfoString(&k, "::\"");
-	appendBinaryStringInfo(&k, id, idlen);
-	a = cedar_names_get(schema->actions, k.data, k.len);
-	pfree(k.data);
+	/* the key is type::"id (action_key); called once per literal per environment */
+	if (klen > sizeof(buf))
+		k = palloc(klen);
+	memcpy(k, type, typelen);
+	memcpy(k + typelen, "::\"", 3);
+	memcpy(k + typelen + 3, id, idlen);
+	a = cedar_names_get(schema->actions, k, (int) klen);
+	if (k != buf)
+		pfree(k);
 	return a;
 }
 
@@ -676,11 +688,17 @@ cedar_schema_entity_types(const CedarSchema *schema, int *n)
 	return schema->entity_list;
 }
 
-/* The reference's Display for validator types */
-void
-cedar_type_append(StringInfo out, const CedarType *t)
+/*
+ * The reference's Display for validator types, appended until out reaches
+ * limit: types share common types, so one of a few hundred bytes of schema
+ * can print as gigabytes.
+ */
+static void
+type_append(StringInfo out, const CedarType *t, int limit)
 {
 	check_stack_depth();
+	if (out->len > limit)
+		return;
 	switch (t->kind)
 	{
 		case CEDAR_T_NEVER:
@@ -718,21 +736,40 @@ cedar_type_append(StringInfo out, const CedarType *t)
 		case CEDAR_T_SET:
 			appendStringInfoString(out, "Set<");
 			if (t->elem)
-				cedar_type_append(out, t->elem);
+				type_append(out, t->elem, limit);
 			else
 				appendStringInfoString(out, "__cedar::internal::Any");
 			appendStringInfoChar(out, '>');
 			break;
 		case CEDAR_T_RECORD:
 			appendStringInfoChar(out, '{');
-			for (int i = 0; i < t->nattrs; i++)
+			for (int i = 0; i < t->nattrs && out->len <= limit; i++)
 			{
 				appendBinaryStringInfo(out, t->attrs[i].name.data, t->attrs[i].name.len);
 				appendStringInfoString(out, t->attrs[i].required ? ": " : "?: ");
-				cedar_type_append(out, t->attrs[i].type);
+				type_append(out, t->attrs[i].type, limit);
 				appendStringInfoChar(out, ',');
 			}
 			appendStringInfoChar(out, '}');
 			break;
+	}
+}
+
+void
+cedar_type_append(StringInfo out, const CedarType *t)
+{
+	int			limit = out->len + CEDAR_TYPE_TEXT_MAX;
+
+	type_append(out, t, limit);
+	if (out->len > limit)
+	{
+		/* cut at a character boundary */
+		int			cut = limit;
+
+		while (cut > 0 && ((unsigned char) out->data[cut] & 0xC0) == 0x80)
+			cut--;
+		out->len = cut;
+		out->data[cut] = '\0';
+		appendStringInfoString(out, "...");
 	}
 }

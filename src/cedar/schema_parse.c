@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "cedar/error.h"
 #include "cedar/lexer.h"
 #include "cedar/parser.h"
 #include "cedar/schema.h"
@@ -25,6 +26,7 @@ typedef struct SP
 	CedarToken	tok;			/* current (not yet consumed) token */
 	const char *src;
 	int			len;
+	CedarSource source;			/* src and len, for errors */
 } SP;
 
 /* A growable array */
@@ -57,27 +59,16 @@ vec_push(Vec *v)
 	return (char *) v->items + (v->n++) * v->elsize;
 }
 
-static void sp_error_at(SP *p, const CedarToken *t, const char *fmt,...) pg_attribute_printf(3, 4);
-
-static void
-sp_error_at(SP *p, const CedarToken *t, const char *fmt,...)
-{
-	va_list		args;
-	char	   *msg;
-
-	va_start(args, fmt);
-	msg = keycard_vpsprintf(fmt, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_SYNTAX_ERROR),
-			 errmsg("invalid Cedar schema: %s", msg),
-			 errdetail("At line %d, column %d.", t->line, t->column)));
-}
+/* A syntax error at token t (error.c) */
+#define sp_error_at(p, t, ...) \
+	cedar_error_at_text(&(p)->source, ERRCODE_SYNTAX_ERROR, (t)->start, (t)->end, NULL, __VA_ARGS__)
 
 static void
 sp_advance(SP *p)
 {
 	cedar_lex_next(&p->lex, &p->tok);
+	if (p->tok.kind == CEDAR_TOK_ERROR && p->tok.nul)
+		cedar_error_nul_at_text(&p->source, p->tok.start, p->tok.end);
 	if (p->tok.kind == CEDAR_TOK_ERROR)
 		sp_error_at(p, &p->tok, "%s", p->tok.errmsg);
 }
@@ -155,7 +146,13 @@ sp_string(SP *p)
 	if (p->tok.kind != CEDAR_TOK_STRING)
 		sp_unexpected(p);
 	if (!cedar_unescape(CEDAR_TOKEN_TEXT(&p->lex, &t) + 1, t.end - t.start - 2, &out, &err))
+	{
+		int			off = t.start + 1 + err.offset;
+
+		if (err.nul)
+			cedar_error_nul_at_text(&p->source, off, off + err.length);
 		sp_error_at(p, &t, "Invalid escape codes: %s", err.errmsg);
+	}
 	sp_advance(p);
 	return out;
 }
@@ -181,6 +178,7 @@ static void
 sp_annotations(SP *p, CedarSAnnotations *out)
 {
 	Vec			v;
+	cedar_names_hash *keys = NULL;	/* keys seen */
 
 	vec_init(&v, sizeof(CedarAnnotation));
 	while (sp_is(p, CEDAR_TOK_AT))
@@ -191,9 +189,10 @@ sp_annotations(SP *p, CedarSAnnotations *out)
 
 		sp_advance(p);
 		key = sp_any_ident(p);
-		for (int i = 0; i < v.n; i++)
-			if (strcmp(((CedarAnnotation *) v.items)[i].key.data, key) == 0)
-				sp_error_at(p, &at, "duplicate annotations: `%s`", key);
+		if (keys == NULL)
+			keys = cedar_names_create(CurrentMemoryContext, 16, NULL);
+		if (!cedar_names_put(keys, key, strlen(key), key))
+			sp_error_at(p, &at, "duplicate annotations: `%s`", key);
 		a = vec_push(&v);
 		a->key = cedarpol_make_string(key, strlen(key));
 		a->start = at.start;
@@ -658,10 +657,8 @@ check_duplicates(SP *p, NsBuild *ns)
 		qsort(names, n, sizeof(char *), cstr_cmp);
 		for (int i = 1; i < n; i++)
 			if (strcmp(names[i - 1], names[i]) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-						 errmsg("invalid Cedar schema: duplicate %s declaration `%s`",
-								what[k], names[i])));
+				cedar_error(CEDAR_INPUT_SCHEMA, ERRCODE_INVALID_OBJECT_DEFINITION, NULL, NULL,
+							"duplicate %s declaration `%s`", what[k], names[i]);
 	}
 	{
 		int			n = ns->actions.n;
@@ -677,9 +674,8 @@ check_duplicates(SP *p, NsBuild *ns)
 
 				initStringInfo(&s);
 				cedar_append_escape_debug(&s, names[i].data, names[i].len);
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-						 errmsg("invalid Cedar schema: duplicate action declaration `%s`", s.data)));
+				cedar_error(CEDAR_INPUT_SCHEMA, ERRCODE_INVALID_OBJECT_DEFINITION, NULL, NULL,
+							"duplicate action declaration `%s`", s.data);
 			}
 	}
 }
@@ -704,10 +700,14 @@ cedar_schema_fragment_from_text(const char *src, int len)
 	SP			p;
 	NsBuild		unqual;
 	Vec			named;			/* NsBuild */
+	cedar_names_hash *ns_names = cedar_names_create(CurrentMemoryContext, 16, NULL);
 	CedarSchemaFragment *frag = palloc0(sizeof(CedarSchemaFragment));
 
 	p.src = src;
 	p.len = len;
+	p.source.input = CEDAR_INPUT_SCHEMA;
+	p.source.text = src;
+	p.source.len = len;
 	cedar_lex_init(&p.lex, src, len);
 	sp_advance(&p);
 	memset(&unqual, 0, sizeof(unqual));
@@ -738,9 +738,8 @@ cedar_schema_fragment_from_text(const char *src, int len)
 			vec_init(&b->actions, sizeof(CedarSAction));
 			if (!cedar_is_valid_name(b->name, strlen(b->name), false))
 				sp_error_at(&p, &nt, "use of the reserved `__cedar` namespace");
-			for (int i = 0; i < named.n - 1; i++)
-				if (strcmp(((NsBuild *) named.items)[i].name, b->name) == 0)
-					sp_error_at(&p, &nt, "duplicate namespace id: `%s`", b->name);
+			if (!cedar_names_put(ns_names, b->name, strlen(b->name), (void *) b->name))
+				sp_error_at(&p, &nt, "duplicate namespace id: `%s`", b->name);
 			sp_expect(&p, CEDAR_TOK_LBRACE);
 			while (!sp_is(&p, CEDAR_TOK_RBRACE))
 			{

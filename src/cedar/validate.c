@@ -20,11 +20,61 @@
  */
 #include "postgres.h"
 
+#include "cedar/error.h"
+#include "cedar/names.h"
 #include "cedar/parser.h"
 #include "cedar/schema_int.h"
 #include "cedar/validate.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
+#include "utils/memutils.h"
+
+typedef struct TC TC;
+
+/* What `action in <literals>` is, for every action (action_in_literals) */
+typedef struct ActionSet
+{
+	enum
+	{
+		ACTIONS_NONE,			/* no action among the literals: false */
+		ACTIONS_UNKNOWN,		/* an undeclared action: no type */
+		ACTIONS_SOME			/* in[idx]: action idx is in one of them */
+	}			kind;
+	bool	   *in;
+} ActionSet;
+
+struct TC
+{
+	const CedarSchema *schema;
+	const CedarActionDef *action;
+	const CedarType *ptype;
+	const CedarType *rtype;
+	const CedarType *atype;
+	const CedarType *ctype;
+	const char *policy_id;
+	CedarValidationResult *res;
+	bool		had_error;
+	int64	   *work;			/* steps so far (res->work) */
+	/* memos of answers that depend on the schema only, kept across environments */
+	MemoryContext keep;			/* where they live */
+	cedar_names_hash *reach;	/* "l\0r" -> 1 + type_may_be_in(l, r) */
+	cedar_names_hash *action_sets;	/* AST node address -> ActionSet */
+	cedar_names_hash *literal_sets; /* AST node address -> LiteralSet */
+};
+
+static void over_budget(TC *t) pg_attribute_noreturn();
+
+/*
+ * Counts n steps of type-checking work against the budget of the call
+ * (CEDAR_VALIDATION_MAX_WORK): a step is a node type-checked in one request
+ * environment, a subtype or least-upper-bound test, a capability compared,
+ * a type visited in a hierarchy walk.
+ */
+#define WORK(t, n) \
+	do { \
+		if ((*(t)->work += (n)) > CEDAR_VALIDATION_MAX_WORK) \
+			over_budget(t); \
+	} while (0)
 
 /* ---------- result collection ---------- */
 
@@ -32,19 +82,40 @@ void
 cedar_validation_result_init(CedarValidationResult *res)
 {
 	memset(res, 0, sizeof(*res));
+	res->cxt = CurrentMemoryContext;
 }
 
+/*
+ * Appends an issue to res (errors or warnings) unless the same one is there:
+ * same policy, code, message and start.  The message is copied into the
+ * result's memory context (type-checking runs in a context reset after
+ * each request environment).
+ */
 static void
-add_issue(CedarValidationIssue **arr, int *n, int *cap, const char *policy_id,
-		  const char *code, char *message, int start, int end)
+add_issue(CedarValidationResult *res, bool warning, const char *policy_id,
+		  const char *code, const char *message, int start, int end)
 {
-	for (int i = 0; i < *n; i++)
-	{
-		CedarValidationIssue *x = &(*arr)[i];
+	CedarValidationIssue **arr = warning ? &res->warnings : &res->errors;
+	int		   *n = warning ? &res->nwarnings : &res->nerrors;
+	int		   *cap = warning ? &res->cap_warnings : &res->cap_errors;
+	StringInfoData key;
+	MemoryContext old;
 
-		if (strcmp(x->code, code) == 0 && strcmp(x->message, message) == 0 &&
-			strcmp(x->policy_id, policy_id) == 0 && x->start == start)
-			return;
+	initStringInfo(&key);
+	appendStringInfo(&key, "%c%s%c%s%c%d%c", warning ? 'w' : 'e', policy_id, '\0', code, '\0',
+					 start, '\0');
+	appendStringInfoString(&key, message);
+	if (res->seen && cedar_names_get(res->seen, key.data, key.len))
+		return;
+
+	old = MemoryContextSwitchTo(res->cxt);
+	if (res->seen == NULL)
+		res->seen = cedar_names_create(res->cxt, 64, NULL);
+	{
+		char	   *k = palloc(key.len + 1);
+
+		memcpy(k, key.data, key.len + 1);
+		(void) cedar_names_put(res->seen, k, key.len, res);
 	}
 	if (*n >= *cap)
 	{
@@ -54,10 +125,11 @@ add_issue(CedarValidationIssue **arr, int *n, int *cap, const char *policy_id,
 	}
 	(*arr)[*n].policy_id = policy_id;
 	(*arr)[*n].code = code;
-	(*arr)[*n].message = message;
+	(*arr)[*n].message = pstrdup(message);
 	(*arr)[*n].start = start;
 	(*arr)[*n].end = end;
 	(*n)++;
+	MemoryContextSwitchTo(old);
 }
 
 /* ---------- types ---------- */
@@ -143,10 +215,10 @@ record_attr(const CedarType *r, const char *name, int len)
 	return NULL;
 }
 
-static bool is_subtype(const CedarType *a, const CedarType *b, bool strict);
+static bool is_subtype(TC *t, const CedarType *a, const CedarType *b, bool strict);
 
 static bool
-attrs_subtype(const CedarType *a, const CedarType *b, bool strict)
+attrs_subtype(TC *t, const CedarType *a, const CedarType *b, bool strict)
 {
 	for (int i = 0; i < b->nattrs; i++)
 	{
@@ -157,7 +229,7 @@ attrs_subtype(const CedarType *a, const CedarType *b, bool strict)
 			return false;
 		qual = strict ? x->required == b->attrs[i].required :
 			(x->required || !b->attrs[i].required);
-		if (!qual || !is_subtype(x->type, b->attrs[i].type, strict))
+		if (!qual || !is_subtype(t, x->type, b->attrs[i].type, strict))
 			return false;
 	}
 	return true;
@@ -177,9 +249,14 @@ same_keys(const CedarType *a, const CedarType *b)
 
 /* types.rs Type::is_subtype */
 static bool
-is_subtype(const CedarType *a, const CedarType *b, bool strict)
+is_subtype(TC *t, const CedarType *a, const CedarType *b, bool strict)
 {
 	check_stack_depth();
+	CHECK_FOR_INTERRUPTS();
+	WORK(t, 1);
+	/* every type is a subtype of itself (and schema types are shared) */
+	if (a == b)
+		return true;
 	if (a->kind == CEDAR_T_NEVER)
 		return true;
 	if (is_bool(a) && is_bool(b))
@@ -198,12 +275,12 @@ is_subtype(const CedarType *a, const CedarType *b, bool strict)
 			return true;
 		case CEDAR_T_SET:
 			if (a->elem && b->elem)
-				return is_subtype(a->elem, b->elem, strict);
+				return is_subtype(t, a->elem, b->elem, strict);
 			return b->elem == NULL;
 		case CEDAR_T_RECORD:
 			return (!a->open || b->open) &&
-				((b->open && !strict && attrs_subtype(a, b, strict)) ||
-				 (same_keys(a, b) && attrs_subtype(a, b, strict)));
+				((b->open && !strict && attrs_subtype(t, a, b, strict)) ||
+				 (same_keys(a, b) && attrs_subtype(t, a, b, strict)));
 		case CEDAR_T_ENTITY:
 			return strict ? lub_equal(a, b) : lub_subset(a, b);
 		case CEDAR_T_EXT:
@@ -214,21 +291,21 @@ is_subtype(const CedarType *a, const CedarType *b, bool strict)
 }
 
 static bool
-types_equal(const CedarType *a, const CedarType *b)
+types_equal(TC *t, const CedarType *a, const CedarType *b)
 {
-	return is_subtype(a, b, true) && is_subtype(b, a, true);
+	return is_subtype(t, a, b, true) && is_subtype(t, b, a, true);
 }
 
 /* types.rs Type::least_upper_bound in strict mode; NULL if none */
 static const CedarType *
-lub(const CedarType *a, const CedarType *b)
+lub(TC *tc, const CedarType *a, const CedarType *b)
 {
 	CedarType  *t;
 
 	check_stack_depth();
-	if (is_subtype(a, b, true))
+	if (is_subtype(tc, a, b, true))
 		return b;
-	if (is_subtype(b, a, true))
+	if (is_subtype(tc, b, a, true))
 		return a;
 	if (is_bool(a) && is_bool(b))
 		return &T_BOOL;
@@ -238,7 +315,7 @@ lub(const CedarType *a, const CedarType *b)
 
 		if (a->elem == NULL || b->elem == NULL)
 			return &T_ANY_SET;
-		e = lub(a->elem, b->elem);
+		e = lub(tc, a->elem, b->elem);
 		if (e == NULL)
 			return NULL;
 		t = palloc0(sizeof(CedarType));
@@ -259,7 +336,7 @@ lub(const CedarType *a, const CedarType *b)
 			if (a->attrs[i].required != b->attrs[i].required)
 				return NULL;
 			attrs[i].required = a->attrs[i].required;
-			attrs[i].type = lub(a->attrs[i].type, b->attrs[i].type);
+			attrs[i].type = lub(tc, a->attrs[i].type, b->attrs[i].type);
 			if (attrs[i].type == NULL)
 				return NULL;
 		}
@@ -313,7 +390,7 @@ typedef struct Caps
 
 static const Caps NO_CAPS = {NULL, 0};
 
-static bool expr_equal(const CedarExpr *a, const CedarExpr *b);
+static bool expr_equal(TC *t, const CedarExpr *a, const CedarExpr *b);
 
 static bool
 str_eq(const CedarString *a, const CedarString *b)
@@ -323,9 +400,10 @@ str_eq(const CedarString *a, const CedarString *b)
 
 /* Structural equality of expressions, ignoring source positions */
 static bool
-expr_equal(const CedarExpr *a, const CedarExpr *b)
+expr_equal(TC *t, const CedarExpr *a, const CedarExpr *b)
 {
 	check_stack_depth();
+	WORK(t, 1);
 	if (a == b)
 		return true;
 	if (a == NULL || b == NULL || a->kind != b->kind)
@@ -343,14 +421,14 @@ expr_equal(const CedarExpr *a, const CedarExpr *b)
 		case CEDAR_EXPR_VAR:
 			return a->u.var == b->u.var;
 		case CEDAR_EXPR_GET_ATTR:
-			return str_eq(&a->u.attr.attr, &b->u.attr.attr) && expr_equal(a->u.attr.a, b->u.attr.a);
+			return str_eq(&a->u.attr.attr, &b->u.attr.attr) && expr_equal(t, a->u.attr.a, b->u.attr.a);
 		case CEDAR_EXPR_HAS:
 			if (a->u.has.npath != b->u.has.npath)
 				return false;
 			for (int i = 0; i < a->u.has.npath; i++)
 				if (!str_eq(&a->u.has.path[i], &b->u.has.path[i]))
 					return false;
-			return expr_equal(a->u.has.a, b->u.has.a);
+			return expr_equal(t, a->u.has.a, b->u.has.a);
 		case CEDAR_EXPR_LIKE:
 			if (a->u.like.nelems != b->u.like.nelems)
 				return false;
@@ -358,21 +436,21 @@ expr_equal(const CedarExpr *a, const CedarExpr *b)
 				if (a->u.like.elems[i].wildcard != b->u.like.elems[i].wildcard ||
 					!str_eq(&a->u.like.elems[i].literal, &b->u.like.elems[i].literal))
 					return false;
-			return expr_equal(a->u.like.a, b->u.like.a);
+			return expr_equal(t, a->u.like.a, b->u.like.a);
 		case CEDAR_EXPR_IS:
 			return str_eq(&a->u.is.entity_type, &b->u.is.entity_type) &&
-				expr_equal(a->u.is.a, b->u.is.a) &&
+				expr_equal(t, a->u.is.a, b->u.is.a) &&
 				((a->u.is.in == NULL && b->u.is.in == NULL) ||
-				 (a->u.is.in && b->u.is.in && expr_equal(a->u.is.in, b->u.is.in)));
+				 (a->u.is.in && b->u.is.in && expr_equal(t, a->u.is.in, b->u.is.in)));
 		case CEDAR_EXPR_IF:
-			return expr_equal(a->u.ite.cond, b->u.ite.cond) &&
-				expr_equal(a->u.ite.then_expr, b->u.ite.then_expr) &&
-				expr_equal(a->u.ite.else_expr, b->u.ite.else_expr);
+			return expr_equal(t, a->u.ite.cond, b->u.ite.cond) &&
+				expr_equal(t, a->u.ite.then_expr, b->u.ite.then_expr) &&
+				expr_equal(t, a->u.ite.else_expr, b->u.ite.else_expr);
 		case CEDAR_EXPR_SET:
 			if (a->u.list.nitems != b->u.list.nitems)
 				return false;
 			for (int i = 0; i < a->u.list.nitems; i++)
-				if (!expr_equal(a->u.list.items[i], b->u.list.items[i]))
+				if (!expr_equal(t, a->u.list.items[i], b->u.list.items[i]))
 					return false;
 			return true;
 		case CEDAR_EXPR_RECORD:
@@ -380,43 +458,43 @@ expr_equal(const CedarExpr *a, const CedarExpr *b)
 				return false;
 			for (int i = 0; i < a->u.record.nitems; i++)
 				if (!str_eq(&a->u.record.keys[i], &b->u.record.keys[i]) ||
-					!expr_equal(a->u.record.values[i], b->u.record.values[i]))
+					!expr_equal(t, a->u.record.values[i], b->u.record.values[i]))
 					return false;
 			return true;
 		case CEDAR_EXPR_EXT_CALL:
 			if (!str_eq(&a->u.call.name, &b->u.call.name) || a->u.call.nargs != b->u.call.nargs)
 				return false;
 			for (int i = 0; i < a->u.call.nargs; i++)
-				if (!expr_equal(a->u.call.args[i], b->u.call.args[i]))
+				if (!expr_equal(t, a->u.call.args[i], b->u.call.args[i]))
 					return false;
 			return true;
 		default:
 			/* unary and binary operators */
-			return expr_equal(a->u.op.a, b->u.op.a) &&
+			return expr_equal(t, a->u.op.a, b->u.op.a) &&
 				((a->u.op.b == NULL && b->u.op.b == NULL) ||
-				 (a->u.op.b && b->u.op.b && expr_equal(a->u.op.b, b->u.op.b)));
+				 (a->u.op.b && b->u.op.b && expr_equal(t, a->u.op.b, b->u.op.b)));
 	}
 }
 
 static bool
-cap_equal(const Cap *x, const Cap *y)
+cap_equal(TC *t, const Cap *x, const Cap *y)
 {
-	if (x->tag != y->tag || !expr_equal(x->on, y->on))
+	if (x->tag != y->tag || !expr_equal(t, x->on, y->on))
 		return false;
-	return x->tag ? expr_equal(x->tagexpr, y->tagexpr) : str_eq(&x->attr, &y->attr);
+	return x->tag ? expr_equal(t, x->tagexpr, y->tagexpr) : str_eq(&x->attr, &y->attr);
 }
 
 static bool
-caps_contain(const Caps *c, const Cap *x)
+caps_contain(TC *t, const Caps *c, const Cap *x)
 {
 	for (int i = 0; i < c->n; i++)
-		if (cap_equal(&c->v[i], x))
+		if (cap_equal(t, &c->v[i], x))
 			return true;
 	return false;
 }
 
 static Caps
-caps_union(const Caps *a, const Caps *b)
+caps_union(TC *t, const Caps *a, const Caps *b)
 {
 	Caps		r;
 
@@ -424,17 +502,18 @@ caps_union(const Caps *a, const Caps *b)
 		return *a;
 	if (a->n == 0)
 		return *b;
+	WORK(t, a->n / 8);		/* the copy */
 	r.v = palloc(sizeof(Cap) * (a->n + b->n));
 	memcpy(r.v, a->v, sizeof(Cap) * a->n);
 	r.n = a->n;
 	for (int i = 0; i < b->n; i++)
-		if (!caps_contain(a, &b->v[i]))
+		if (!caps_contain(t, a, &b->v[i]))
 			r.v[r.n++] = b->v[i];
 	return r;
 }
 
 static Caps
-caps_intersect(const Caps *a, const Caps *b)
+caps_intersect(TC *t, const Caps *a, const Caps *b)
 {
 	Caps		r;
 
@@ -443,7 +522,7 @@ caps_intersect(const Caps *a, const Caps *b)
 	r.v = palloc(sizeof(Cap) * a->n);
 	r.n = 0;
 	for (int i = 0; i < a->n; i++)
-		if (caps_contain(b, &a->v[i]))
+		if (caps_contain(t, b, &a->v[i]))
 			r.v[r.n++] = a->v[i];
 	return r;
 }
@@ -468,18 +547,15 @@ typedef struct Ans
 	Caps		caps;
 } Ans;
 
-typedef struct TC
+static void
+over_budget(TC *t)
 {
-	const CedarSchema *schema;
-	const CedarActionDef *action;
-	const CedarType *ptype;
-	const CedarType *rtype;
-	const CedarType *atype;
-	const CedarType *ctype;
-	const char *policy_id;
-	CedarValidationResult *res;
-	bool		had_error;
-} TC;
+	cedar_error(CEDAR_INPUT_VALIDATION, ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+				psprintf("Each policy is type-checked once per request environment (action, principal type, resource type); the limit was reached in policy \"%s\".",
+						 t->policy_id),
+				"Validate fewer or smaller policies at a time, or use a schema with fewer actions, or fewer principal and resource types per action.",
+				"type-checking takes more than %d steps", CEDAR_VALIDATION_MAX_WORK);
+}
 
 static Ans
 ans(bool ok, const CedarType *ty, Caps caps)
@@ -496,8 +572,9 @@ static void
 tc_error(TC *t, const CedarExpr *at, const char *code, char *msg)
 {
 	t->had_error = true;
-	add_issue(&t->res->errors, &t->res->nerrors, &t->res->cap_errors, t->policy_id, code,
-			  msg, at ? at->start : -1, at ? at->end : -1);
+	/* messages print types, which can be long */
+	WORK(t, 1 + strlen(msg) / 16);
+	add_issue(t->res, false, t->policy_id, code, msg, at ? at->start : -1, at ? at->end : -1);
 }
 
 static char *
@@ -517,7 +594,7 @@ expect(TC *t, const Caps *prior, const CedarExpr *e, const CedarType *const *exp
 	if (a.ty == NULL)
 		return ans(false, NULL, NO_CAPS);
 	for (int i = 0; i < n; i++)
-		if (is_subtype(a.ty, expected[i], false))
+		if (is_subtype(t, a.ty, expected[i], false))
 			return a;
 	{
 		StringInfoData s;
@@ -593,7 +670,7 @@ strict_equality(TC *t, const CedarExpr *e, const CedarType *result, const CedarT
 {
 	if (result->kind == CEDAR_T_TRUE || result->kind == CEDAR_T_FALSE)
 		return ans(ok, result, NO_CAPS);
-	if (l && r && lub(l, r) == NULL)
+	if (l && r && lub(t, l, r) == NULL)
 	{
 		incompatible(t, e, l, r);
 		return ans(false, result, NO_CAPS);
@@ -613,7 +690,7 @@ tc_eq(TC *t, const Caps *prior, const CedarExpr *e, const CedarExpr *x, const Ce
 	if (l.ty && r.ty && are_disjoint(l.ty, r.ty))
 		res = &T_FALSE;
 	else if (is_literal(lx) && is_literal(ly))
-		res = expr_equal(lx, ly) ? &T_TRUE : &T_FALSE;
+		res = expr_equal(t, lx, ly) ? &T_TRUE : &T_FALSE;
 	else
 		res = &T_BOOL;
 	return strict_equality(t, e, res, l.ty, r.ty, l.ok && r.ok);
@@ -660,7 +737,7 @@ tc_compare(TC *t, const Caps *prior, const CedarExpr *x, const CedarExpr *y)
 		comparison_error(t, t1->kind == CEDAR_T_NEVER ? y : x, NULL, o);
 		return ans(false, &T_BOOL, NO_CAPS);
 	}
-	if (types_equal(t1, t2) && is_comparable(t1))
+	if (types_equal(t, t1, t2) && is_comparable(t1))
 		return ans(ok, &T_BOOL, NO_CAPS);
 	if (t1->kind == CEDAR_T_LONG)
 		comparison_error(t, y, &T_LONG, t2);
@@ -807,7 +884,7 @@ tc_get_attr(TC *t, const Caps *prior, const CedarExpr *e, const CedarExpr *on,
 	initStringInfo(&s);
 	if (at)
 	{
-		if (at->required || caps_contain(prior, &c))
+		if (at->required || caps_contain(t, prior, &c))
 			return ans(a.ok, at->type, NO_CAPS);
 		appendStringInfo(&s, "for policy `%s`, unable to guarantee safety of access to optional attribute `",
 						 t->policy_id);
@@ -839,8 +916,8 @@ tc_has1(TC *t, const Caps *prior, const CedarExpr *on, const CedarString *attr)
 	at = lookup_attr(t, a.ty, attr);
 	if (at)
 	{
-		bool		known = at->required ? (a.ty->kind == CEDAR_T_RECORD || caps_contain(prior, &c)) :
-			caps_contain(prior, &c);
+		bool		known = at->required ? (a.ty->kind == CEDAR_T_RECORD || caps_contain(t, prior, &c)) :
+			caps_contain(t, prior, &c);
 
 		return ans(a.ok, known ? &T_TRUE : &T_BOOL, caps_one(c));
 	}
@@ -891,7 +968,7 @@ tc_and(TC *t, const Caps *prior, const CedarExpr *x, const CedarExpr *y)
 
 	if (l.ty && l.ty->kind == CEDAR_T_FALSE)
 		return ans(l.ok, l.ty, NO_CAPS);
-	p2 = caps_union(prior, &l.caps);
+	p2 = caps_union(t, prior, &l.caps);
 	r = expect1(t, &p2, y, &T_BOOL);
 	if (l.ty && r.ty)
 	{
@@ -900,10 +977,10 @@ tc_and(TC *t, const Caps *prior, const CedarExpr *x, const CedarExpr *y)
 		if (r.ty->kind == CEDAR_T_FALSE)
 			return ans(ok, &T_FALSE, NO_CAPS);
 		if (r.ty->kind == CEDAR_T_TRUE)
-			return ans(ok, l.ty, caps_union(&l.caps, &r.caps));
+			return ans(ok, l.ty, caps_union(t, &l.caps, &r.caps));
 		if (l.ty->kind == CEDAR_T_TRUE)
 			return ans(ok, r.ty, r.caps);
-		return ans(ok, &T_BOOL, caps_union(&l.caps, &r.caps));
+		return ans(ok, &T_BOOL, caps_union(t, &l.caps, &r.caps));
 	}
 	return ans(false, &T_BOOL, NO_CAPS);
 }
@@ -927,7 +1004,7 @@ tc_or(TC *t, const Caps *prior, const CedarExpr *x, const CedarExpr *y)
 			return ans(ok, l.ty, l.caps);
 		if (l.ty->kind == CEDAR_T_FALSE)
 			return ans(ok, r.ty, r.caps);
-		return ans(ok, &T_BOOL, caps_intersect(&r.caps, &l.caps));
+		return ans(ok, &T_BOOL, caps_intersect(t, &r.caps, &l.caps));
 	}
 	return ans(false, &T_BOOL, NO_CAPS);
 }
@@ -936,13 +1013,13 @@ static Ans
 tc_if(TC *t, const Caps *prior, const CedarExpr *e)
 {
 	Ans			c = expect1(t, prior, e->u.ite.cond, &T_BOOL);
-	Caps		p2 = caps_union(prior, &c.caps);
+	Caps		p2 = caps_union(t, prior, &c.caps);
 
 	if (c.ty && c.ty->kind == CEDAR_T_TRUE)
 	{
 		Ans			th = tc(t, &p2, e->u.ite.then_expr);
 
-		return ans(c.ok && th.ok, th.ty, caps_union(&th.caps, &c.caps));
+		return ans(c.ok && th.ok, th.ty, caps_union(t, &th.caps, &c.caps));
 	}
 	if (c.ty && c.ty->kind == CEDAR_T_FALSE)
 	{
@@ -953,24 +1030,24 @@ tc_if(TC *t, const Caps *prior, const CedarExpr *e)
 	{
 		Ans			th = tc(t, &p2, e->u.ite.then_expr),
 					el = tc(t, prior, e->u.ite.else_expr);
-		Caps		thc = caps_union(&th.caps, &c.caps);
+		Caps		thc = caps_union(t, &th.caps, &c.caps);
 		const CedarType *l;
 
 		if (th.ty == NULL || el.ty == NULL)
 			return ans(false, NULL, NO_CAPS);
-		l = lub(th.ty, el.ty);
+		l = lub(t, th.ty, el.ty);
 		if (l == NULL)
 		{
 			incompatible(t, e, th.ty, el.ty);
 			return ans(false, NULL, NO_CAPS);
 		}
-		return ans(c.ok && th.ok && el.ok, l, caps_intersect(&el.caps, &thc));
+		return ans(c.ok && th.ok && el.ok, l, caps_intersect(t, &el.caps, &thc));
 	}
 }
 
 /* All entity types that may be `in` an entity of type r: r and descendants */
 static bool
-type_may_be_in(TC *t, const char *l, const char *r)
+type_may_be_in_walk(TC *t, const char *l, const char *r)
 {
 	const CedarEntityTypeDef *rd = entity_def(t, r);
 	const CedarEntityTypeDef **stack;
@@ -987,6 +1064,7 @@ type_may_be_in(TC *t, const char *l, const char *r)
 
 		for (int i = 0; i < n; i++)
 		{
+			WORK(t, 1);
 			if (strcmp(acts[i]->type, r) != 0)
 				continue;
 			for (int k = 0; k < acts[i]->nchildren; k++)
@@ -1005,6 +1083,7 @@ type_may_be_in(TC *t, const char *l, const char *r)
 		const CedarEntityTypeDef *d = stack[--sp];
 
 		CHECK_FOR_INTERRUPTS();
+		WORK(t, 1 + d->nchildren);
 		for (int i = 0; i < d->nchildren; i++)
 		{
 			const CedarEntityTypeDef *c = d->children[i];
@@ -1021,24 +1100,133 @@ type_may_be_in(TC *t, const char *l, const char *r)
 	return false;
 }
 
-/* Collects action a and its transitive descendants into out (dedup) */
-static void
-action_closure(const CedarActionDef *a, List **out)
+/* type_may_be_in_walk, remembered for the policy (it depends on the schema only) */
+static bool
+type_may_be_in(TC *t, const char *l, const char *r)
 {
-	List	   *todo = list_make1((void *) a);
+	StringInfoData key;
+	void	   *known;
+	bool		answer;
+	MemoryContext old;
 
-	while (todo != NIL)
+	initStringInfo(&key);
+	appendStringInfoString(&key, l);
+	appendStringInfoChar(&key, '\0');
+	appendStringInfoString(&key, r);
+	if (t->reach && (known = cedar_names_get(t->reach, key.data, key.len)) != NULL)
+		return known == (void *) 2;
+	answer = type_may_be_in_walk(t, l, r);
+	old = MemoryContextSwitchTo(t->keep);
+	if (t->reach == NULL)
+		t->reach = cedar_names_create(t->keep, 16, NULL);
 	{
-		const CedarActionDef *x = linitial(todo);
+		char	   *k = palloc(key.len + 1);
 
-		todo = list_delete_first(todo);
-		if (list_member_ptr(*out, x))
-			continue;
-		*out = lappend(*out, (void *) x);
-		for (int i = 0; i < x->nchildren; i++)
-			todo = lappend(todo, x->children[i]);
-		CHECK_FOR_INTERRUPTS();
+		memcpy(k, key.data, key.len + 1);
+		(void) cedar_names_put(t->reach, k, key.len, (void *) (uintptr_t) (answer ? 2 : 1));
 	}
+	MemoryContextSwitchTo(old);
+	return answer;
+}
+
+static const CedarActionDef *lookup_action_uid(TC *t, const CedarExpr *lit);
+
+/*
+ * What `<action> in rhs` is for each action, rhs being entity literals (one,
+ * or a set of them): which actions are one of the literals' actions or a
+ * descendant of one.  NULL if rhs is not all literals (the action variable
+ * counts as the environment's action literal).  Remembered for the policy by
+ * the address of rhs unless it mentions the action variable.
+ */
+static const ActionSet *
+action_in_literals(TC *t, const CedarExpr *rhs)
+{
+	const CedarExpr *const *items = &rhs;
+	int			nitems = 1;
+	bool		uses_action = false;
+	CedarString key;
+	ActionSet  *set;
+	MemoryContext old;
+	const CedarActionDef **queue;
+	int			head = 0,
+				tail = 0,
+				naction;
+
+	if (rhs->kind == CEDAR_EXPR_SET)
+	{
+		items = (const CedarExpr *const *) rhs->u.list.items;
+		nitems = rhs->u.list.nitems;
+	}
+	for (int i = 0; i < nitems; i++)
+	{
+		const CedarExpr *it = items[i];
+
+		if (it->kind == CEDAR_EXPR_VAR && it->u.var == CEDAR_VAR_ACTION && t->action)
+			uses_action = true;
+		else if (it->kind != CEDAR_EXPR_ENTITY)
+			return NULL;
+	}
+	key.data = (const char *) &rhs;
+	key.len = sizeof(rhs);
+	if (!uses_action && t->action_sets &&
+		(set = cedar_names_get(t->action_sets, key.data, key.len)) != NULL)
+		return set;
+
+	old = MemoryContextSwitchTo(uses_action ? CurrentMemoryContext : t->keep);
+	(void) cedar_schema_actions(t->schema, &naction);
+	set = palloc0(sizeof(ActionSet));
+	set->kind = ACTIONS_NONE;
+	set->in = palloc0(sizeof(bool) * Max(naction, 1));
+	queue = palloc(sizeof(CedarActionDef *) * Max(naction, 1));
+	for (int i = 0; i < nitems && set->kind != ACTIONS_UNKNOWN; i++)
+	{
+		const CedarExpr *u = subst_action(t, items[i]);
+		const CedarActionDef *a;
+
+		WORK(t, 1);
+		if (!cedarpol_is_action_type(&u->u.uid.type))
+			continue;
+		a = lookup_action_uid(t, u);
+		if (a == NULL)
+			set->kind = ACTIONS_UNKNOWN;
+		else
+		{
+			set->kind = ACTIONS_SOME;
+			if (!set->in[a->idx])
+			{
+				set->in[a->idx] = true;
+				queue[tail++] = a;
+			}
+		}
+	}
+	/* the descendants, each once */
+	while (set->kind == ACTIONS_SOME && head < tail)
+	{
+		const CedarActionDef *x = queue[head++];
+
+		CHECK_FOR_INTERRUPTS();
+		WORK(t, 1 + x->nchildren);
+		for (int i = 0; i < x->nchildren; i++)
+			if (!set->in[x->children[i]->idx])
+			{
+				set->in[x->children[i]->idx] = true;
+				queue[tail++] = x->children[i];
+			}
+	}
+	pfree(queue);
+	if (!uses_action)
+	{
+		if (t->action_sets == NULL)
+			t->action_sets = cedar_names_create(t->keep, 16, NULL);
+		{
+			const CedarExpr **k = palloc(sizeof(rhs));
+
+			*k = rhs;
+			(void) cedar_names_put(t->action_sets, (const char *) k, sizeof(rhs), set);
+		}
+	}
+	MemoryContextSwitchTo(old);
+	return set;
 }
 
 static const CedarActionDef *
@@ -1054,63 +1242,27 @@ tc_in(TC *t, const Caps *prior, const CedarExpr *x, const CedarExpr *y)
 	static const CedarType *const set_or_entity[] = {&T_SET_ANY_ENTITY, &T_ANY_ENTITY};
 	Ans			l = expect1(t, prior, x, &T_ANY_ENTITY),
 				r = expect(t, prior, y, set_or_entity, 2);
-	const CedarExpr *lx,
-			   *ly;
+	const CedarExpr *lx;
 	const CedarType *le,
 			   *re;
 
 	if (!l.ok || !r.ok)
 		return ans(false, &T_BOOL, NO_CAPS);
 	lx = subst_action(t, x);
-	ly = subst_action(t, y);
 	if (lx->kind == CEDAR_EXPR_ENTITY && cedarpol_is_action_type(&lx->u.uid.type))
 	{
 		/* rhs: literal UIDs (or the action variable) only */
-		List	   *rhs = NIL;
-		bool		all_lits = true;
+		const ActionSet *set = action_in_literals(t, y);
 
-		if (ly->kind == CEDAR_EXPR_ENTITY)
-			rhs = list_make1((void *) ly);
-		else if (ly->kind == CEDAR_EXPR_SET)
+		if (set && set->kind == ACTIONS_NONE)
+			return ans(true, &T_FALSE, NO_CAPS);
+		if (set && set->kind == ACTIONS_UNKNOWN)
+			return ans(false, &T_BOOL, NO_CAPS);
+		if (set)
 		{
-			for (int i = 0; i < ly->u.list.nitems; i++)
-			{
-				const CedarExpr *it = subst_action(t, ly->u.list.items[i]);
+			const CedarActionDef *la = lookup_action_uid(t, lx);
 
-				if (it->kind != CEDAR_EXPR_ENTITY)
-					all_lits = false;
-				else
-					rhs = lappend(rhs, (void *) it);
-			}
-		}
-		else
-			all_lits = false;
-		if (all_lits)
-		{
-			List	   *acts = NIL;
-			List	   *desc = NIL;
-			ListCell   *lc;
-			const CedarActionDef *la;
-
-			foreach(lc, rhs)
-			{
-				const CedarExpr *u = lfirst(lc);
-
-				if (cedarpol_is_action_type(&u->u.uid.type))
-					acts = lappend(acts, (void *) u);
-			}
-			if (acts == NIL)
-				return ans(true, &T_FALSE, NO_CAPS);
-			foreach(lc, acts)
-			{
-				const CedarActionDef *a = lookup_action_uid(t, lfirst(lc));
-
-				if (a == NULL)
-					return ans(false, &T_BOOL, NO_CAPS);
-				action_closure(a, &desc);
-			}
-			la = lookup_action_uid(t, lx);
-			return ans(true, (la && list_member_ptr(desc, la)) ? &T_TRUE : &T_FALSE, NO_CAPS);
+			return ans(true, (la && set->in[la->idx]) ? &T_TRUE : &T_FALSE, NO_CAPS);
 		}
 	}
 	le = l.ty->kind == CEDAR_T_ENTITY ? l.ty : NULL;
@@ -1158,7 +1310,7 @@ tag_types(TC *t, const CedarType *ty)
 				bool		dup = false;
 
 				foreach(lc, out)
-					if (types_equal(lfirst(lc), all[i]->tags))
+					if (types_equal(t, lfirst(lc), all[i]->tags))
 					dup = true;
 				if (!dup)
 					out = lappend(out, (void *) all[i]->tags);
@@ -1187,11 +1339,11 @@ tc_tag(TC *t, const Caps *prior, const CedarExpr *e, bool get)
 	if (!get)
 	{
 		const CedarType *res = tys == NIL ? &T_FALSE :
-			caps_contain(prior, &c) ? &T_TRUE : &T_BOOL;
+			caps_contain(t, prior, &c) ? &T_TRUE : &T_BOOL;
 
 		return ans(ok, res, caps_one(c));
 	}
-	if (caps_contain(prior, &c))
+	if (caps_contain(t, prior, &c))
 	{
 		const CedarType *acc = &T_NEVER;
 		ListCell   *lc;
@@ -1205,7 +1357,7 @@ tc_tag(TC *t, const Caps *prior, const CedarExpr *e, bool get)
 		}
 		foreach(lc, tys)
 		{
-			const CedarType *nx = lub(acc, lfirst(lc));
+			const CedarType *nx = lub(t, acc, lfirst(lc));
 
 			if (nx == NULL)
 			{
@@ -1346,11 +1498,106 @@ tc_ext(TC *t, const Caps *prior, const CedarExpr *e)
 	return ans(ok, f->ret, NO_CAPS);
 }
 
+/* A set literal: the least upper bound of its elements' types */
+static Ans
+tc_set_elems(TC *t, const Caps *prior, const CedarExpr *e)
+{
+	bool		ok = true,
+				typed = true;
+	const CedarType *acc = &T_NEVER;
+	const CedarType **tys = palloc(sizeof(CedarType *) * Max(e->u.list.nitems, 1));
+	CedarType  *st;
+
+	for (int i = 0; i < e->u.list.nitems; i++)
+	{
+		Ans			a = tc(t, prior, e->u.list.items[i]);
+
+		ok = ok && a.ok;
+		tys[i] = a.ty;
+		typed = typed && a.ty != NULL;
+	}
+	if (typed)
+	{
+		for (int i = 0; i < e->u.list.nitems && acc; i++)
+		{
+			const CedarType *nx = lub(t, acc, tys[i]);
+
+			if (nx == NULL)
+			{
+				incompatible(t, e, acc, tys[i]);
+				ok = false;
+			}
+			acc = nx;
+		}
+	}
+	if (e->u.list.nitems == 0)
+	{
+		tc_error(t, e, "empty_set_forbidden",
+				 psprintf("for policy `%s`, empty set literals are forbidden in policies",
+						  t->policy_id));
+		return ans(false, NULL, NO_CAPS);
+	}
+	if (!typed || acc == NULL)
+		return ans(false, NULL, NO_CAPS);
+	st = palloc0(sizeof(CedarType));
+	st->kind = CEDAR_T_SET;
+	st->elem = acc;
+	return ans(ok, st, NO_CAPS);
+}
+
+/* The type of a set of literals, remembered for the policy */
+typedef struct LiteralSet
+{
+	bool		ok;
+	const CedarType *ty;
+} LiteralSet;
+
+/*
+ * A set literal.  A set of literals (say `action in [...]` with thousands
+ * of actions) has the same type in every request environment, so it is
+ * checked once per policy (its issues, if any, were added then).
+ */
+static Ans
+tc_set(TC *t, const Caps *prior, const CedarExpr *e)
+{
+	CedarString key;
+	LiteralSet *known;
+	MemoryContext old;
+	Ans			a;
+
+	for (int i = 0; i < e->u.list.nitems; i++)
+		if (!is_literal(e->u.list.items[i]))
+			return tc_set_elems(t, prior, e);
+	key.data = (const char *) &e;
+	key.len = sizeof(e);
+	if (t->literal_sets && (known = cedar_names_get(t->literal_sets, key.data, key.len)) != NULL)
+	{
+		WORK(t, 1);
+		return ans(known->ok, known->ty, NO_CAPS);
+	}
+	old = MemoryContextSwitchTo(t->keep);
+	a = tc_set_elems(t, prior, e);
+	if (t->literal_sets == NULL)
+		t->literal_sets = cedar_names_create(t->keep, 16, NULL);
+	known = palloc(sizeof(LiteralSet));
+	known->ok = a.ok;
+	known->ty = a.ty;
+	{
+		const CedarExpr **k = palloc(sizeof(e));
+
+		*k = e;
+		(void) cedar_names_put(t->literal_sets, (const char *) k, sizeof(e), known);
+	}
+	MemoryContextSwitchTo(old);
+	return a;
+}
+
 static Ans
 tc(TC *t, const Caps *prior, const CedarExpr *e)
 {
 	check_stack_depth();
 	CHECK_FOR_INTERRUPTS();
+	WORK(t, 1);
 	switch (e->kind)
 	{
 		case CEDAR_EXPR_BOOL:
@@ -1504,49 +1751,7 @@ tc(TC *t, const Caps *prior, const CedarExpr *e)
 		case CEDAR_EXPR_IF:
 			return tc_if(t, prior, e);
 		case CEDAR_EXPR_SET:
-			{
-				bool		ok = true,
-							typed = true;
-				const CedarType *acc = &T_NEVER;
-				const CedarType **tys = palloc(sizeof(CedarType *) * Max(e->u.list.nitems, 1));
-				CedarType  *st;
-
-				for (int i = 0; i < e->u.list.nitems; i++)
-				{
-					Ans			a = tc(t, prior, e->u.list.items[i]);
-
-					ok = ok && a.ok;
-					tys[i] = a.ty;
-					typed = typed && a.ty != NULL;
-				}
-				if (typed)
-				{
-					for (int i = 0; i < e->u.list.nitems && acc; i++)
-					{
-						const CedarType *nx = lub(acc, tys[i]);
-
-						if (nx == NULL)
-						{
-							incompatible(t, e, acc, tys[i]);
-							ok = false;
-						}
-						acc = nx;
-					}
-				}
-				if (e->u.list.nitems == 0)
-				{
-					tc_error(t, e, "empty_set_forbidden",
-							 psprintf("for policy `%s`, empty set literals are forbidden in policies",
-									  t->policy_id));
-					return ans(false, NULL, NO_CAPS);
-				}
-				if (!typed || acc == NULL)
-					return ans(false, NULL, NO_CAPS);
-				st = palloc0(sizeof(CedarType));
-				st->kind = CEDAR_T_SET;
-				st->elem = acc;
-				return ans(ok, st, NO_CAPS);
-			}
+			return tc_set(t, prior, e);
 		case CEDAR_EXPR_RECORD:
 			{
 				bool		ok = true,
@@ -1730,8 +1935,7 @@ check_entity_type_name(TC *t, const CedarString *ty, int start, int end)
 
 	if (cedarpol_is_action_type(ty) || entity_def(t, name))
 		return;
-	add_issue(&t->res->errors, &t->res->nerrors, &t->res->cap_errors, t->policy_id,
-			  "unrecognized_entity_type",
+	add_issue(t->res, false, t->policy_id, "unrecognized_entity_type",
 			  psprintf("for policy `%s`, unrecognized entity type `%s`", t->policy_id, name),
 			  start, end);
 	t->had_error = true;
@@ -1755,8 +1959,8 @@ check_uid(TC *t, const CedarEntityUid *uid)
 			appendStringInfo(&s, "for policy `%s`, unrecognized action `%s::\"", t->policy_id, ty);
 			cedar_append_escape_debug(&s, uid->id.data, uid->id.len);
 			appendStringInfoString(&s, "\"`");
-			add_issue(&t->res->errors, &t->res->nerrors, &t->res->cap_errors, t->policy_id,
-					  "unrecognized_action_id", s.data, uid->start, uid->end);
+			add_issue(t->res, false, t->policy_id, "unrecognized_action_id", s.data,
+					  uid->start, uid->end);
 			t->had_error = true;
 		}
 		return;
@@ -1764,10 +1968,8 @@ check_uid(TC *t, const CedarEntityUid *uid)
 	d = entity_def(t, ty);
 	if (d && d->is_enum)
 	{
-		bool		found = false;
+		bool		found = cedar_names_get(d->choice_set, uid->id.data, uid->id.len) != NULL;
 
-		for (int i = 0; i < d->nchoices && !found; i++)
-			found = str_eq(&d->choices[i], &uid->id);
 		if (!found)
 		{
 			StringInfoData s;
@@ -1778,8 +1980,8 @@ check_uid(TC *t, const CedarEntityUid *uid)
 			appendStringInfoString(&s, "\"` is of an enumerated entity type, but `\"");
 			cedar_append_escape_debug(&s, uid->id.data, uid->id.len);
 			appendStringInfoString(&s, "\"` is not declared as a valid eid");
-			add_issue(&t->res->errors, &t->res->nerrors, &t->res->cap_errors, t->policy_id,
-					  "invalid_enum_entity", s.data, uid->start, uid->end);
+			add_issue(t->res, false, t->policy_id, "invalid_enum_entity", s.data,
+					  uid->start, uid->end);
 			t->had_error = true;
 		}
 	}
@@ -1852,6 +2054,51 @@ check_names_scope(TC *t, const CedarScope *s)
 		check_entity_type_name(t, &s->entity_type, s->start, s->end);
 }
 
+/* True if e uses variable v anywhere */
+static bool
+mentions_var(const CedarExpr *e, CedarVar v)
+{
+	check_stack_depth();
+	switch (e->kind)
+	{
+		case CEDAR_EXPR_BOOL:
+		case CEDAR_EXPR_LONG:
+		case CEDAR_EXPR_STRING:
+		case CEDAR_EXPR_ENTITY:
+			return false;
+		case CEDAR_EXPR_VAR:
+			return e->u.var == v;
+		case CEDAR_EXPR_GET_ATTR:
+			return mentions_var(e->u.attr.a, v);
+		case CEDAR_EXPR_HAS:
+			return mentions_var(e->u.has.a, v);
+		case CEDAR_EXPR_LIKE:
+			return mentions_var(e->u.like.a, v);
+		case CEDAR_EXPR_IS:
+			return mentions_var(e->u.is.a, v) || (e->u.is.in && mentions_var(e->u.is.in, v));
+		case CEDAR_EXPR_IF:
+			return mentions_var(e->u.ite.cond, v) || mentions_var(e->u.ite.then_expr, v) ||
+				mentions_var(e->u.ite.else_expr, v);
+		case CEDAR_EXPR_SET:
+			for (int i = 0; i < e->u.list.nitems; i++)
+				if (mentions_var(e->u.list.items[i], v))
+					return true;
+			return false;
+		case CEDAR_EXPR_RECORD:
+			for (int i = 0; i < e->u.record.nitems; i++)
+				if (mentions_var(e->u.record.values[i], v))
+					return true;
+			return false;
+		case CEDAR_EXPR_EXT_CALL:
+			for (int i = 0; i < e->u.call.nargs; i++)
+				if (mentions_var(e->u.call.args[i], v))
+					return true;
+			return false;
+		default:
+			return mentions_var(e->u.op.a, v) || (e->u.op.b && mentions_var(e->u.op.b, v));
+	}
+}
+
 /* ---------- entry point ---------- */
 
 void
@@ -1864,10 +2111,16 @@ cedar_validate_policy(const CedarSchema *schema, const CedarPolicy *policy,
 	int			nacts;
 	bool		all_false = true;
 
+	MemoryContext envcxt;
+	bool		any_principal;
+	bool		any_resource;
+
 	memset(&t, 0, sizeof(t));
 	t.schema = schema;
 	t.policy_id = policy_id;
 	t.res = res;
+	t.work = &res->work;
+	t.keep = CurrentMemoryContext;
 
 	check_names_scope(&t, &policy->principal);
 	check_names_scope(&t, &policy->action);
@@ -1876,7 +2129,17 @@ cedar_validate_policy(const CedarSchema *schema, const CedarPolicy *policy,
 		check_names_expr(&t, policy->conditions[i].body);
 
 	cond = policy_condition(policy);
+	/*
+	 * Environments differ only in the types of the variables: if the policy
+	 * never uses principal (or resource), every principal (resource) type
+	 * gives the same issues and verdict, so one of them is checked.
+	 */
+	any_principal = !mentions_var(cond, CEDAR_VAR_PRINCIPAL);
+	any_resource = !mentions_var(cond, CEDAR_VAR_RESOURCE);
 	acts = cedar_schema_actions(schema, &nacts);
+	/* what one environment allocates is freed before the next */
+	envcxt = AllocSetContextCreate(CurrentMemoryContext, "cedar validation environment",
+								   ALLOCSET_DEFAULT_SIZES);
 	for (int i = 0; i < nacts; i++)
 	{
 		CedarActionDef *a = acts[i];
@@ -1884,23 +2147,26 @@ cedar_validate_policy(const CedarSchema *schema, const CedarPolicy *policy,
 		t.action = a;
 		t.atype = entity_type_of(a->type);
 		t.ctype = a->context;
-		for (int p = 0; p < a->nprincipals; p++)
-			for (int r = 0; r < a->nresources; r++)
+		for (int p = 0; p < (any_principal ? Min(a->nprincipals, 1) : a->nprincipals); p++)
+			for (int r = 0; r < (any_resource ? Min(a->nresources, 1) : a->nresources); r++)
 			{
 				Ans			res_ans;
 				Caps		none = NO_CAPS;
+				MemoryContext old = MemoryContextSwitchTo(envcxt);
 
 				t.ptype = entity_type_of(a->principals[p]->name);
 				t.rtype = entity_type_of(a->resources[r]->name);
 				res_ans = expect1(&t, &none, cond, &T_BOOL);
 				if (!(res_ans.ty && res_ans.ty->kind == CEDAR_T_FALSE))
 					all_false = false;
+				MemoryContextSwitchTo(old);
+				MemoryContextReset(envcxt);
 				CHECK_FOR_INTERRUPTS();
 			}
 	}
+	MemoryContextDelete(envcxt);
 	if (all_false)
-		add_issue(&res->warnings, &res->nwarnings, &res->cap_warnings, policy_id,
-				  "impossible_policy",
+		add_issue(res, true, policy_id, "impossible_policy",
 				  psprintf("for policy `%s`, policy is impossible: the policy expression evaluates to false for all valid requests",
 						   policy_id),
 				  policy->start, policy->end);

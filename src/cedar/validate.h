@@ -45,15 +45,28 @@ typedef struct CedarValidationResult
 	int			nwarnings;
 	int			cap_errors;		/* private */
 	int			cap_warnings;	/* private */
+	int64		work;			/* private: type-checking steps so far */
+	struct cedar_names_hash *seen;	/* private: the issues, for dedup */
+	MemoryContext cxt;			/* private: where the issues live */
 } CedarValidationResult;
 
-/* Initializes an empty result */
+/*
+ * The most type-checking steps one result may take (over all policies
+ * validated into it); beyond, validation fails with 54000.  Type-checking
+ * runs once per request environment (action x principal type x resource
+ * type), so a schema of a few hundred bytes can ask for billions of steps.
+ * The limit is about a second of work.
+ */
+#define CEDAR_VALIDATION_MAX_WORK 5000000
+
+/* Initializes an empty result, kept in the current memory context */
 extern void cedar_validation_result_init(CedarValidationResult *res);
 
 /*
  * Validates one static policy in strict mode, appending its errors and
  * warnings (each distinct issue once) to res.  Allocates in the current
- * memory context.
+ * memory context (issues in res's); SQLSTATE 54000 past
+ * CEDAR_VALIDATION_MAX_WORK steps.
  */
 extern void cedar_validate_policy(const CedarSchema *schema,
 								  const CedarPolicy *policy,
