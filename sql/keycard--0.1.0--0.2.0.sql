@@ -273,13 +273,42 @@ BEGIN
 END
 $$;
 
+-- Caller identity (issue 14): what the identity functions answer.
+COMMENT ON FUNCTION keycard.current_actor() IS
+	'The actor recorded in created_by and friends: the JWT sub under PostgREST''s API roles, else the acting database role';
+COMMENT ON FUNCTION keycard.client_request_id() IS
+	'X-Client-Request-ID of the current request (request.headers under PostgREST''s API roles, else the keycard.client_request_id setting)';
+COMMENT ON FUNCTION keycard.caller_is_platform() IS
+	'True for the platform operator: the role keycard_platform with its JWT, or a SQL caller that is superuser or a member of keycard_platform';
+COMMENT ON FUNCTION keycard.caller_zones() IS
+	'Zones the caller may use: the JWT zones claim under the API roles, else the zone_members rows of the roles whose privileges it has; NULL means every zone (platform)';
+-- request.jwt.claims counts only under the API roles (src/registry/caller.c).
+CREATE OR REPLACE FUNCTION keycard.jwt_claims() RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'keycard_jwt_claims'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.jwt_claims() IS
+	'The verified JWT claims PostgREST passes in request.jwt.claims, under the API roles only; NULL for SQL callers';
+
 -- Caller identity (issue 14): JWT claims and request headers count only under
 -- the API roles (src/registry/caller.c); the functions that act for a caller
 -- are executable by keycard_user and the API roles only (sql/install/70-access.sql).
+-- Keep these two blocks after every function this script creates: they cover
+-- the SECURITY DEFINER functions that exist when they run.
+-- Created only when absent (roles are cluster-wide; DROP EXTENSION leaves it),
+-- as a plain NOLOGIN role: its members may SET ROLE to it, so it must not
+-- bypass row-level security.
 DO $$
+DECLARE
+	existing pg_catalog.pg_roles;
 BEGIN
-	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles x WHERE x.rolname OPERATOR(pg_catalog.=) 'keycard_user') THEN
+	SELECT * INTO existing FROM pg_catalog.pg_roles x WHERE x.rolname OPERATOR(pg_catalog.=) 'keycard_user';
+	IF NOT FOUND THEN
 		CREATE ROLE keycard_user NOLOGIN;
+	ELSIF existing.rolcanlogin OR existing.rolsuper OR existing.rolbypassrls THEN
+		RAISE EXCEPTION 'role "keycard_user" already exists with LOGIN, SUPERUSER or BYPASSRLS'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'SQL callers are granted this group role; it must be a plain NOLOGIN role so that row-level security applies.',
+				  HINT = 'ALTER ROLE keycard_user NOLOGIN NOSUPERUSER NOBYPASSRLS, then try again.';
 	END IF;
 END
 $$;
@@ -299,17 +328,3 @@ BEGIN
 	END LOOP;
 END
 $$;
-COMMENT ON FUNCTION keycard.current_actor() IS
-	'The actor recorded in created_by and friends: the JWT sub under PostgREST''s API roles, else the acting database role';
-COMMENT ON FUNCTION keycard.client_request_id() IS
-	'X-Client-Request-ID of the current request (request.headers under PostgREST''s API roles, else the keycard.client_request_id setting)';
-COMMENT ON FUNCTION keycard.caller_is_platform() IS
-	'True for the platform operator: the role keycard_platform with its JWT, or a SQL caller that is superuser or a member of keycard_platform';
-COMMENT ON FUNCTION keycard.caller_zones() IS
-	'Zones the caller may use: the JWT zones claim under the API roles, else the zone_members rows of the roles whose privileges it has; NULL means every zone (platform)';
--- request.jwt.claims counts only under the API roles (src/registry/caller.c).
-CREATE OR REPLACE FUNCTION keycard.jwt_claims() RETURNS jsonb
-	AS 'MODULE_PATHNAME', 'keycard_jwt_claims'
-	LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION keycard.jwt_claims() IS
-	'The verified JWT claims PostgREST passes in request.jwt.claims, under the API roles only; NULL for SQL callers';

@@ -228,3 +228,17 @@ ROLLBACK;
 SELECT pg_temp.zone_a_state();
 DELETE FROM keycard.zone_members WHERE role_name LIKE 'regress_kc_id_%';
 DROP ROLE regress_kc_id_b, regress_kc_id_none, regress_kc_id_inherit, regress_kc_id_group, regress_kc_id_op, regress_kc_id_auth;
+
+-- keycard_user is a plain NOLOGIN role; an existing one that could bypass
+-- row-level security is refused (its members may SET ROLE to it)
+SELECT rolcanlogin, rolsuper, rolbypassrls, rolinherit FROM pg_roles WHERE rolname = 'keycard_user';
+\set regress_db :DBNAME
+CREATE DATABASE regress_kc_id_db;
+\c regress_kc_id_db
+ALTER ROLE keycard_user BYPASSRLS;
+CREATE EXTENSION keycard;
+ALTER ROLE keycard_user NOBYPASSRLS;
+CREATE EXTENSION keycard;
+SELECT count(*) > 0 AS installed FROM pg_extension WHERE extname = 'keycard';
+\c :regress_db
+DROP DATABASE regress_kc_id_db;

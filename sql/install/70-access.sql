@@ -22,10 +22,21 @@
 -- grant.  Runs last, so it covers every function the parts before declare.
 ------------------------------------------------------------------------------
 
+-- Created only when absent (roles are cluster-wide; DROP EXTENSION leaves it),
+-- as a plain NOLOGIN role: its members may SET ROLE to it, so it must not
+-- bypass row-level security.
 DO $$
+DECLARE
+	existing pg_catalog.pg_roles;
 BEGIN
-	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles x WHERE x.rolname OPERATOR(pg_catalog.=) 'keycard_user') THEN
+	SELECT * INTO existing FROM pg_catalog.pg_roles x WHERE x.rolname OPERATOR(pg_catalog.=) 'keycard_user';
+	IF NOT FOUND THEN
 		CREATE ROLE keycard_user NOLOGIN;
+	ELSIF existing.rolcanlogin OR existing.rolsuper OR existing.rolbypassrls THEN
+		RAISE EXCEPTION 'role "keycard_user" already exists with LOGIN, SUPERUSER or BYPASSRLS'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'SQL callers are granted this group role; it must be a plain NOLOGIN role so that row-level security applies.',
+				  HINT = 'ALTER ROLE keycard_user NOLOGIN NOSUPERUSER NOBYPASSRLS, then try again.';
 	END IF;
 END
 $$;
