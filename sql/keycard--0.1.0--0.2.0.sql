@@ -272,3 +272,59 @@ BEGIN
 			FROM unnest(terms) t);
 END
 $$;
+
+-- Caller identity (issue 14): what the identity functions answer.
+COMMENT ON FUNCTION keycard.current_actor() IS
+	'The actor recorded in created_by and friends: the JWT sub under PostgREST''s API roles, else the acting database role';
+COMMENT ON FUNCTION keycard.client_request_id() IS
+	'X-Client-Request-ID of the current request (request.headers under PostgREST''s API roles, else the keycard.client_request_id setting)';
+COMMENT ON FUNCTION keycard.caller_is_platform() IS
+	'True for the platform operator: the role keycard_platform with its JWT, or a SQL caller that is superuser or a member of keycard_platform';
+COMMENT ON FUNCTION keycard.caller_zones() IS
+	'Zones the caller may use: the JWT zones claim under the API roles, else the zone_members rows of the roles whose privileges it has; NULL means every zone (platform)';
+-- request.jwt.claims counts only under the API roles (src/registry/caller.c).
+CREATE OR REPLACE FUNCTION keycard.jwt_claims() RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'keycard_jwt_claims'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.jwt_claims() IS
+	'The verified JWT claims PostgREST passes in request.jwt.claims, under the API roles only; NULL for SQL callers';
+
+-- Caller identity (issue 14): JWT claims and request headers count only under
+-- the API roles (src/registry/caller.c); the functions that act for a caller
+-- are executable by keycard_user and the API roles only (sql/install/70-access.sql).
+-- Keep these two blocks after every function this script creates: they cover
+-- the SECURITY DEFINER functions that exist when they run.
+-- Created only when absent (roles are cluster-wide; DROP EXTENSION leaves it),
+-- as a plain NOLOGIN role: its members may SET ROLE to it, so it must not
+-- bypass row-level security.
+DO $$
+DECLARE
+	existing pg_catalog.pg_roles;
+BEGIN
+	SELECT * INTO existing FROM pg_catalog.pg_roles x WHERE x.rolname OPERATOR(pg_catalog.=) 'keycard_user';
+	IF NOT FOUND THEN
+		CREATE ROLE keycard_user NOLOGIN;
+	ELSIF existing.rolcanlogin OR existing.rolsuper OR existing.rolbypassrls THEN
+		RAISE EXCEPTION 'role "keycard_user" already exists with LOGIN, SUPERUSER or BYPASSRLS'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'SQL callers are granted this group role; it must be a plain NOLOGIN role so that row-level security applies.',
+				  HINT = 'ALTER ROLE keycard_user NOLOGIN NOSUPERUSER NOBYPASSRLS, then try again.';
+	END IF;
+END
+$$;
+
+DO $$
+DECLARE
+	f regprocedure;
+BEGIN
+	FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+			 WHERE p.pronamespace OPERATOR(pg_catalog.=) 'keycard'::regnamespace AND p.prosecdef
+			   AND p.prorettype OPERATOR(pg_catalog.<>) 'pg_catalog.trigger'::regtype
+			   AND p.oid OPERATOR(pg_catalog.<>) ALL (ARRAY['keycard.jwk(text)'::regprocedure,
+															'keycard.zone_jwks(text)'::regprocedure])
+			 ORDER BY p.oid LOOP
+		EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO keycard_user, keycard_api, keycard_platform', f);
+	END LOOP;
+END
+$$;

@@ -168,6 +168,7 @@ SELECT pg_temp.try($$SELECT keycard.get_policy_set_with_binding(current_setting(
 -- Customers: bind their own sets, not the platform's; the actor is the JWT sub
 BEGIN;
 SELECT set_config('request.jwt.claims', format('{"role":"keycard_api","sub":"user_42","zones":["%s"]}', :'zone'), true) IS NOT NULL AS ok;
+SET LOCAL ROLE keycard_api;
 SELECT policy_set_id AS cs, owner_type FROM keycard.create_policy_set(:'zone', 'customer-set') \gset
 SELECT :'owner_type' AS owner_type;
 SELECT version, active FROM keycard.activate_policy_set_version(:'zone', :'cs',
@@ -232,6 +233,7 @@ ROLLBACK;
 -- Row-level security: a member of one zone sees only its bindings and history
 CREATE ROLE regress_kc_bind_member;
 CREATE ROLE regress_kc_bind_outsider;
+GRANT keycard_user TO regress_kc_bind_member, regress_kc_bind_outsider;
 SELECT keycard.add_zone_member(:'zone', 'regress_kc_bind_member');
 SET ROLE regress_kc_bind_outsider;
 SELECT count(*) AS bindings FROM keycard.bindings;

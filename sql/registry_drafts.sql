@@ -70,6 +70,7 @@ ROLLBACK;
 -- customers cannot draft platform-owned policies; an archived policy takes no drafts
 BEGIN;
 SELECT set_config('request.jwt.claims', format('{"role":"keycard_api","sub":"user_42","zones":["%s"]}', :'zone'), true) IS NOT NULL AS ok;
+SET LOCAL ROLE keycard_api;
 SELECT pg_temp.try(format('SELECT keycard.save_policy_draft(%L, %L, cedar_raw => %L)', :'zone', :'p', 'x'));
 SELECT policy_id AS cp FROM keycard.create_policy(:'zone', 'mine') \gset
 SELECT updated_by, schema_version FROM keycard.save_policy_draft(:'zone', :'cp', cedar_raw => 'forbid (principal, action, resource);');

@@ -59,6 +59,7 @@ SELECT policy_id AS pp, owner_type FROM keycard.create_policy(:'zone', 'platform
 SELECT :'owner_type' AS owner_type, set_config('regress.pp', :'pp', false) IS NOT NULL AS ok;
 BEGIN;
 SELECT set_config('request.jwt.claims', format('{"role":"keycard_api","sub":"user_1","zones":["%s"]}', :'zone'), true) IS NOT NULL AS ok;
+SET LOCAL ROLE keycard_api;
 SELECT name, owner_type FROM keycard.get_policy(:'zone', :'pp');
 SELECT pg_temp.try($$SELECT keycard.update_policy(current_setting('regress.zone'), current_setting('regress.pp'), '{"name": "mine"}')$$);
 SELECT pg_temp.try($$SELECT keycard.archive_policy(current_setting('regress.zone'), current_setting('regress.pp'))$$);
@@ -96,5 +97,6 @@ SELECT pg_temp.try($$SELECT keycard.set_schema_version_status('2026-02-24', 'act
 SELECT pg_temp.try($$SELECT keycard.set_schema_version_status('2026-02-24', 'retired')$$);
 SELECT pg_temp.try($$SELECT keycard.set_schema_version_status('1999-01-01', 'archived')$$);
 SELECT set_config('request.jwt.claims', format('{"role":"keycard_api","sub":"user_1","zones":["%s"]}', :'zone'), true) IS NOT NULL AS ok;
+SET LOCAL ROLE keycard_api;
 SELECT pg_temp.try($$SELECT keycard.set_schema_version_status('2026-03-16', 'deprecated')$$);
 ROLLBACK;

@@ -96,6 +96,7 @@ SELECT pg_temp.try($$SELECT keycard.create_policy_set_version(current_setting('r
 SELECT pg_temp.try(format('SELECT keycard.create_policy_set_version(%L, %L, %L, ''2026-03-16'')', :'other_zone', :'s', current_setting('regress.m_ok')));
 BEGIN;
 SELECT set_config('request.jwt.claims', format('{"role":"keycard_api","sub":"user_1","zones":["%s"]}', :'zone'), true) IS NOT NULL AS ok;
+SET LOCAL ROLE keycard_api;
 SELECT pg_temp.try($$SELECT keycard.create_policy_set_version(current_setting('regress.zone'), current_setting('regress.s'), current_setting('regress.m_ok')::jsonb, '2026-03-16')$$);
 ROLLBACK;
 -- archived entries and archived sets

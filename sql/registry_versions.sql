@@ -95,6 +95,7 @@ ROLLBACK;
 -- customers cannot add versions to platform-owned policies
 BEGIN;
 SELECT set_config('request.jwt.claims', format('{"role":"keycard_api","sub":"user_1","zones":["%s"]}', :'zone'), true) IS NOT NULL AS ok;
+SET LOCAL ROLE keycard_api;
 SELECT pg_temp.try($$SELECT keycard.create_policy_version(current_setting('regress.zone'), current_setting('regress.p'), '2026-03-16',
 	cedar_raw => 'permit (principal, action == Action::"read", resource);')$$);
 SELECT pg_temp.try(format('SELECT keycard.archive_policy_version(%L, %L, %L)', :'zone', :'p', :'v1'));

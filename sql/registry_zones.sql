@@ -53,17 +53,20 @@ END $$;
 ROLLBACK;
 SELECT keycard.raise_error('no_such_code', 'x');
 
--- Actor and request id: JWT sub under PostgREST, else the role; header, else setting
+-- Actor and request id: JWT sub under PostgREST's API roles, else the role; header, else setting
 SELECT keycard.current_actor(), keycard.client_request_id() IS NULL AS no_request_id;
 BEGIN;
 SET LOCAL keycard.client_request_id = '5b0c7c1e-3f0a-4c4f-9a57-000000000001';
 SELECT keycard.client_request_id();
 SELECT set_config('request.jwt.claims', '{"role":"keycard_api","sub":"user_42","zones":[]}', true),
        set_config('request.headers', '{"x-client-request-id":"5b0c7c1e-3f0a-4c4f-9a57-000000000002"}', true);
+SET LOCAL ROLE keycard_api;
 SELECT keycard.current_actor(), keycard.client_request_id(), keycard.caller_is_platform(), keycard.caller_zones();
 ROLLBACK;
 BEGIN;
-SELECT set_config('request.headers', format('{"x-client-request-id":"%s"}', repeat('x', 256)), true) IS NOT NULL AS ok;
+SELECT set_config('request.jwt.claims', '{"role":"keycard_api"}', true) IS NOT NULL AS ok,
+       set_config('request.headers', format('{"x-client-request-id":"%s"}', repeat('x', 256)), true) IS NOT NULL AS ok;
+SET LOCAL ROLE keycard_api;
 SELECT keycard.client_request_id();
 ROLLBACK;
 
@@ -98,6 +101,8 @@ DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'keycard_platfor
 GRANT keycard_platform TO regress_kc_platform;
 CREATE ROLE regress_kc_member;
 CREATE ROLE regress_kc_outsider;
+-- SQL callers are granted keycard_user; zone membership says which zones
+GRANT keycard_user TO regress_kc_member, regress_kc_outsider;
 SELECT keycard.add_zone_member(:'zone', 'regress_kc_member');
 SELECT (keycard.create_policy(:'zone', 'visible')).policy_id IS NOT NULL AS created;
 SELECT (keycard.create_policy(:'zone_ed', 'hidden')).policy_id IS NOT NULL AS created;
@@ -136,15 +141,18 @@ RESET ROLE;
 -- JWT callers: zones from the claims, platform from the role claim
 BEGIN;
 SELECT set_config('request.jwt.claims', format('{"role":"keycard_api","sub":"user_7","zones":["%s"]}', :'zone_ed'), true) IS NOT NULL AS ok;
+SET LOCAL ROLE keycard_api;
 SELECT name, owner_type, created_by FROM keycard.create_policy(:'zone_ed', 'by-jwt');
 SELECT pg_temp.try($$SELECT keycard.create_policy(current_setting('regress.zone'), 'wrong-zone')$$);
 ROLLBACK;
 BEGIN;
 SELECT set_config('request.jwt.claims', '{"role":"keycard_platform","sub":"operator"}', true);
+SET LOCAL ROLE keycard_platform;
 SELECT name, owner_type, created_by FROM keycard.create_policy(:'zone_ed', 'by-operator');
 ROLLBACK;
 BEGIN;
 SELECT set_config('request.jwt.claims', '{"role":"keycard_api","sub":"user_8"}', true);
+SET LOCAL ROLE keycard_api;
 SELECT pg_temp.try($$SELECT keycard.create_policy(current_setting('regress.zone'), 'no-zones-claim')$$);
 ROLLBACK;
 

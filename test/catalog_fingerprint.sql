@@ -185,7 +185,7 @@ facts(line) AS (
 		'inherit=' || r.rolinherit, 'createrole=' || r.rolcreaterole, 'createdb=' || r.rolcreatedb,
 		'replication=' || r.rolreplication, 'bypassrls=' || r.rolbypassrls)
 	FROM pg_catalog.pg_roles r
-	WHERE r.rolname IN ('keycard_anon', 'keycard_api', 'keycard_platform')
+	WHERE r.rolname IN ('keycard_anon', 'keycard_api', 'keycard_platform', 'keycard_user')
 
 	-- Shipped data
 	UNION ALL

@@ -372,10 +372,10 @@ COMMENT ON FUNCTION keycard.id_time(text) IS
 -- Caller identity --------------------------------------------------------------
 
 CREATE FUNCTION keycard.jwt_claims() RETURNS jsonb
-	LANGUAGE sql STABLE PARALLEL SAFE
-	RETURN nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb;
+	AS 'MODULE_PATHNAME', 'keycard_jwt_claims'
+	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION keycard.jwt_claims() IS
-	'The verified JWT claims PostgREST passes in request.jwt.claims, or NULL for SQL callers';
+	'The verified JWT claims PostgREST passes in request.jwt.claims, under the API roles only; NULL for SQL callers';
 
 -- Caller identity is asked by every write and every row-level security check,
 -- so it is answered in C (src/registry/caller.c), from the settings directly.
@@ -389,19 +389,19 @@ CREATE FUNCTION keycard.current_actor() RETURNS text
 	AS 'MODULE_PATHNAME', 'keycard_current_actor'
 	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION keycard.current_actor() IS
-	'The actor recorded in created_by and friends: the JWT sub under PostgREST, else the database role';
+	'The actor recorded in created_by and friends: the JWT sub under PostgREST''s API roles, else the acting database role';
 
 CREATE FUNCTION keycard.client_request_id() RETURNS text
 	AS 'MODULE_PATHNAME', 'keycard_client_request_id'
 	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION keycard.client_request_id() IS
-	'X-Client-Request-ID of the current request (request.headers under PostgREST, else the keycard.client_request_id setting)';
+	'X-Client-Request-ID of the current request (request.headers under PostgREST''s API roles, else the keycard.client_request_id setting)';
 
 CREATE FUNCTION keycard.caller_is_platform() RETURNS boolean
 	AS 'MODULE_PATHNAME', 'keycard_caller_is_platform'
 	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION keycard.caller_is_platform() IS
-	'True for the platform operator: JWT role keycard_platform, or a SQL caller that is superuser or a member of keycard_platform';
+	'True for the platform operator: the role keycard_platform with its JWT, or a SQL caller that is superuser or a member of keycard_platform';
 
 -- Reads zone_members with a direct scan (no query, so no row-level security
 -- recursion: this function runs inside zone_members' own policy).
@@ -409,7 +409,7 @@ CREATE FUNCTION keycard.caller_zones() RETURNS text[]
 	AS 'MODULE_PATHNAME', 'keycard_caller_zones'
 	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION keycard.caller_zones() IS
-	'Zones the caller may use: the JWT zones claim, else the zone_members rows of its role; NULL means every zone (platform)';
+	'Zones the caller may use: the JWT zones claim under the API roles, else the zone_members rows of the roles whose privileges it has; NULL means every zone (platform)';
 
 CREATE FUNCTION keycard.zone_visible(zone_id text) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'keycard_zone_visible'

@@ -13,7 +13,7 @@ SELECT pg_catalog.pg_extension_config_dump('keycard.signing_keys', '');
 
 -- Row-level security and grants ----------------------------------------------------
 
--- SQL callers (roles in keycard.zone_members) use the registry functions and
+-- SQL callers (roles in keycard.zone_members, granted keycard_user: part 70) use the registry functions and
 -- read their zones' rows directly; what they may touch is decided by the
 -- functions' zone checks, RLS and table grants, not by schema visibility.
 GRANT USAGE ON SCHEMA keycard TO PUBLIC;

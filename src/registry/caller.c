@@ -5,6 +5,18 @@
  *	  passes in request.jwt.claims, the zones the caller may use, the actor
  *	  recorded in created_by, and the X-Client-Request-ID of the request.
  *
+ * Identity comes from what PostgreSQL vouches for: the acting role.
+ * request.jwt.claims and request.headers are placeholders any role can set,
+ * so they are honoured only while the acting role is one of the API roles
+ * (keycard_anon, keycard_api, keycard_platform) and is the role the claims
+ * name: PostgREST switches to the role of a verified JWT (keycard_anon
+ * without one) before it sets them, and only the roles granted an API role
+ * (the authenticator PostgREST connects as) can switch to one.  Every other
+ * caller is a SQL caller: its zones are the zone_members rows of the roles
+ * whose privileges it has, it is recorded as itself, it is the platform
+ * operator only as a superuser or a member of keycard_platform, and its
+ * request id comes from the keycard.client_request_id setting alone.
+ *
  * Every registry write asks these questions, and so does every row-level
  * security check (through keycard.caller_zones()), so they are answered in C
  * from the settings themselves.  The JSON settings are parsed once per
@@ -24,6 +36,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -39,6 +52,7 @@
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "keycard.h"
 #include "registry/registry.h"
@@ -49,8 +63,12 @@ PG_FUNCTION_INFO_V1(keycard_caller_zones);
 PG_FUNCTION_INFO_V1(keycard_zone_visible);
 PG_FUNCTION_INFO_V1(keycard_current_actor);
 PG_FUNCTION_INFO_V1(keycard_client_request_id);
+PG_FUNCTION_INFO_V1(keycard_jwt_claims);
 
-/* The platform operator's role (JWT role claim, or database role membership). */
+/* The API roles PostgREST switches to; the platform operator's role is also
+ * the one SQL callers are granted for platform actions. */
+#define ANON_ROLE "keycard_anon"
+#define API_ROLE "keycard_api"
 #define PLATFORM_ROLE "keycard_platform"
 
 /* The longest X-Client-Request-ID recorded, in characters. */
@@ -61,7 +79,7 @@ typedef struct Claims
 {
 	char	   *source;			/* the setting's text these were read from */
 	char	   *sub;			/* claims ->> 'sub', NULL when absent or empty */
-	bool		platform;		/* claims ->> 'role' = 'keycard_platform' */
+	char	   *role;			/* claims ->> 'role' when a string, else NULL */
 	int			nzones;			/* zones claim elements; -1: not an array */
 	char	  **zones;			/* as jsonb_array_elements_text, NULL for null */
 } Claims;
@@ -128,9 +146,9 @@ member(JsonbContainer *obj, const char *key)
 	return obj ? getKeyJsonValueFromContainer(obj, key, strlen(key), NULL) : NULL;
 }
 
-/* The claims of the current request, or NULL for SQL callers. */
+/* The parsed request.jwt.claims, or NULL when unset; not yet trusted. */
 static Claims *
-current_claims(void)
+parsed_claims(void)
 {
 	const char *src = setting_text("request.jwt.claims");
 	MemoryContext cxt;
@@ -159,9 +177,8 @@ current_claims(void)
 	if (claims_cache.sub != NULL && claims_cache.sub[0] == '\0')
 		claims_cache.sub = NULL;
 	v = member(obj, "role");
-	claims_cache.platform = v != NULL && v->type == jbvString &&
-		v->val.string.len == strlen(PLATFORM_ROLE) &&
-		memcmp(v->val.string.val, PLATFORM_ROLE, v->val.string.len) == 0;
+	claims_cache.role = (v != NULL && v->type == jbvString) ?
+		pnstrdup(v->val.string.val, v->val.string.len) : NULL;
 	v = member(obj, "zones");
 	claims_cache.nzones = -1;
 	if (v != NULL && v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data))
@@ -187,6 +204,45 @@ registry_caller_role(void)
 	return OidIsValid(role) ? role : GetSessionUserId();
 }
 
+/*
+ * The name of the acting role when it is one of the API roles, else NULL.
+ * Exactly these roles: a role that merely inherits one is a SQL caller.
+ */
+static const char *
+acting_api_role(void)
+{
+	static const char *const api_roles[] = {ANON_ROLE, API_ROLE, PLATFORM_ROLE};
+	HeapTuple	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(registry_caller_role()));
+	const char *found = NULL;
+
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	for (int i = 0; i < lengthof(api_roles) && found == NULL; i++)
+		if (strcmp(NameStr(((Form_pg_authid) GETSTRUCT(tup))->rolname), api_roles[i]) == 0)
+			found = api_roles[i];
+	ReleaseSysCache(tup);
+	return found;
+}
+
+/*
+ * The claims of the current request when they are to be believed: the
+ * acting role is an API role and the claims' role is that role (a token
+ * without a role claim gets PostgREST's anonymous role).  NULL for SQL
+ * callers, whatever request.jwt.claims holds.
+ */
+static Claims *
+current_claims(void)
+{
+	const char *api = acting_api_role();
+	Claims	   *claims;
+
+	if (api == NULL || (claims = parsed_claims()) == NULL)
+		return NULL;
+	if (strcmp(claims->role != NULL ? claims->role : ANON_ROLE, api) != 0)
+		return NULL;
+	return claims;
+}
+
 bool
 registry_caller_is_platform(void)
 {
@@ -194,8 +250,9 @@ registry_caller_is_platform(void)
 	Oid			role;
 	Oid			platform;
 
+	/* The claims' role is the acting role: platform powers only as keycard_platform. */
 	if (claims != NULL)
-		return claims->platform;
+		return strcmp(claims->role != NULL ? claims->role : ANON_ROLE, PLATFORM_ROLE) == 0;
 	role = registry_caller_role();
 	if (superuser_arg(role))
 		return true;
@@ -271,7 +328,7 @@ registry_zone_visible(const char *zone_id, int len)
 
 	if (claims != NULL)
 	{
-		if (claims->platform)
+		if (registry_caller_is_platform())
 			return true;
 		for (int i = 0; i < claims->nzones; i++)
 			if (claims->zones[i] != NULL && strlen(claims->zones[i]) == len &&
@@ -331,7 +388,8 @@ registry_request_header(const char *name)
 text *
 registry_client_request_id(void)
 {
-	const char *id = registry_request_header("x-client-request-id");
+	/* The header only under PostgREST: SQL callers name theirs in the setting. */
+	const char *id = current_claims() != NULL ? registry_request_header("x-client-request-id") : NULL;
 
 	if (id == NULL)
 		id = setting_text("keycard.client_request_id");
@@ -432,4 +490,15 @@ keycard_client_request_id(PG_FUNCTION_ARGS)
 	if (id == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(id);
+}
+
+/* SQL function: keycard.jwt_claims() returns jsonb (NULL for SQL callers) */
+Datum
+keycard_jwt_claims(PG_FUNCTION_ARGS)
+{
+	Claims	   *claims = current_claims();
+
+	if (claims == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(claims->source)));
 }

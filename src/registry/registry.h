@@ -62,7 +62,7 @@ extern text *registry_current_actor(void);
 /* A request header (lower-case name) from PostgREST's request.headers; NULL when absent or empty. */
 extern char *registry_request_header(const char *name);
 
-/* X-Client-Request-ID of the request (header, else setting), or NULL. */
+/* X-Client-Request-ID of the request (header under PostgREST's API roles, else setting), or NULL. */
 extern text *registry_client_request_id(void);
 
 /* Statements run through SPI (registry.c) ---------------------------------------- */
