@@ -25,7 +25,6 @@
 #include "cedar/jsonb_read.h"
 #include "cedar/lexer.h"
 #include "cedar/parser.h"
-#include "keycard.h"
 
 typedef struct Reader
 {

@@ -28,7 +28,6 @@
 #include "cedar/lexer.h"
 #include "cedar/names.h"
 #include "cedar/parser.h"
-#include "keycard.h"
 
 typedef struct Parser
 {

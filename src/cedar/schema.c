@@ -19,7 +19,6 @@
 #include "cedar/schema.h"
 #include "cedar/schema_int.h"
 #include "common/hashfn.h"
-#include "keycard.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/json.h"

@@ -16,7 +16,6 @@
 #include "cedar/error.h"
 #include "cedar/schema.h"
 #include "cedar/schema_int.h"
-#include "keycard.h"
 #include "miscadmin.h"
 
 typedef enum DefKind

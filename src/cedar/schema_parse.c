@@ -17,7 +17,6 @@
 #include "cedar/parser.h"
 #include "cedar/schema.h"
 #include "cedar/schema_int.h"
-#include "keycard.h"
 #include "miscadmin.h"
 
 typedef struct SP

@@ -106,7 +106,10 @@ add_issue(CedarValidationResult *res, bool warning, const char *policy_id,
 					 start, '\0');
 	appendStringInfoString(&key, message);
 	if (res->seen && cedar_names_get(res->seen, key.data, key.len))
+	{
+		pfree(key.data);
 		return;
+	}
 
 	old = MemoryContextSwitchTo(res->cxt);
 	if (res->seen == NULL)
@@ -116,6 +119,7 @@ add_issue(CedarValidationResult *res, bool warning, const char *policy_id,
 
 		memcpy(k, key.data, key.len + 1);
 		(void) cedar_names_put(res->seen, k, key.len, res);
+		pfree(key.data);
 	}
 	if (*n >= *cap)
 	{
