@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 packages=(
 	postgresql-15              # the server the tests start
 	postgresql-server-dev-15   # PGXS and server headers
+	gcc libc6-dev              # the C compiler PGXS calls (the server headers bring only clang)
+	procps                     # kill and ps for the crash-recovery suite
 	libssl-dev                 # OpenSSL 3: SHA-256, RSA, Ed25519, AES-GCM
 	libipc-run-perl            # PostgreSQL's TAP framework
 	nginx                      # the shipped site config, tested for real
