@@ -24,6 +24,8 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 # script (sql/*.sql only: the parts in sql/install/ are not tests).
 REGRESS = $(sort $(notdir $(basename $(filter-out sql/$(EXTENSION)%.sql,$(wildcard sql/*.sql)))))
 REGRESS_OPTS = --load-extension=$(EXTENSION)
+# The regress files include shared helpers from test/ (\getenv repo KC_REPO).
+export KC_REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
