@@ -76,17 +76,12 @@ cluster_stop() {
 	fi
 }
 
-# The independent JOSE verifier of shared/vectors (npm jose), run from a
-# scratch copy whose node_modules is test/node_modules (see test/package.json).
+# The project's independent JOSE verifier (test/jose/verify-attestation.mjs:
+# npm jose from test/node_modules, no keycard code). Exit 0 verified (payload
+# on stdout), 1 refused, 2 usage, 3 payload not RFC 8785, 4 other kid.
 #   verify_attestation JWS_FILE JWKS_FILE [--check-jcs] [--expect-kid KID]
 verify_attestation() {
-	local dir=$KC_TMP/verifier
-	if [[ ! -f $dir/verify-attestation.mjs ]]; then
-		mkdir -p "$dir"
-		cp "$KC_SHARED/vectors/jws/verifier/verify-attestation.mjs" "$dir/"
-		ln -sfn "$KC_REPO/test/node_modules" "$dir/node_modules"
-	fi
-	node "$dir/verify-attestation.mjs" "$@"
+	node "$KC_REPO/test/jose/verify-attestation.mjs" "$@"
 }
 
 # --- Streaming replica ------------------------------------------------------------
