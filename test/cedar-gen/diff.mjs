@@ -136,7 +136,8 @@ function jsonEq(a, b) {
 	// keycard's jsonb text against the reference JSON (numbers exactly, keys in any order)
 	const canon = (v) => (Array.isArray(v) ? v.map(canon)
 		: v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])])) : v);
-	const big = (s) => s.replace(/(-?\d{16,})/g, '"#$1"');	// exact long integers
+	// long integers compared exactly: as strings (numbers outside string literals only)
+	const big = (s) => s.replace(/"(?:\\.|[^"\\])*"|-?\d{16,}/g, (m) => (m[0] === '"' ? m : `"#${m}"`));
 	try { return JSON.stringify(canon(JSON.parse(big(a)))) === JSON.stringify(canon(JSON.parse(big(b)))); } catch (e) { return false; }
 }
 
