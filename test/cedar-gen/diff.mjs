@@ -150,7 +150,7 @@ export function policyChecks(text) {
 	}
 	return { kind: 'valid', ref, checks: [
 		['text -> EST equals the reference', ['p_json', text, null], (v) => (okVal(v) !== null && jsonEq(okVal(v), ref.json) ? null : `keycard: ${v}\nreference: ${ref.json}`)],
-		['EST -> text is byte-equal to the reference', ['p_text', null, ref.json], (v) => (okVal(v) === ref.text ? null : `keycard: ${JSON.stringify(v)}\nreference: ${JSON.stringify(ref.text)}`)],
+		['EST -> text is byte-equal to the reference', ['p_text', null, ref.json], (v) => (okVal(v) === ref.text ? null : `keycard: ${JSON.stringify(okVal(v) ?? v)}\nreference: ${JSON.stringify(ref.text)}`)],
 		['EST -> text -> EST round trip', ['p_round', null, ref.json], (v) => (okVal(v) !== null && jsonEq(okVal(v), ref.json) ? null : `keycard: ${v}\nreference: ${ref.json}`)],
 		['normalize(text) = normalize(EST)', ['p_norm', text, ref.json], (v) => (okVal(v) === 'true' ? null : `keycard: ${v}`)],
 	] };
@@ -163,9 +163,9 @@ export function schemaChecks(text) {
 	}
 	return { kind: 'valid', ref, checks: [
 		['text -> JSON equals the reference', ['s_json', text, null], (v) => (okVal(v) !== null && jsonEq(okVal(v), ref.json) ? null : `keycard: ${v}\nreference: ${ref.json}`)],
-		['JSON -> text is byte-equal to the reference', ['s_text', null, ref.json], (v) => (okVal(v) === ref.text ? null : `keycard: ${JSON.stringify(v)}\nreference: ${JSON.stringify(ref.text)}`)],
+		['JSON -> text is byte-equal to the reference', ['s_text', null, ref.json], (v) => (okVal(v) === ref.text ? null : `keycard: ${JSON.stringify(okVal(v) ?? v)}\nreference: ${JSON.stringify(ref.text)}`)],
 		['JSON -> text -> JSON round trip equals the reference\'s', ['s_round', null, ref.json], (v) => (okVal(v) !== null && jsonEq(okVal(v), ref.round) ? null : `keycard: ${v}\nreference: ${ref.round}`)],
-		['normalize(text) is byte-equal to the reference text', ['s_norm', text, null], (v) => (okVal(v) === ref.text ? null : `keycard: ${JSON.stringify(v)}\nreference: ${JSON.stringify(ref.text)}`)],
+		['normalize(text) is byte-equal to the reference text', ['s_norm', text, null], (v) => (okVal(v) === ref.text ? null : `keycard: ${JSON.stringify(okVal(v) ?? v)}\nreference: ${JSON.stringify(ref.text)}`)],
 	] };
 }
 export function validationChecks({ schema, policies }, single) {
@@ -201,7 +201,7 @@ export function validationChecks({ schema, policies }, single) {
 }
 
 // ---------------------------------------------------------------- runner
-// cases: [{name, seed?, value?, text (string or {schema, policies}), checksOf, shrink?: {variants, render}}]
+// cases: [{name, seed?, text (string or {schema, policies}), checksOf, shrink?: {kind}}]
 export function runCases(label, cases, opts = {}) {
 	const t0 = Date.now();
 	const planned = cases.map((c) => ({ c, p: c.checksOf(c.text) }));
@@ -227,17 +227,14 @@ export function runCases(label, cases, opts = {}) {
 			if (c.seed !== undefined) console.log(`# seed ${c.seed} (case ${c.name}; regenerate with FUZZ_DIFF_SEED and the index)`);
 			let minimal = c.text, mwhy = why;
 			if (c.shrink && shrinks++ < 10) {
-				// the same check on a smaller input, one psql call per try
-				const fails = (val) => {
-					const t = c.shrink.render(val);
-					const pp = c.checksOf(t);
-					const chk = pp.checks.find(([w]) => w.split(' ')[0] === what.split(' ')[0]) || pp.checks[0];
-					const r = runSql([['x', ...chk[1]]], opts.tmp).get('x');
-					const w = r === undefined ? 'no result' : chk[2](r);
-					if (w !== null && w !== 'excluded') { mwhy = w; return true; }
-					return false;
-				};
-				minimal = c.shrink.render(G.shrink(c.value, c.shrink.variants, fails, 150));
+				// in a child process: a crash there costs only the shrinking
+				const out = spawnSync(process.execPath, [path.join(here, 'shrink.mjs'), c.shrink.kind, String(c.seed), what],
+					{ encoding: 'utf8', maxBuffer: 1 << 26 });
+				try {
+					({ minimal, why: mwhy } = JSON.parse(out.stdout.trim().split('\n').pop()));
+				} catch (e) {
+					console.log(`# (shrinking failed: exit ${out.status}; ${String(out.stderr).trim().split('\n')[0]})`);
+				}
 			}
 			const show = typeof minimal === 'string' ? minimal : `-- schema\n${minimal.schema}-- policies\n${minimal.policies}`;
 			console.log('# minimal input:\n# ' + show.replace(/\n/g, '\n# '));
@@ -266,7 +263,7 @@ export function policyCases(seed, n) {
 		const mutated = r.chance(0.2);
 		if (mutated) { text = G.mutate(r, text); if (!noNul(text)) continue; }
 		out.push({ name: `policy#${i}${mutated ? ' (mutated)' : ''}`, seed: s, text, value: p, checksOf: policyChecks,
-			shrink: mutated ? null : { variants: G.shrinkPolicy, render: G.renderPolicy } });
+			shrink: mutated ? null : { kind: 'policy' } });
 	}
 	return out;
 }
@@ -280,10 +277,11 @@ export function schemaCases(seed, n) {
 		const mutated = r.chance(0.15);
 		if (mutated) { text = G.mutate(r, text); if (!noNul(text)) continue; }
 		out.push({ name: `schema#${i}${mutated ? ' (mutated)' : ''}`, seed: s, text, value: sc, checksOf: schemaChecks,
-			shrink: mutated ? null : { variants: G.shrinkSchema, render: G.renderSchema } });
+			shrink: mutated ? null : { kind: 'schema' } });
 	}
 	return out;
 }
+const validationChecksOf = (t) => validationChecks(t, !/;[\s\S]*;/.test(t.policies.replace(/"(\\.|[^"\\])*"/g, '""')));
 export function validationCases(seed, n) {
 	const out = [];
 	for (let i = 0; i < n; i++) {
@@ -292,9 +290,7 @@ export function validationCases(seed, n) {
 		const v = G.genValidation(r);
 		const text = G.renderValidation(v);
 		if (!noNul(text)) continue;
-		const checksOf = (t) => validationChecks(t, !/;[\s\S]*;/.test(t.policies.replace(/"(\\.|[^"\\])*"/g, '""')));
-		out.push({ name: `validation#${i}`, seed: s, text, value: v, checksOf,
-			shrink: { variants: G.shrinkValidation, render: G.renderValidation } });
+		out.push({ name: `validation#${i}`, seed: s, text, value: v, checksOf: validationChecksOf, shrink: { kind: 'validation' } });
 	}
 	return out;
 }
@@ -332,4 +328,30 @@ function nulPolicyChecks(text) {
 	return { kind: 'valid', ref: refPolicy(text), checks: [
 		['refused for U+0000 (22P05, documented)', ['p_json', text, null], (v) => (errIs(v, '22P05') ? null : `keycard: ${v.slice(0, 300)}`)],
 	] };
+}
+
+// Shrinks the generated case of case seed `seed` while the check `what`
+// (its first word) still fails: {minimal, why} (run by shrink.mjs).
+const SHRINK = {
+	policy: { gen: G.genPolicy, variants: G.shrinkPolicy, render: G.renderPolicy, checksOf: policyChecks },
+	schema: { gen: G.genSchema, variants: G.shrinkSchema, render: G.renderSchema, checksOf: schemaChecks },
+	validation: { gen: G.genValidation, variants: G.shrinkValidation, render: G.renderValidation, checksOf: validationChecksOf },
+};
+// a check's name without the parts that depend on the expected result
+const checkKey = (w) => w.replace(/^verdict (valid|invalid)$/, 'verdict').replace(/^error kinds .*/, 'error kinds');
+export function shrinkCase(kind, seed, what) {
+	const k = SHRINK[kind];
+	let why = null;
+	const fails = (val) => {
+		const pp = k.checksOf(k.render(val));
+		const chk = pp.checks.find(([w]) => checkKey(w) === checkKey(what)) || pp.checks[0];
+		const r = runSql([['x', ...chk[1]]]).get('x');
+		const w = r === undefined ? 'no result' : chk[2](r);
+		if (w !== null && w !== 'excluded') { why = w; return true; }
+		return false;
+	};
+	const start = k.gen(G.prng(seed));
+	fails(start);
+	const minimal = k.render(G.shrink(start, k.variants, fails, 150));
+	return { minimal, why };
 }
