@@ -31,7 +31,7 @@ function standIns(text) {
 		const v = BigInt(digits);
 		if (v > I64 || (v === I64 && !minus)) return m;	// out of range: the reference must see it
 		const s = String(900719925400000 + map.length);
-		map.push([s, digits]);
+		map.push([s, String(v)]);	// back in canonical form (no leading zeros)
 		return minus + s;
 	});
 	const back = (s) => map.reduce((acc, [k, d]) => acc.split(k).join(d), s);
