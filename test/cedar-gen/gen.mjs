@@ -288,6 +288,12 @@ export function genSchema(r) {
 		if (ctx.actions.length >= ANAMES.length) break;
 	}
 	ctx.annotate = r.chance(0.15);
+	// sometimes a second namespace that refers to the first one's types
+	if (r.chance(0.2)) {
+		const e = qual(ctx, r.pick(ctx.entities).name);
+		ctx.extra = `namespace Other {\n  entity Thing in [${e}]${r.chance(0.5) ? ` { ref: ${e}, own?: Thing }` : ''};\n` +
+			`  action ${r.pick(['x', '"y z"'])} appliesTo { principal: [${e}${r.chance(0.5) ? ', Thing' : ''}], resource: [Thing]${r.chance(0.3) ? ', context: {}' : ''} };\n}\n`;
+	}
 	return ctx;
 }
 export function renderSchema(s) {
@@ -315,7 +321,7 @@ export function renderSchema(s) {
 		out.push(line + ';');
 	}
 	const body = out.join('\n');
-	return s.ns ? `namespace ${s.ns} {\n${body}\n}\n` : body + '\n';
+	return (s.ns ? `namespace ${s.ns} {\n${body}\n}\n` : body + '\n') + (s.extra || '');
 }
 
 // ---------------------------------------------------------------- typed policies
@@ -462,6 +468,7 @@ export function* shrinkSchema(s) {
 		if (a.applies) yield set({ applies: null });
 	}
 	if (s.annotate) yield { ...s, annotate: false };
+	if (s.extra) yield { ...s, extra: null };
 }
 export function* shrinkValidation(v) {
 	for (let i = 0; i < v.policies.length; i++) if (v.policies.length > 1) yield { ...v, policies: v.policies.filter((_, j) => j !== i) };
