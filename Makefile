@@ -55,7 +55,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) sql/install
 	  for f in $(INSTALL_PARTS); do printf '\n'; cat "$$f"; done; } >$@.tmp
 	mv $@.tmp $@
 
-.PHONY: deps demo test bench fuzz
+.PHONY: deps demo test bench fuzz fuzz-diff
 
 # Installs what a fresh Debian 12 machine lacks (apt-get, npm ci for test-only packages).
 deps:
@@ -90,3 +90,12 @@ fuzz:
 		$(shell $(PG_CONFIG) --pkglibdir)/libpgcommon.a $(shell $(PG_CONFIG) --pkglibdir)/libpgport.a
 	fuzz/build/cedar_fuzz -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/cedar.dict -max_len=4096 \
 		-print_final_stats=1 fuzz/build/corpus fuzz/corpus
+
+# Differential fuzzing of the Cedar front end against the reference
+# (cedar-wasm): the checks of test/suites/2x-cedar-*-diff with
+# FUZZ_DIFF_CASES generated cases per suite from FUZZ_DIFF_SEED (default: a
+# new seed, printed), against the installed build on a throwaway cluster.
+fuzz-diff: deps
+	$(MAKE) all
+	$(MAKE) install
+	test/cedar-gen/fuzz-diff
