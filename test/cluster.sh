@@ -11,11 +11,10 @@
 # (test/suites/44-hot-standby).
 
 KC_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-KC_SHARED=${KEYCARD_SHARED:-$(cd "$KC_REPO/../shared" 2>/dev/null && pwd)}
 PG_CONFIG=${PG_CONFIG:-$(ls /usr/lib/postgresql/15/bin/pg_config 2>/dev/null || command -v pg_config)}
 PGBIN=$("$PG_CONFIG" --bindir)
 KC_OSUSER=${KEYCARD_OSUSER:-keycard}
-export KC_REPO KC_SHARED PG_CONFIG PGBIN
+export KC_REPO PG_CONFIG PGBIN
 
 # Runs a command as the cluster's owner.
 as_owner() {
