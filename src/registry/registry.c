@@ -50,6 +50,7 @@ keycard_registry_init(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+	keycard_zone_log_init();
 }
 
 /*

@@ -154,6 +154,7 @@ extern void registry_audit_jsonb(text *zone_id, const char *action, const char *
  * Every registry event passes through here: audit records
  * (registry_audit_jsonb), binding changes and attestations.
  */
+extern void keycard_zone_log_init(void);
 extern void registry_log_append(text *zone_id, const char *event_id, const char *object_type,
 								const char *object_id, const char *leaf, int len);
 
