@@ -70,6 +70,8 @@ INSERT INTO ro_calls (fn, call) VALUES
 	('keycard.add_zone_member(text,text)', format('keycard.add_zone_member(%L, %L)', :'z', 'keycard_api')),
 	('keycard.rotate_zone_key(text,text)', format('keycard.rotate_zone_key(%L)', :'z')),
 	('keycard.attest(text,text,text)', format('keycard.attest(%L, %L, %L)', :'z', :'s1', 're_signed')),
+	('keycard.zone_log_append(text,text,text,text,jsonb)', format('keycard.zone_log_append(%L, %L, %L, %L, %L)',
+		:'z', 'probe', 'zone', :'z', '{"type": "probe"}')),
 	('keycard.set_default_schema_version(text,text)', format('keycard.set_default_schema_version(%L, %L)', :'z', '2026-02-24')),
 	('keycard.set_schema_version_status(text,text)', format('keycard.set_schema_version_status(%L, %L)', '2026-02-24', :'new_status')),
 	('keycard.create_policy(text,text,text)', format('keycard.create_policy(%L, %L)', :'z', 'probe')),

@@ -751,10 +751,13 @@ BEGIN
 					   r.version, r.policy_set_id, r.manifest_sha, r.kid);
 		END IF;
 	END LOOP;
+
+	-- The zone's transparency log against the rows (55-zone-log.sql).
+	RETURN QUERY SELECT * FROM keycard.verify_zone_log(zone_id);
 END
 $$;
 COMMENT ON FUNCTION keycard.verify_zone(text) IS
-	'Recomputes every policy version sha and manifest sha and verifies every attestation against the zone JWKS; returns each mismatch (no rows when intact)';
+	'Recomputes every policy version sha and manifest sha, verifies every attestation against the zone JWKS, and recomputes the zone''s log from its leaves and its rows (every row has its leaf, every leaf its row); returns each mismatch (no rows when intact)';
 
 -- Binding functions ----------------------------------------------------------------------
 

@@ -1137,6 +1137,90 @@ $$;
 COMMENT ON FUNCTION api.rotate_signing_key(jsonb) IS
 	'POST /zones/{zone_id}/signing-keys/rotate {alg?} (ours, platform role only): new key, every live set version re-signed';
 
+-- Zone transparency logs (ours) ---------------------------------------------------------------
+
+-- A size or index parameter of the log endpoints: a non-negative integer.
+CREATE FUNCTION keycard.api_log_number(q jsonb, name text) RETURNS bigint
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	AS $$
+DECLARE
+	v text := q -> name ->> 0;
+BEGIN
+	IF v IS NULL THEN
+		PERFORM keycard.raise_error('invalid_request', format('query parameter "%s" is required', name), NULL, NULL);
+	ELSIF v !~ '^[0-9]{1,18}$' THEN
+		PERFORM keycard.raise_error('invalid_request', format('query parameter "%s" must be a non-negative integer', name),
+			format('Got "%s".', left(v, 40)), NULL);
+	END IF;
+	RETURN v::bigint;
+END
+$$;
+COMMENT ON FUNCTION keycard.api_log_number(jsonb, text) IS
+	'A required non-negative integer query parameter of the zone log endpoints';
+
+CREATE FUNCTION api.zone_log_head(zone_id text) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
+	RETURN keycard.zone_log_head(zone_id);
+END
+$$;
+COMMENT ON FUNCTION api.zone_log_head(text) IS
+	'GET /zones/{zone_id}/log/head (ours): the signed tree head, a JWS {protected, payload, signature} of {"type": "zone_log_head", "v": 1, "zone_id", "tree_size", "root_hash", "issued_at"}';
+
+CREATE FUNCTION api.zone_log_entries(zone_id text) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	q jsonb := keycard.api_query();
+	first bigint;
+	last bigint;
+BEGIN
+	PERFORM keycard.api_check_query(q, ARRAY['start', 'stop']);
+	first := keycard.api_log_number(q, 'start');
+	last := keycard.api_log_number(q, 'stop');
+	RETURN jsonb_build_object('start', first, 'stop', last, 'entries', coalesce((
+		SELECT jsonb_agg(jsonb_build_object('leaf_index', e.leaf_index, 'leaf', e.leaf, 'leaf_hash', e.leaf_hash,
+											'object_type', e.object_type, 'object_id', e.object_id) ORDER BY e.leaf_index)
+		FROM keycard.zone_log_entries(zone_id, first, last) e), '[]'));
+END
+$$;
+COMMENT ON FUNCTION api.zone_log_entries(text) IS
+	'GET /zones/{zone_id}/log/entries?start=&stop= (ours): leaves start <= leaf_index < stop (at most 1000), each with its exact canonical text and hex leaf hash';
+
+CREATE FUNCTION api.zone_log_inclusion_proof(zone_id text) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	q jsonb := keycard.api_query();
+BEGIN
+	PERFORM keycard.api_check_query(q, ARRAY['leaf_index', 'tree_size']);
+	RETURN keycard.zone_log_inclusion_proof(zone_id, keycard.api_log_number(q, 'leaf_index'),
+											keycard.api_log_number(q, 'tree_size'));
+END
+$$;
+COMMENT ON FUNCTION api.zone_log_inclusion_proof(text) IS
+	'GET /zones/{zone_id}/log/proof/inclusion?leaf_index=&tree_size= (ours): RFC 9162 inclusion proof (hex)';
+
+CREATE FUNCTION api.zone_log_consistency_proof(zone_id text) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	q jsonb := keycard.api_query();
+BEGIN
+	PERFORM keycard.api_check_query(q, ARRAY['first_size', 'second_size']);
+	RETURN keycard.zone_log_consistency_proof(zone_id, keycard.api_log_number(q, 'first_size'),
+											  keycard.api_log_number(q, 'second_size'));
+END
+$$;
+COMMENT ON FUNCTION api.zone_log_consistency_proof(text) IS
+	'GET /zones/{zone_id}/log/proof/consistency?first_size=&second_size= (ours): RFC 9162 consistency proof (hex)';
+
 -- Grants -----------------------------------------------------------------------------------------
 
 -- Functions are executable by PUBLIC by default; the API grants them by role.
@@ -1156,6 +1240,8 @@ GRANT EXECUTE ON FUNCTION
 	api.list_policy_set_version_policies(text, text, text), api.get_policy_set_version_attestation(text, text, text)
 	TO keycard_api, keycard_platform;
 GRANT EXECUTE ON FUNCTION api.rotate_signing_key(jsonb) TO keycard_platform;
+GRANT EXECUTE ON FUNCTION api.zone_log_head(text), api.zone_log_entries(text), api.zone_log_inclusion_proof(text),
+	api.zone_log_consistency_proof(text) TO keycard_api, keycard_platform;
 GRANT SELECT ON api.policy_schemas, api.policies, api.policy_versions, api.policy_sets, api.policy_set_versions
 	TO keycard_api, keycard_platform;
 -- Bindings (#20) and drafts (ours) ------------------------------------------------------------

@@ -434,6 +434,26 @@ record_history(const HistoryRow *h)
 	if (h->to_set == NULL)
 		n[12] = n[13] = n[14] = 'n';
 	run(Q_INSERT_HISTORY, v, n, 0);
+
+	/* The change's leaf in the zone's log (keycard.zone_log_expected() recomputes it). */
+	{
+		StringInfoData leaf;
+
+		registry_leaf_begin(&leaf);
+		registry_leaf_str(&leaf, "action", h->action);
+		registry_leaf_str(&leaf, "actor", text_to_cstring(h->actor));
+		registry_leaf_str(&leaf, "event_id", h->event_id);
+		registry_leaf_str(&leaf, "from_version_id", h->from_set ? h->from_id : NULL);
+		registry_leaf_str(&leaf, "mode", h->mode);
+		registry_leaf_str(&leaf, "scope_target_id", h->target);
+		registry_leaf_str(&leaf, "scope_type", h->scope_type);
+		registry_leaf_str(&leaf, "to_version_id", h->to_set ? h->to_id : NULL);
+		registry_leaf_str(&leaf, "type", "binding_change");
+		registry_leaf_str(&leaf, "zone_id", h->zone_id);
+		registry_leaf_end(&leaf);
+		registry_log_append((text *) DatumGetPointer(v[0]), h->event_id, "binding_change", h->event_id,
+							leaf.data, leaf.len);
+	}
 }
 
 /*

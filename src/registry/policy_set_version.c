@@ -464,6 +464,36 @@ record_attestation(const Attestation *a, text *zone_id, text *version_id, const 
 }
 
 /*
+ * Appends the attestation's leaf to the zone's log (SPI connected; after
+ * the caller has taken what it needs of the inserted row): it commits to the
+ * JWS by the SHA-256 of its canonical form (keycard.zone_log_expected()
+ * recomputes it).
+ */
+static void
+log_attestation(const Attestation *a, text *zone_id, text *version_id, const char *kid,
+				const char *status)
+{
+	StringInfoData jws;
+	StringInfoData leaf;
+	char		jws_sha[65];
+	char	   *version = text_to_cstring(version_id);
+
+	initStringInfo(&jws);
+	jcs_append_jsonb(&jws, a->jws);
+	sha256_hex(jws.data, jws.len, jws_sha);
+	registry_leaf_begin(&leaf);
+	registry_leaf_str(&leaf, "attestation_id", a->id);
+	registry_leaf_str(&leaf, "jws_sha", jws_sha);
+	registry_leaf_str(&leaf, "kid", kid);
+	registry_leaf_str(&leaf, "status", status);
+	registry_leaf_str(&leaf, "type", "attestation");
+	registry_leaf_str(&leaf, "version_id", version);
+	registry_leaf_str(&leaf, "zone_id", text_to_cstring(zone_id));
+	registry_leaf_end(&leaf);
+	registry_log_append(zone_id, a->id, "attestation", version, leaf.data, leaf.len);
+}
+
+/*
  * SQL function: keycard.create_policy_set_version(zone_id text, policy_set_id text,
  *   manifest jsonb, schema_version text) returns keycard.policy_set_versions
  */
@@ -589,6 +619,7 @@ keycard_create_policy_set_version(PG_FUNCTION_ARGS)
 		registry_run(&queries[Q_INSERT_ENTRIES], values, nulls, 0);
 
 	record_attestation(&att, zone_id, DatumGetTextPP(values[1]), kid, "created", actor, request_id);
+	log_attestation(&att, zone_id, DatumGetTextPP(values[1]), kid, "created");
 	detail[0] = (RegistryDetail) {.key = "policy_set_id", .str = text_to_cstring(policy_set_id)};
 	detail[1] = (RegistryDetail) {.key = "version", .is_int = true, .num = version};
 	detail[2] = (RegistryDetail) {.key = "manifest_sha", .str = manifest_sha};
@@ -642,6 +673,7 @@ keycard_attest(PG_FUNCTION_ARGS)
 
 	record_attestation(&att, zone_id, version_id, kid, status, actor, request_id);
 	result = registry_result_row(fcinfo, 0, NULL, NULL);
+	log_attestation(&att, zone_id, version_id, kid, status);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

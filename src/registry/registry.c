@@ -50,6 +50,7 @@ keycard_registry_init(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+	keycard_zone_log_init();
 }
 
 /*
@@ -267,6 +268,23 @@ registry_audit_jsonb(text *zone_id, const char *action, const char *object_type,
 	values[8] = PointerGetDatum(detail);
 	nulls[8] = detail == NULL ? 'n' : ' ';
 	registry_run(&audit_insert, values, nulls, 0);
+
+	/* The event's leaf in the zone's log (keycard.zone_log_expected() recomputes it). */
+	{
+		StringInfoData leaf;
+
+		registry_leaf_begin(&leaf);
+		registry_leaf_str(&leaf, "action", action);
+		registry_leaf_str(&leaf, "actor", text_to_cstring(DatumGetTextPP(values[3])));
+		registry_leaf_jsonb(&leaf, "detail", detail);
+		registry_leaf_str(&leaf, "event_id", event_id);
+		registry_leaf_str(&leaf, "object_id", object_id);
+		registry_leaf_str(&leaf, "object_type", object_type);
+		registry_leaf_str(&leaf, "type", "audit");
+		registry_leaf_str(&leaf, "zone_id", text_to_cstring(zone_id));
+		registry_leaf_end(&leaf);
+		registry_log_append(zone_id, event_id, object_type, object_id, leaf.data, leaf.len);
+	}
 }
 
 void

@@ -14,6 +14,7 @@
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 
 #include "utils/jsonb.h"
 
@@ -144,5 +145,26 @@ extern void registry_audit(text *zone_id, const char *action, const char *object
 						   const char *object_id, const RegistryDetail *detail, int n);
 extern void registry_audit_jsonb(text *zone_id, const char *action, const char *object_type,
 								 const char *object_id, Jsonb *detail);
+
+/* The zone's transparency log (zone_log.c) ---------------------------------------- */
+
+/*
+ * Appends a leaf (canonical JSON, len bytes) to the zone's log when the
+ * transaction commits (dropped if the subtransaction that wrote it aborts).
+ * Every registry event passes through here: audit records
+ * (registry_audit_jsonb), binding changes and attestations.
+ */
+extern void keycard_zone_log_init(void);
+extern void registry_log_append(text *zone_id, const char *event_id, const char *object_type,
+								const char *object_id, const char *leaf, int len);
+
+/*
+ * A leaf's canonical JSON, member by member: begin, then members in JCS
+ * (byte) order of their ASCII keys, then end.
+ */
+extern void registry_leaf_begin(StringInfo buf);
+extern void registry_leaf_str(StringInfo buf, const char *key, const char *value);
+extern void registry_leaf_jsonb(StringInfo buf, const char *key, Jsonb *value);
+extern void registry_leaf_end(StringInfo buf);
 
 #endif							/* KEYCARD_REGISTRY_H */
