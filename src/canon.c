@@ -1413,3 +1413,55 @@ jcs_append_jsonb(StringInfo out, Jsonb *jb)
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(scratch);
 }
+
+/* Canonical objects member by member ------------------------------------------- */
+
+void
+jcs_object_begin(StringInfo buf)
+{
+	initStringInfo(buf);
+	appendStringInfoChar(buf, '{');
+}
+
+/* The separator and "key": of the next member. */
+static void
+jcs_object_key(StringInfo buf, const char *key)
+{
+	if (buf->len > 1)
+		appendStringInfoChar(buf, ',');
+	jcs_append_string(buf, key, strlen(key));
+	appendStringInfoChar(buf, ':');
+}
+
+void
+jcs_object_str(StringInfo buf, const char *key, const char *value)
+{
+	jcs_object_key(buf, key);
+	if (value == NULL)
+		appendStringInfoString(buf, "null");
+	else
+		jcs_append_string(buf, value, strlen(value));
+}
+
+void
+jcs_object_int(StringInfo buf, const char *key, int64 value)
+{
+	jcs_object_key(buf, key);
+	appendStringInfo(buf, INT64_FORMAT, value);
+}
+
+void
+jcs_object_jsonb(StringInfo buf, const char *key, Jsonb *value)
+{
+	jcs_object_key(buf, key);
+	if (value == NULL)
+		appendStringInfoString(buf, "null");
+	else
+		jcs_append_jsonb(buf, value);
+}
+
+void
+jcs_object_end(StringInfo buf)
+{
+	appendStringInfoChar(buf, '}');
+}

@@ -33,4 +33,15 @@ extern void jcs_append_string(StringInfo out, const char *s, int len);
 /* Appends a finite double in the JCS (ECMAScript Number::toString) form. */
 extern void jcs_append_double(StringInfo out, double d);
 
+/*
+ * A canonical JSON object written member by member into a fresh buffer:
+ * begin, then the members in JCS order (for ASCII keys, byte order), then
+ * end.  A NULL string or jsonb value is written as null.
+ */
+extern void jcs_object_begin(StringInfo buf);
+extern void jcs_object_str(StringInfo buf, const char *key, const char *value);
+extern void jcs_object_int(StringInfo buf, const char *key, int64 value);
+extern void jcs_object_jsonb(StringInfo buf, const char *key, Jsonb *value);
+extern void jcs_object_end(StringInfo buf);
+
 #endif							/* KEYCARD_CANON_H */

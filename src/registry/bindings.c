@@ -45,15 +45,14 @@
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
-#include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "replication/logicalworker.h"
 #include "storage/itemptr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "canon.h"
 #include "keycard.h"
 #include "registry/registry.h"
 
@@ -211,34 +210,11 @@ run(int q, Datum *values, const char *nulls, long count)
 	return registry_run(&queries[q], values, nulls, count);
 }
 
-/* Column col (1-based) of row 0 of the last result. */
-static Datum
-col_datum(int col, bool *isnull)
-{
-	return registry_result(col, isnull);
-}
-
-static char *
-col_cstring(int col)
-{
-	bool		isnull;
-	Datum		d = col_datum(col, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
-/* Column col of row 0 in its text output form, NULL for null. */
-static char *
-col_out(int col)
-{
-	return registry_result_text(col);
-}
-
 static bool
 col_bool(int col)
 {
 	bool		isnull;
-	Datum		d = col_datum(col, &isnull);
+	Datum		d = registry_result(col, &isnull);
 
 	return !isnull && DatumGetBool(d);
 }
@@ -247,7 +223,7 @@ static int32
 col_int(int col)
 {
 	bool		isnull;
-	Datum		d = col_datum(col, &isnull);
+	Datum		d = registry_result(col, &isnull);
 
 	return isnull ? 0 : DatumGetInt32(d);
 }
@@ -327,9 +303,9 @@ read_set(const char *zone_id, const char *set_id, const char *mode, SetRow *set)
 		found = run(Q_SET, key, NULL, 1) == 1;
 	if (found)
 	{
-		set->owner_type = col_cstring(1);
-		set->scope_type = col_cstring(2);
-		set->name = col_cstring(3);
+		set->owner_type = registry_result_text(1);
+		set->scope_type = registry_result_text(2);
+		set->name = registry_result_text(3);
 	}
 	/* A set's zone exists (foreign key); look the zone up only when there is no set. */
 	zone_found = found || (zone_id != NULL && run(Q_ZONE, key, NULL, 1) == 1);
@@ -374,12 +350,12 @@ find_set_binding(const char *zone_id, const char *set_id, const char *mode,
 	memset(found, 0, sizeof(Held));
 	if (run(Q_SET_BINDING, key, nulls, 1) == 1)
 	{
-		found->set_id = col_cstring(1);
-		found->version_id = col_cstring(2);
+		found->set_id = registry_result_text(1);
+		found->version_id = registry_result_text(2);
 		found->version = col_int(3);
-		found->scope_type = col_cstring(4);
-		found->target = col_cstring(5);
-		found->mode = col_cstring(6);
+		found->scope_type = registry_result_text(4);
+		found->target = registry_result_text(5);
+		found->mode = registry_result_text(6);
 	}
 }
 
@@ -439,18 +415,18 @@ record_history(const HistoryRow *h)
 	{
 		StringInfoData leaf;
 
-		registry_leaf_begin(&leaf);
-		registry_leaf_str(&leaf, "action", h->action);
-		registry_leaf_str(&leaf, "actor", text_to_cstring(h->actor));
-		registry_leaf_str(&leaf, "event_id", h->event_id);
-		registry_leaf_str(&leaf, "from_version_id", h->from_set ? h->from_id : NULL);
-		registry_leaf_str(&leaf, "mode", h->mode);
-		registry_leaf_str(&leaf, "scope_target_id", h->target);
-		registry_leaf_str(&leaf, "scope_type", h->scope_type);
-		registry_leaf_str(&leaf, "to_version_id", h->to_set ? h->to_id : NULL);
-		registry_leaf_str(&leaf, "type", "binding_change");
-		registry_leaf_str(&leaf, "zone_id", h->zone_id);
-		registry_leaf_end(&leaf);
+		jcs_object_begin(&leaf);
+		jcs_object_str(&leaf, "action", h->action);
+		jcs_object_str(&leaf, "actor", text_to_cstring(h->actor));
+		jcs_object_str(&leaf, "event_id", h->event_id);
+		jcs_object_str(&leaf, "from_version_id", h->from_set ? h->from_id : NULL);
+		jcs_object_str(&leaf, "mode", h->mode);
+		jcs_object_str(&leaf, "scope_target_id", h->target);
+		jcs_object_str(&leaf, "scope_type", h->scope_type);
+		jcs_object_str(&leaf, "to_version_id", h->to_set ? h->to_id : NULL);
+		jcs_object_str(&leaf, "type", "binding_change");
+		jcs_object_str(&leaf, "zone_id", h->zone_id);
+		jcs_object_end(&leaf);
 		registry_log_append((text *) DatumGetPointer(v[0]), h->event_id, "binding_change", h->event_id,
 							leaf.data, leaf.len);
 	}
@@ -590,12 +566,12 @@ state_held(int first, bool with_tid, Held *h)
 	Datum		tid;
 
 	memset(h, 0, sizeof(Held));
-	h->set_id = col_cstring(first);
-	h->version_id = col_cstring(first + 1);
+	h->set_id = registry_result_text(first);
+	h->version_id = registry_result_text(first + 1);
 	h->version = col_int(first + 2);
 	if (with_tid && h->set_id != NULL)
 	{
-		tid = col_datum(first + 3, &isnull);
+		tid = registry_result(first + 3, &isnull);
 		ItemPointerCopy((ItemPointer) DatumGetPointer(tid), &h->tid);
 	}
 }
@@ -625,9 +601,9 @@ read_state(const BindingChange *c, bool latest, BindState *st)
 	state_held(6, true, &st->active);
 	state_held(10, true, &st->shadow);
 	state_held(14, false, &st->other);
-	st->other.scope_type = col_cstring(17);
-	st->other.target = col_cstring(18);
-	st->other.mode = col_cstring(19);
+	st->other.scope_type = registry_result_text(17);
+	st->other.target = registry_result_text(18);
+	st->other.mode = registry_result_text(19);
 }
 
 /* NULL-safe string equality. */
@@ -675,7 +651,7 @@ check_state(const BindingChange *c, const BindState *st)
 		Datum		args[2] = {CStringGetTextDatum(c->zone_id), CStringGetTextDatum(c->version_id)};
 
 		run(Q_ARCHIVED_ENTRIES, args, NULL, 1);
-		registry_error("archived", col_cstring(1), "Create a policy set version without them and bind that one.",
+		registry_error("archived", registry_result_text(1), "Create a policy set version without them and bind that one.",
 					   "version %d of policy set \"%s\" references archived policy versions",
 					   st->version, c->set_name);
 	}
@@ -843,11 +819,11 @@ clear_shadow(void *arg)
 
 	if (run(Q_DELETE_SHADOW_OF_SET, args, NULL, 0) == 1)
 	{
-		char	   *scope_type = col_cstring(1);
-		char	   *target = col_cstring(2);
-		char	   *version_id = col_cstring(3);
+		char	   *scope_type = registry_result_text(1);
+		char	   *target = registry_result_text(2);
+		char	   *version_id = registry_result_text(3);
 		bool		isnull;
-		int32		version = DatumGetInt32(col_datum(4, &isnull));
+		int32		version = DatumGetInt32(registry_result(4, &isnull));
 		char		event_id[REGISTRY_ID_LEN + 1];
 		TimestampTz ts = registry_new_id(event_id);
 
@@ -895,7 +871,7 @@ keycard_clear_shadow_binding(PG_FUNCTION_ARGS)
 		as_writer(clear_shadow, args);
 	}
 	run(Q_SET_WITH_BINDING, args, NULL, 1);
-	d = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+	d = registry_result_row(fcinfo, 0, NULL, NULL);
 	SPI_finish();
 	PG_RETURN_DATUM(d);
 }
@@ -946,9 +922,9 @@ keycard_lock_policy_set_bindings(PG_FUNCTION_ARGS)
 			char	   *seen;
 
 			run(Q_SET_BINDING_TIDS, key, NULL, 1);
-			seen = col_out(1);
+			seen = registry_result_text(1);
 			registry_run_latest(&queries[Q_SET_BINDING_TIDS], key, NULL, 1);
-			if (!same_text(seen, col_out(1)))
+			if (!same_text(seen, registry_result_text(1)))
 				serialization_failure();
 		}
 		SPI_finish();
@@ -999,16 +975,16 @@ check_loaded_row(Relation rel, HeapTuple row, const char *rule)
 					   NULL, "binding does not match its policy set version");
 	if (col_bool(2))
 		registry_error("archived", "An archived policy set cannot be bound.", NULL,
-					   "policy set \"%s\" is archived", col_cstring(5));
+					   "policy set \"%s\" is archived", registry_result_text(5));
 	if (col_bool(3))
 		registry_error("archived", "An archived version cannot be bound.", "Bind a version that is not archived.",
-					   "version %s of policy set \"%s\" is archived", col_out(4), col_cstring(5));
-	other_mode = col_cstring(9);
+					   "version %s of policy set \"%s\" is archived", registry_result_text(4), registry_result_text(5));
+	other_mode = registry_result_text(9);
 	if (other_mode)
 		registry_error("bound", psprintf("Its version %s is bound %s there; a policy set is bound in one slot at a time.",
-										 col_out(8), other_mode),
+										 registry_result_text(8), other_mode),
 					   "Bind another policy set to this slot.",
-					   "policy set \"%s\" is bound to %s", col_cstring(5), slot_text(col_cstring(6), col_cstring(7)));
+					   "policy set \"%s\" is bound to %s", registry_result_text(5), slot_text(registry_result_text(6), registry_result_text(7)));
 	SPI_finish();
 }
 

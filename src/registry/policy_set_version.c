@@ -387,13 +387,6 @@ typedef struct Attestation
 	Jsonb	   *jws;
 } Attestation;
 
-static void
-append_member(StringInfo buf, const char *key, const char *value)
-{
-	appendStringInfo(buf, ",\"%s\":", key);
-	jcs_append_string(buf, value, strlen(value));
-}
-
 /*
  * Builds and signs the AttestationStatement of a policy set version, in
  * canonical form (members in JCS order), attested now by actor with kid.
@@ -413,18 +406,18 @@ attest_version(Attestation *a, const char *zone_id, const char *policy_set_id, i
 	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
 			 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fsec / 1000);
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"attested_at\":");
-	jcs_append_string(&buf, when, strlen(when));
-	append_member(&buf, "attested_by", actor);
-	append_member(&buf, "key_id", kid);
-	append_member(&buf, "manifest_sha", manifest_sha);
-	append_member(&buf, "policy_set_id", policy_set_id);
-	appendStringInfo(&buf, ",\"policy_set_version\":%d", version);
-	append_member(&buf, "status", status);
-	appendStringInfoString(&buf, ",\"type\":\"policy_set_attestation\",\"v\":1");
-	append_member(&buf, "zone_id", zone_id);
-	appendStringInfoChar(&buf, '}');
+	jcs_object_begin(&buf);
+	jcs_object_str(&buf, "attested_at", when);
+	jcs_object_str(&buf, "attested_by", actor);
+	jcs_object_str(&buf, "key_id", kid);
+	jcs_object_str(&buf, "manifest_sha", manifest_sha);
+	jcs_object_str(&buf, "policy_set_id", policy_set_id);
+	jcs_object_int(&buf, "policy_set_version", version);
+	jcs_object_str(&buf, "status", status);
+	jcs_object_str(&buf, "type", "policy_set_attestation");
+	jcs_object_int(&buf, "v", 1);
+	jcs_object_str(&buf, "zone_id", zone_id);
+	jcs_object_end(&buf);
 
 	/*
 	 * The key is read with the active snapshot; take a new one, as a
@@ -481,15 +474,15 @@ log_attestation(const Attestation *a, text *zone_id, text *version_id, const cha
 	initStringInfo(&jws);
 	jcs_append_jsonb(&jws, a->jws);
 	sha256_hex(jws.data, jws.len, jws_sha);
-	registry_leaf_begin(&leaf);
-	registry_leaf_str(&leaf, "attestation_id", a->id);
-	registry_leaf_str(&leaf, "jws_sha", jws_sha);
-	registry_leaf_str(&leaf, "kid", kid);
-	registry_leaf_str(&leaf, "status", status);
-	registry_leaf_str(&leaf, "type", "attestation");
-	registry_leaf_str(&leaf, "version_id", version);
-	registry_leaf_str(&leaf, "zone_id", text_to_cstring(zone_id));
-	registry_leaf_end(&leaf);
+	jcs_object_begin(&leaf);
+	jcs_object_str(&leaf, "attestation_id", a->id);
+	jcs_object_str(&leaf, "jws_sha", jws_sha);
+	jcs_object_str(&leaf, "kid", kid);
+	jcs_object_str(&leaf, "status", status);
+	jcs_object_str(&leaf, "type", "attestation");
+	jcs_object_str(&leaf, "version_id", version);
+	jcs_object_str(&leaf, "zone_id", text_to_cstring(zone_id));
+	jcs_object_end(&leaf);
 	registry_log_append(zone_id, a->id, "attestation", version, leaf.data, leaf.len);
 }
 

@@ -29,6 +29,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "canon.h"
 #include "keycard.h"
 #include "registry/registry.h"
 
@@ -125,11 +126,10 @@ registry_new_id(char *buf)
 	return (ms - (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000) * 1000;
 }
 
-uint64
-registry_run(RegistryQuery *q, Datum *values, const char *nulls, long count)
+/* q's plan, prepared and kept on first use (a generic plan). */
+static SPIPlanPtr
+registry_plan(RegistryQuery *q)
 {
-	int			rc;
-
 	if (q->plan == NULL)
 	{
 		SPIPlanPtr	p = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes,
@@ -141,7 +141,14 @@ registry_run(RegistryQuery *q, Datum *values, const char *nulls, long count)
 		SPI_keepplan(p);
 		q->plan = p;
 	}
-	rc = SPI_execute_plan(q->plan, values, nulls, false, count);
+	return q->plan;
+}
+
+uint64
+registry_run(RegistryQuery *q, Datum *values, const char *nulls, long count)
+{
+	int			rc = SPI_execute_plan(registry_plan(q), values, nulls, false, count);
+
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", q->sql,
 			 SPI_result_code_string(rc));
@@ -151,15 +158,9 @@ registry_run(RegistryQuery *q, Datum *values, const char *nulls, long count)
 uint64
 registry_run_latest(RegistryQuery *q, Datum *values, const char *nulls, long count)
 {
-	int			rc;
+	int			rc = SPI_execute_snapshot(registry_plan(q), values, nulls, GetLatestSnapshot(),
+										  InvalidSnapshot, false, true, count);
 
-	if (q->plan == NULL)
-	{
-		/* Prepared (and kept) by the first ordinary run. */
-		registry_run(q, values, nulls, 0);
-	}
-	rc = SPI_execute_snapshot(q->plan, values, nulls, GetLatestSnapshot(), InvalidSnapshot,
-							  false, true, count);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_snapshot failed for \"%s\": %s", q->sql,
 			 SPI_result_code_string(rc));
@@ -273,16 +274,16 @@ registry_audit_jsonb(text *zone_id, const char *action, const char *object_type,
 	{
 		StringInfoData leaf;
 
-		registry_leaf_begin(&leaf);
-		registry_leaf_str(&leaf, "action", action);
-		registry_leaf_str(&leaf, "actor", text_to_cstring(DatumGetTextPP(values[3])));
-		registry_leaf_jsonb(&leaf, "detail", detail);
-		registry_leaf_str(&leaf, "event_id", event_id);
-		registry_leaf_str(&leaf, "object_id", object_id);
-		registry_leaf_str(&leaf, "object_type", object_type);
-		registry_leaf_str(&leaf, "type", "audit");
-		registry_leaf_str(&leaf, "zone_id", text_to_cstring(zone_id));
-		registry_leaf_end(&leaf);
+		jcs_object_begin(&leaf);
+		jcs_object_str(&leaf, "action", action);
+		jcs_object_str(&leaf, "actor", text_to_cstring(DatumGetTextPP(values[3])));
+		jcs_object_jsonb(&leaf, "detail", detail);
+		jcs_object_str(&leaf, "event_id", event_id);
+		jcs_object_str(&leaf, "object_id", object_id);
+		jcs_object_str(&leaf, "object_type", object_type);
+		jcs_object_str(&leaf, "type", "audit");
+		jcs_object_str(&leaf, "zone_id", text_to_cstring(zone_id));
+		jcs_object_end(&leaf);
 		registry_log_append(zone_id, event_id, object_type, object_id, leaf.data, leaf.len);
 	}
 }

@@ -86,7 +86,7 @@ extern uint64 registry_run(RegistryQuery *q, Datum *values, const char *nulls, l
 /*
  * Runs q as registry_run does, but reading with the latest snapshot (what
  * has committed by now) instead of the transaction's: the REPEATABLE READ
- * cross-checks of bindings.c.
+ * cross-checks of bindings.c, and the zone log's appends at commit.
  */
 extern uint64 registry_run_latest(RegistryQuery *q, Datum *values, const char *nulls, long count);
 
@@ -157,14 +157,5 @@ extern void registry_audit_jsonb(text *zone_id, const char *action, const char *
 extern void keycard_zone_log_init(void);
 extern void registry_log_append(text *zone_id, const char *event_id, const char *object_type,
 								const char *object_id, const char *leaf, int len);
-
-/*
- * A leaf's canonical JSON, member by member: begin, then members in JCS
- * (byte) order of their ASCII keys, then end.
- */
-extern void registry_leaf_begin(StringInfo buf);
-extern void registry_leaf_str(StringInfo buf, const char *key, const char *value);
-extern void registry_leaf_jsonb(StringInfo buf, const char *key, Jsonb *value);
-extern void registry_leaf_end(StringInfo buf);
 
 #endif							/* KEYCARD_REGISTRY_H */

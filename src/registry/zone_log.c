@@ -68,6 +68,7 @@ enum
 {
 	Q_HEAD,
 	Q_HEAD_CREATE,
+	Q_LEAF,
 	Q_APPEND,
 	Q_SIZE,
 	Q_NODES,
@@ -80,6 +81,11 @@ static RegistryQuery queries[NUM_QUERIES] = {
 	/* A zone's first event (or its first since an upgrade) creates its head row. */
 	[Q_HEAD_CREATE] = {"INSERT INTO keycard.zone_log_heads (zone_id, tree_size, frontier) "
 		"VALUES ($1, 0, '') ON CONFLICT DO NOTHING", 1, {TEXTOID}},
+	/* A leaf of a commit that appends more to the zone ($8, the head, unused). */
+	[Q_LEAF] = {"INSERT INTO keycard.zone_log (zone_id, leaf_index, event_id, object_type, object_id, leaf, "
+		"leaf_hash, nodes) VALUES ($1, $2, $3, $4, $5, $6, $7, $9)",
+	9, {TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, BYTEAOID, BYTEAOID}},
+	/* The commit's last leaf of the zone, with the head it leaves: one statement. */
 	[Q_APPEND] = {"WITH h AS (UPDATE keycard.zone_log_heads x SET tree_size = $2 + 1, frontier = $8 "
 		"WHERE x.zone_id = $1) "
 		"INSERT INTO keycard.zone_log (zone_id, leaf_index, event_id, object_type, object_id, leaf, "
@@ -125,7 +131,7 @@ typedef struct PendingLeaf
 {
 	struct PendingLeaf *next;
 	SubTransactionId subxact;
-	text	   *zone_id;
+	char	   *zone_id;
 	char	   *event_id;
 	char	   *object_type;
 	char	   *object_id;
@@ -154,37 +160,14 @@ static PendingLeaf *pending_tail = NULL;
 static bool callbacks_registered = false;
 
 /*
- * Runs q with the latest snapshot (registry_run_latest would run a
- * statement once more to prepare it: not for writes).
- */
-static uint64
-run_latest(RegistryQuery *q, Datum *values, const char *nulls, long count)
-{
-	int			rc;
-
-	if (q->plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes, CURSOR_OPT_GENERIC_PLAN);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", q->sql, SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		q->plan = p;
-	}
-	rc = SPI_execute_snapshot(q->plan, values, nulls, GetLatestSnapshot(), InvalidSnapshot,
-							  false, true, count);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_snapshot failed for \"%s\": %s", q->sql, SPI_result_code_string(rc));
-	return SPI_processed;
-}
-
-/*
- * Appends one leaf (SPI connected, the zone's log lock held): reads the
- * head with the latest snapshot (what the lock holders before committed),
- * hashes, writes the leaf row and the head.
+ * Appends the pending leaves of one zone (SPI connected, the zone's log lock
+ * held), in the order they were written: reads the head with the latest
+ * snapshot (what the lock holders before committed) once, hashes each leaf
+ * and the subtrees it completes, writes the leaf rows and, with the last
+ * one, the head.
  */
 static void
-append_leaf(PendingLeaf *p)
+append_zone(const char *zone)
 {
 	Datum		values[9];
 	char		nulls[9];
@@ -193,17 +176,14 @@ append_leaf(PendingLeaf *p)
 	bytea	   *frontier;
 	int			flen;
 	uint8	   *f;
-	uint8		h[HASH_LEN];
-	uint8		nodes[64 * HASH_LEN];
-	int			levels = 0;
-	char	   *buf;
+	PendingLeaf *last = NULL;
 
-	values[0] = PointerGetDatum(p->zone_id);
-	if (run_latest(&queries[Q_HEAD], values, NULL, 1) == 0)
+	values[0] = CStringGetTextDatum(zone);
+	if (registry_run_latest(&queries[Q_HEAD], values, NULL, 1) == 0)
 	{
-		run_latest(&queries[Q_HEAD_CREATE], values, NULL, 0);
-		if (run_latest(&queries[Q_HEAD], values, NULL, 1) == 0)
-			elog(ERROR, "zone \"%s\" has no log head", text_to_cstring(p->zone_id));
+		registry_run_latest(&queries[Q_HEAD_CREATE], values, NULL, 0);
+		if (registry_run_latest(&queries[Q_HEAD], values, NULL, 1) == 0)
+			elog(ERROR, "zone \"%s\" has no log head", zone);
 	}
 	n = DatumGetInt64(registry_result(1, &isnull));
 	frontier = DatumGetByteaPP(registry_result(2, &isnull));
@@ -211,37 +191,53 @@ append_leaf(PendingLeaf *p)
 	if (flen != pg_popcount64((uint64) n) * HASH_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("the log head of zone \"%s\" is damaged", text_to_cstring(p->zone_id)),
+				 errmsg("the log head of zone \"%s\" is damaged", zone),
 				 errdetail("tree_size %lld needs %d subtree roots, the head holds %d bytes.",
 						   (long long) n, pg_popcount64((uint64) n), flen)));
-	f = palloc(flen + HASH_LEN);
+	/* Room for one root per bit of a tree size. */
+	f = palloc(64 * HASH_LEN);
 	memcpy(f, VARDATA_ANY(frontier), flen);
 
-	/* The leaf hash, then every subtree the new leaf completes. */
-	buf = palloc(p->len + 1);
-	buf[0] = 0x00;
-	memcpy(buf + 1, p->leaf, p->len);
-	sha256_bytes(buf, p->len + 1, h);
-	values[6] = PointerGetDatum(make_bytea(h, HASH_LEN));
-	while ((n >> levels) & 1)
+	for (PendingLeaf *p = pending_head; p; p = p->next)
+		if (strcmp(p->zone_id, zone) == 0)
+			last = p;
+	for (PendingLeaf *p = pending_head; p; p = p->next)
 	{
-		flen -= HASH_LEN;
-		node_hash(f + flen, h, h);
-		memcpy(nodes + levels * HASH_LEN, h, HASH_LEN);
-		levels++;
-	}
-	memcpy(f + flen, h, HASH_LEN);
-	flen += HASH_LEN;
+		uint8		h[HASH_LEN];
+		uint8		nodes[64 * HASH_LEN];
+		int			levels = 0;
+		char	   *buf;
 
-	memset(nulls, ' ', sizeof(nulls));
-	values[1] = Int64GetDatum(n);
-	values[2] = CStringGetTextDatum(p->event_id);
-	values[3] = CStringGetTextDatum(p->object_type);
-	values[4] = CStringGetTextDatum(p->object_id);
-	values[5] = PointerGetDatum(cstring_to_text_with_len(p->leaf, p->len));
-	values[7] = PointerGetDatum(make_bytea(f, flen));
-	values[8] = PointerGetDatum(make_bytea(nodes, levels * HASH_LEN));
-	run_latest(&queries[Q_APPEND], values, nulls, 0);
+		if (strcmp(p->zone_id, zone) != 0)
+			continue;
+		/* The leaf hash, then every subtree the new leaf completes. */
+		buf = palloc(p->len + 1);
+		buf[0] = 0x00;
+		memcpy(buf + 1, p->leaf, p->len);
+		sha256_bytes(buf, p->len + 1, h);
+		pfree(buf);
+		values[6] = PointerGetDatum(make_bytea(h, HASH_LEN));
+		while ((n >> levels) & 1)
+		{
+			flen -= HASH_LEN;
+			node_hash(f + flen, h, h);
+			memcpy(nodes + levels * HASH_LEN, h, HASH_LEN);
+			levels++;
+		}
+		memcpy(f + flen, h, HASH_LEN);
+		flen += HASH_LEN;
+
+		memset(nulls, ' ', sizeof(nulls));
+		values[1] = Int64GetDatum(n);
+		values[2] = CStringGetTextDatum(p->event_id);
+		values[3] = CStringGetTextDatum(p->object_type);
+		values[4] = CStringGetTextDatum(p->object_id);
+		values[5] = PointerGetDatum(cstring_to_text_with_len(p->leaf, p->len));
+		values[7] = PointerGetDatum(make_bytea(f, flen));
+		values[8] = PointerGetDatum(make_bytea(nodes, levels * HASH_LEN));
+		registry_run_latest(&queries[p == last ? Q_APPEND : Q_LEAF], values, nulls, 0);
+		n++;
+	}
 }
 
 static int
@@ -289,7 +285,7 @@ flush_pending(void)
 	zones = palloc(sizeof(char *) * nzones);
 	nzones = 0;
 	for (PendingLeaf *p = pending_head; p; p = p->next)
-		zones[nzones++] = text_to_cstring(p->zone_id);
+		zones[nzones++] = p->zone_id;
 	qsort(zones, nzones, sizeof(char *), zone_cmp);
 	for (int i = 0; i < nzones; i++)
 	{
@@ -305,8 +301,9 @@ flush_pending(void)
 						   SECURITY_RESTRICTED_OPERATION);
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	for (PendingLeaf *p = pending_head; p; p = p->next)
-		append_leaf(p);
+	for (int i = 0; i < nzones; i++)
+		if (i == 0 || strcmp(zones[i], zones[i - 1]) != 0)
+			append_zone(zones[i]);
 	PopActiveSnapshot();
 	SPI_finish();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
@@ -384,7 +381,7 @@ registry_log_append(text *zone_id, const char *event_id, const char *object_type
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	p = palloc0(sizeof(PendingLeaf));
 	p->subxact = GetCurrentSubTransactionId();
-	p->zone_id = DatumGetTextPCopy(PointerGetDatum(zone_id));
+	p->zone_id = text_to_cstring(zone_id);
 	p->event_id = pstrdup(event_id);
 	p->object_type = pstrdup(object_type);
 	p->object_id = pstrdup(object_id);
@@ -396,52 +393,6 @@ registry_log_append(text *zone_id, const char *event_id, const char *object_type
 	else
 		pending_head = p;
 	pending_tail = p;
-}
-
-/* Leaves: canonical JSON written member by member ----------------------------- */
-
-void
-registry_leaf_begin(StringInfo buf)
-{
-	initStringInfo(buf);
-	appendStringInfoChar(buf, '{');
-}
-
-/*
- * Appends "key":value (value a JSON string, or null when NULL).  Members
- * must come in JCS order (the keys are ASCII, so byte order).
- */
-void
-registry_leaf_str(StringInfo buf, const char *key, const char *value)
-{
-	if (buf->len > 1)
-		appendStringInfoChar(buf, ',');
-	jcs_append_string(buf, key, strlen(key));
-	appendStringInfoChar(buf, ':');
-	if (value == NULL)
-		appendStringInfoString(buf, "null");
-	else
-		jcs_append_string(buf, value, strlen(value));
-}
-
-/* Appends "key":value for a jsonb value (null when NULL), canonical. */
-void
-registry_leaf_jsonb(StringInfo buf, const char *key, Jsonb *value)
-{
-	if (buf->len > 1)
-		appendStringInfoChar(buf, ',');
-	jcs_append_string(buf, key, strlen(key));
-	appendStringInfoChar(buf, ':');
-	if (value == NULL)
-		appendStringInfoString(buf, "null");
-	else
-		jcs_append_jsonb(buf, value);
-}
-
-void
-registry_leaf_end(StringInfo buf)
-{
-	appendStringInfoChar(buf, '}');
 }
 
 /*
@@ -660,17 +611,11 @@ consistency_subproof(NodeSet *s, int64 m, int64 a, int64 b, bool flag, StringInf
 	(*count)++;
 }
 
+/* Lowercase hex of a hash into out[2 * HASH_LEN + 1]. */
 static void
 hex_of(const uint8 *h, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
-
-	for (int i = 0; i < HASH_LEN; i++)
-	{
-		out[2 * i] = hex[h[i] >> 4];
-		out[2 * i + 1] = hex[h[i] & 0x0F];
-	}
-	out[2 * HASH_LEN] = '\0';
+	out[hex_encode((const char *) h, HASH_LEN, out)] = '\0';
 }
 
 /* The zone's tree_size (SPI connected); not_found unless the zone has a log. */
