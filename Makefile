@@ -17,7 +17,9 @@ KEYCARD_HEADERS = $(wildcard src/*.h src/cedar/*.h src/registry/*.h)
 # install scripts of released versions are kept frozen, so a database can be
 # created at an old version and upgraded (the upgrade test).
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
-DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) sql/$(EXTENSION)--0.1.0.sql
+# Released versions, whose install scripts are kept frozen.
+RELEASED_VERSIONS = 0.1.0 0.2.0
+DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) $(RELEASED_VERSIONS:%=sql/$(EXTENSION)--%.sql)
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress inputs: every sql/<feature>.sql that is not an install or upgrade
