@@ -62,8 +62,6 @@ SELECT * FROM pg_temp.problems;
 SELECT pg_temp.try(format('UPDATE keycard.zone_log SET leaf = leaf WHERE zone_id = %L AND leaf_index = 0', :'zone')) AS leaf_updated;
 SELECT pg_temp.try(format('DELETE FROM keycard.zone_log WHERE zone_id = %L', :'zone')) AS leaves_deleted;
 SELECT pg_temp.try('TRUNCATE keycard.zone_log CASCADE') AS log_truncated;
-SELECT pg_temp.try(format('DELETE FROM keycard.zone_log_heads WHERE zone_id = %L', :'zone')) AS head_deleted;
-SELECT pg_temp.try(format('UPDATE keycard.zone_log_heads SET zone_id = %L WHERE zone_id = %L', 'elsewhere', :'zone')) AS head_moved;
 
 -- Tampering as a superuser with the registry's triggers disabled (each rolled back).
 -- 1. Repointing the active binding.
@@ -109,9 +107,17 @@ UPDATE keycard.zone_log SET leaf_hash = sha256('\x00'::bytea || convert_to(leaf,
 WHERE zone_id = :'zone' AND object_id = :'p2' AND leaf LIKE '%"archive"%';
 SELECT * FROM pg_temp.problems;
 ROLLBACK;
+-- The head is the last leaf's frontier: rewriting it, or that of a leaf
+-- before it, shows.
 BEGIN;
-ALTER TABLE keycard.zone_log_heads DISABLE TRIGGER USER;
-UPDATE keycard.zone_log_heads SET tree_size = 0, frontier = '' WHERE zone_id = :'zone';
+ALTER TABLE keycard.zone_log DISABLE TRIGGER USER;
+UPDATE keycard.zone_log SET frontier = leaf_hash
+WHERE zone_id = :'zone' AND leaf_index = (SELECT tree_size - 1 FROM keycard.zone_log_heads WHERE zone_id = :'zone');
+SELECT * FROM pg_temp.problems;
+ROLLBACK;
+BEGIN;
+ALTER TABLE keycard.zone_log DISABLE TRIGGER USER;
+UPDATE keycard.zone_log SET frontier = frontier || frontier WHERE zone_id = :'zone' AND leaf_index = 3;
 SELECT * FROM pg_temp.problems;
 ROLLBACK;
 SELECT * FROM pg_temp.problems;

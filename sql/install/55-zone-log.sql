@@ -10,19 +10,9 @@
 -- verify_zone (50-registry.sql) recomputes the leaves from the rows with
 -- zone_log_expected(); signed tree heads and proofs let a client that keeps
 -- an earlier head detect any rewrite of history, even one re-signed by a
--- superuser.  (The same definitions are in keycard--0.1.0--0.2.0.sql.)
+-- superuser.  (0.2.0 kept each zone's head in a table of its own; the
+-- update to 0.3.0 stores it with the leaves.)
 ------------------------------------------------------------------------------
-
-CREATE TABLE keycard.zone_log_heads (
-	zone_id text PRIMARY KEY REFERENCES keycard.zones (zone_id),
-	tree_size bigint NOT NULL CHECK (tree_size >= 0),
-	-- the roots of the complete subtrees the tree is made of, largest first
-	-- (one 32-byte hash per set bit of tree_size)
-	frontier bytea NOT NULL,
-	CHECK (octet_length(frontier) = 32 * length(replace(tree_size::bit(64)::text, '0', '')))
-);
-COMMENT ON TABLE keycard.zone_log_heads IS
-	'The size of each zone''s log and the subtree roots its next leaf and its root hash are computed from; its row lock orders a zone''s appends';
 
 CREATE TABLE keycard.zone_log (
 	zone_id text NOT NULL,
@@ -35,7 +25,10 @@ CREATE TABLE keycard.zone_log (
 	-- roots of the complete subtrees this leaf completes, level 1 first
 	nodes bytea NOT NULL,
 	PRIMARY KEY (zone_id, leaf_index),
-	CONSTRAINT zone_log_zone_fkey FOREIGN KEY (zone_id) REFERENCES keycard.zones (zone_id)
+	CONSTRAINT zone_log_zone_fkey FOREIGN KEY (zone_id) REFERENCES keycard.zones (zone_id),
+	-- roots of the complete subtrees of the tree this leaf ends, largest
+	-- first (one per set bit of leaf_index + 1): the next leaf's start
+	frontier bytea NOT NULL
 );
 CREATE INDEX zone_log_by_object ON keycard.zone_log (zone_id, object_id);
 COMMENT ON TABLE keycard.zone_log IS
@@ -43,35 +36,30 @@ COMMENT ON TABLE keycard.zone_log IS
 
 -- Immutable for every role: the head only grows (guard_update freezes zone_id),
 -- leaves never change.
-CREATE TRIGGER zone_log_heads_update BEFORE UPDATE ON keycard.zone_log_heads
-	FOR EACH ROW EXECUTE FUNCTION keycard.guard_update('zone_id');
-CREATE TRIGGER zone_log_heads_no_delete BEFORE DELETE ON keycard.zone_log_heads
-	FOR EACH ROW EXECUTE FUNCTION keycard.guard_immutable();
-CREATE TRIGGER zone_log_heads_no_truncate BEFORE TRUNCATE ON keycard.zone_log_heads
-	FOR EACH STATEMENT EXECUTE FUNCTION keycard.guard_immutable();
 CREATE TRIGGER zone_log_immutable BEFORE UPDATE OR DELETE ON keycard.zone_log
 	FOR EACH ROW EXECUTE FUNCTION keycard.guard_immutable();
 CREATE TRIGGER zone_log_no_truncate BEFORE TRUNCATE ON keycard.zone_log
 	FOR EACH STATEMENT EXECUTE FUNCTION keycard.guard_immutable();
-ALTER TABLE keycard.zone_log_heads ENABLE ALWAYS TRIGGER zone_log_heads_update;
-ALTER TABLE keycard.zone_log_heads ENABLE ALWAYS TRIGGER zone_log_heads_no_delete;
-ALTER TABLE keycard.zone_log_heads ENABLE ALWAYS TRIGGER zone_log_heads_no_truncate;
 ALTER TABLE keycard.zone_log ENABLE ALWAYS TRIGGER zone_log_immutable;
 ALTER TABLE keycard.zone_log ENABLE ALWAYS TRIGGER zone_log_no_truncate;
 
 -- Row-level security, grants and pg_dump as the other registry tables.
-ALTER TABLE keycard.zone_log_heads ENABLE ROW LEVEL SECURITY;
-CREATE POLICY zone_isolation ON keycard.zone_log_heads USING (
-	(SELECT keycard.caller_zones()) IS NULL OR zone_id = ANY ((SELECT keycard.caller_zones())::text[]))
-	WITH CHECK ((SELECT keycard.caller_zones()) IS NULL OR zone_id = ANY ((SELECT keycard.caller_zones())::text[]));
 ALTER TABLE keycard.zone_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY zone_isolation ON keycard.zone_log USING (
 	(SELECT keycard.caller_zones()) IS NULL OR zone_id = ANY ((SELECT keycard.caller_zones())::text[]))
 	WITH CHECK ((SELECT keycard.caller_zones()) IS NULL OR zone_id = ANY ((SELECT keycard.caller_zones())::text[]));
-GRANT SELECT ON keycard.zone_log_heads TO PUBLIC;
 GRANT SELECT ON keycard.zone_log TO PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('keycard.zone_log_heads', '');
 SELECT pg_catalog.pg_extension_config_dump('keycard.zone_log', '');
+
+-- Each zone's head: its last leaf (a zone with no event has none).
+CREATE VIEW keycard.zone_log_heads WITH (security_invoker = true) AS
+	SELECT z.zone_id, t.leaf_index + 1 AS tree_size, t.frontier
+	FROM keycard.zones z
+	CROSS JOIN LATERAL (SELECT l.leaf_index, l.frontier FROM keycard.zone_log l WHERE l.zone_id = z.zone_id
+						ORDER BY l.leaf_index DESC LIMIT 1) t;
+COMMENT ON VIEW keycard.zone_log_heads IS
+	'The size of each zone''s log and the roots of the complete subtrees it is made of (largest first), read from its last leaf';
+GRANT SELECT ON keycard.zone_log_heads TO PUBLIC;
 
 -- The writer and the tree (src/registry/zone_log.c) ----------------------------------
 
@@ -245,9 +233,9 @@ DECLARE
 	h bytea;
 	nodes bytea;
 	lvl integer;
-	head keycard.zone_log_heads;
+	prev bytea := '';
+	last bytea := '';
 BEGIN
-	SELECT * INTO head FROM keycard.zone_log_heads x WHERE x.zone_id = verify_zone_log.zone_id;
 	FOR r IN SELECT l.* FROM keycard.zone_log l WHERE l.zone_id = verify_zone_log.zone_id ORDER BY l.leaf_index LOOP
 		IF r.leaf_index <> expect THEN
 			RETURN QUERY SELECT 'zone_log', r.leaf_index::text, 'log_gap',
@@ -273,11 +261,20 @@ BEGIN
 			RETURN QUERY SELECT 'zone_log', r.leaf_index::text, 'log_node_mismatch',
 				format('the subtree roots stored with leaf %s differ from those its leaves hash to', r.leaf_index);
 		END IF;
+		-- Its tree's roots follow from the stored hashes of the leaves up to it.
+		prev := substr(prev, 1, length(prev) - length(r.nodes))
+				|| (CASE WHEN length(r.nodes) = 0 THEN r.leaf_hash ELSE substr(r.nodes, length(r.nodes) - 31, 32) END);
+		IF r.frontier <> prev THEN
+			RETURN QUERY SELECT 'zone_log', r.leaf_index::text, 'log_frontier_mismatch',
+				format('the roots of the tree leaf %s ends differ from those the stored hashes up to it give', r.leaf_index);
+		END IF;
+		last := r.frontier;
 		expect := expect + 1;
 	END LOOP;
-	IF coalesce(head.tree_size, 0) <> expect OR coalesce(head.frontier, '') <> f THEN
+	-- The head (the last leaf) against the tree its leaves hash to.
+	IF last <> f THEN
 		RETURN QUERY SELECT 'zone_log', zone_id, 'log_head_mismatch',
-			format('the head says %s leaves, the log holds %s (or its subtree roots differ)', coalesce(head.tree_size, 0), expect);
+			format('the roots the head (leaf %s) holds differ from those the log''s leaves hash to', expect - 1);
 	END IF;
 
 	-- Rows and leaves, matched by event id.

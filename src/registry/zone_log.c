@@ -13,18 +13,19 @@
  * O(log n) rows: a leaf row also holds the roots of the complete subtrees
  * that it completes (nodes: level 1, 2, ... as 32-byte hashes one after the
  * other; leaf i completes as many levels as i has trailing one bits), and
- * the zone's row in keycard.zone_log_heads holds tree_size with the roots
- * of the complete subtrees that make up the tree (frontier: one per set bit
- * of tree_size, largest first).
+ * the roots of the complete subtrees that make up the tree it ends
+ * (frontier: one per set bit of leaf_index + 1, largest first), from which
+ * the next leaf is appended.  The zone's head (keycard.zone_log_heads) is
+ * its last leaf, so an append writes one row per leaf and nothing else.
  *
  * A writer's leaves wait in memory until its transaction commits (those of
  * an aborted subtransaction are dropped); just before the commit they are
  * appended under a transaction advisory lock per zone, taken in zone id
- * order: the head is read with the latest snapshot (every earlier holder of
- * the lock has committed), then the leaf row and the head row are written.
- * So indexes are gapless under concurrency, writers of a zone wait for each
- * other only during their commits, and REPEATABLE READ writers do not fail
- * on the head row that others updated after their snapshot.
+ * order: the last leaf is read with the latest snapshot (every earlier
+ * holder of the lock has committed), then the new leaf rows are inserted
+ * with one statement.  So indexes are gapless under concurrency, writers of
+ * a zone wait for each other only during their commits, and REPEATABLE READ
+ * writers see the leaves others committed after their snapshot.
  *
  * The subtree root of the leaves [a, b) that the RFC's recursions ask for
  * is either a complete aligned subtree (one stored hash) or splits at the
@@ -66,32 +67,39 @@ PG_FUNCTION_INFO_V1(keycard_zone_log_consistency_proof);
 
 enum
 {
-	Q_HEAD,
-	Q_HEAD_CREATE,
-	Q_LEAF,
+	Q_TAIL,
 	Q_APPEND,
+	Q_TAIL_0_2,
+	Q_APPEND_0_2,
 	Q_SIZE,
 	Q_NODES,
 	NUM_QUERIES
 };
 
 static RegistryQuery queries[NUM_QUERIES] = {
-	[Q_HEAD] = {"SELECT h.tree_size, h.frontier FROM keycard.zone_log_heads h WHERE h.zone_id = $1",
+	[Q_TAIL] = {"SELECT l.leaf_index, l.frontier FROM keycard.zone_log l WHERE l.zone_id = $1 "
+		"ORDER BY l.leaf_index DESC LIMIT 1", 1, {TEXTOID}},
+	/* A commit's leaves of one zone, in the order written. */
+	[Q_APPEND] = {"INSERT INTO keycard.zone_log (zone_id, leaf_index, event_id, object_type, object_id, leaf, "
+		"leaf_hash, nodes, frontier) SELECT $1, u.* FROM unnest($2, $3, $4, $5, $6, $7, $8, $9) u",
+	9, {TEXTOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	BYTEAARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID}},
+	/*
+	 * The same for a database still at 0.2.0 (this library serves it until
+	 * ALTER EXTENSION UPDATE), which keeps each zone's frontier in a table of
+	 * heads; the update computes the leaves' own frontiers.
+	 */
+	[Q_TAIL_0_2] = {"SELECT h.tree_size - 1, h.frontier FROM keycard.zone_log_heads h WHERE h.zone_id = $1",
 	1, {TEXTOID}},
-	/* A zone's first event (or its first since an upgrade) creates its head row. */
-	[Q_HEAD_CREATE] = {"INSERT INTO keycard.zone_log_heads (zone_id, tree_size, frontier) "
-		"VALUES ($1, 0, '') ON CONFLICT DO NOTHING", 1, {TEXTOID}},
-	/* A leaf of a commit that appends more to the zone ($8, the head, unused). */
-	[Q_LEAF] = {"INSERT INTO keycard.zone_log (zone_id, leaf_index, event_id, object_type, object_id, leaf, "
-		"leaf_hash, nodes) VALUES ($1, $2, $3, $4, $5, $6, $7, $9)",
-	9, {TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, BYTEAOID, BYTEAOID}},
-	/* The commit's last leaf of the zone, with the head it leaves: one statement. */
-	[Q_APPEND] = {"WITH h AS (UPDATE keycard.zone_log_heads x SET tree_size = $2 + 1, frontier = $8 "
-		"WHERE x.zone_id = $1) "
-		"INSERT INTO keycard.zone_log (zone_id, leaf_index, event_id, object_type, object_id, leaf, "
-		"leaf_hash, nodes) VALUES ($1, $2, $3, $4, $5, $6, $7, $9)",
-	9, {TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, BYTEAOID, BYTEAOID}},
-	[Q_SIZE] = {"SELECT h.tree_size FROM keycard.zone_log_heads h WHERE h.zone_id = $1", 1, {TEXTOID}},
+	[Q_APPEND_0_2] = {"WITH h AS (INSERT INTO keycard.zone_log_heads AS x (zone_id, tree_size, frontier) "
+		"VALUES ($1, $2[cardinality($2)] + 1, $9[cardinality($9)]) ON CONFLICT (zone_id) DO UPDATE "
+		"SET tree_size = excluded.tree_size, frontier = excluded.frontier) "
+		"INSERT INTO keycard.zone_log (zone_id, leaf_index, event_id, object_type, object_id, leaf, leaf_hash, nodes) "
+		"SELECT $1, u.i, u.e, u.t, u.o, u.l, u.h, u.n FROM unnest($2, $3, $4, $5, $6, $7, $8, $9) u (i, e, t, o, l, h, n, f)",
+	9, {TEXTOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	BYTEAARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID}},
+	[Q_SIZE] = {"SELECT l.leaf_index + 1 FROM keycard.zone_log l WHERE l.zone_id = $1 "
+		"ORDER BY l.leaf_index DESC LIMIT 1", 1, {TEXTOID}},
 	[Q_NODES] = {"SELECT l.leaf_index, l.leaf_hash, l.nodes FROM keycard.zone_log l "
 		"WHERE l.zone_id = $1 AND l.leaf_index = ANY ($2)", 2, {TEXTOID, INT8ARRAYOID}},
 };
@@ -161,46 +169,60 @@ static bool callbacks_registered = false;
 
 /*
  * Appends the pending leaves of one zone (SPI connected, the zone's log lock
- * held), in the order they were written: reads the head with the latest
- * snapshot (what the lock holders before committed) once, hashes each leaf
- * and the subtrees it completes, writes the leaf rows and, with the last
- * one, the head.
+ * held), in the order they were written: reads the zone's last leaf with the
+ * latest snapshot (what the lock holders before committed), hashes each
+ * leaf and the subtrees it completes, and inserts the leaf rows with one
+ * statement.
  */
 static void
-append_zone(const char *zone)
+append_zone(const char *zone, bool layout_0_2)
 {
 	Datum		values[9];
-	char		nulls[9];
 	bool		isnull;
-	int64		n;
-	bytea	   *frontier;
-	int			flen;
+	int64		n = 0;
+	int			flen = 0;
 	uint8	   *f;
-	PendingLeaf *last = NULL;
+	int			count = 0;
+	int			i = 0;
+	Datum	   *indexes,
+			   *event_ids,
+			   *object_types,
+			   *object_ids,
+			   *leaves,
+			   *leaf_hashes,
+			   *nodes_of,
+			   *frontiers;
 
-	values[0] = CStringGetTextDatum(zone);
-	if (registry_run_latest(&queries[Q_HEAD], values, NULL, 1) == 0)
-	{
-		registry_run_latest(&queries[Q_HEAD_CREATE], values, NULL, 0);
-		if (registry_run_latest(&queries[Q_HEAD], values, NULL, 1) == 0)
-			elog(ERROR, "zone \"%s\" has no log head", zone);
-	}
-	n = DatumGetInt64(registry_result(1, &isnull));
-	frontier = DatumGetByteaPP(registry_result(2, &isnull));
-	flen = VARSIZE_ANY_EXHDR(frontier);
-	if (flen != pg_popcount64((uint64) n) * HASH_LEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("the log head of zone \"%s\" is damaged", zone),
-				 errdetail("tree_size %lld needs %d subtree roots, the head holds %d bytes.",
-						   (long long) n, pg_popcount64((uint64) n), flen)));
 	/* Room for one root per bit of a tree size. */
 	f = palloc(64 * HASH_LEN);
-	memcpy(f, VARDATA_ANY(frontier), flen);
+	values[0] = CStringGetTextDatum(zone);
+	if (registry_run_latest(&queries[layout_0_2 ? Q_TAIL_0_2 : Q_TAIL], values, NULL, 1) == 1)
+	{
+		bytea	   *frontier = DatumGetByteaPP(registry_result(2, &isnull));
+
+		n = DatumGetInt64(registry_result(1, &isnull)) + 1;
+		flen = VARSIZE_ANY_EXHDR(frontier);
+		if (flen != pg_popcount64((uint64) n) * HASH_LEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("the log of zone \"%s\" is damaged at leaf " INT64_FORMAT, zone, n - 1),
+					 errdetail("A tree of " INT64_FORMAT " leaves has %d subtree roots, the leaf holds %d bytes of them.",
+							   n, pg_popcount64((uint64) n), flen),
+					 errhint("keycard.verify_zone reports what else differs.")));
+		memcpy(f, VARDATA_ANY(frontier), flen);
+	}
 
 	for (PendingLeaf *p = pending_head; p; p = p->next)
 		if (strcmp(p->zone_id, zone) == 0)
-			last = p;
+			count++;
+	indexes = palloc(sizeof(Datum) * count);
+	event_ids = palloc(sizeof(Datum) * count);
+	object_types = palloc(sizeof(Datum) * count);
+	object_ids = palloc(sizeof(Datum) * count);
+	leaves = palloc(sizeof(Datum) * count);
+	leaf_hashes = palloc(sizeof(Datum) * count);
+	nodes_of = palloc(sizeof(Datum) * count);
+	frontiers = palloc(sizeof(Datum) * count);
 	for (PendingLeaf *p = pending_head; p; p = p->next)
 	{
 		uint8		h[HASH_LEN];
@@ -216,7 +238,7 @@ append_zone(const char *zone)
 		memcpy(buf + 1, p->leaf, p->len);
 		sha256_bytes(buf, p->len + 1, h);
 		pfree(buf);
-		values[6] = PointerGetDatum(make_bytea(h, HASH_LEN));
+		leaf_hashes[i] = PointerGetDatum(make_bytea(h, HASH_LEN));
 		while ((n >> levels) & 1)
 		{
 			flen -= HASH_LEN;
@@ -227,17 +249,25 @@ append_zone(const char *zone)
 		memcpy(f + flen, h, HASH_LEN);
 		flen += HASH_LEN;
 
-		memset(nulls, ' ', sizeof(nulls));
-		values[1] = Int64GetDatum(n);
-		values[2] = CStringGetTextDatum(p->event_id);
-		values[3] = CStringGetTextDatum(p->object_type);
-		values[4] = CStringGetTextDatum(p->object_id);
-		values[5] = PointerGetDatum(cstring_to_text_with_len(p->leaf, p->len));
-		values[7] = PointerGetDatum(make_bytea(f, flen));
-		values[8] = PointerGetDatum(make_bytea(nodes, levels * HASH_LEN));
-		registry_run_latest(&queries[p == last ? Q_APPEND : Q_LEAF], values, nulls, 0);
+		indexes[i] = Int64GetDatum(n);
+		event_ids[i] = CStringGetTextDatum(p->event_id);
+		object_types[i] = CStringGetTextDatum(p->object_type);
+		object_ids[i] = CStringGetTextDatum(p->object_id);
+		leaves[i] = PointerGetDatum(cstring_to_text_with_len(p->leaf, p->len));
+		nodes_of[i] = PointerGetDatum(make_bytea(nodes, levels * HASH_LEN));
+		frontiers[i] = PointerGetDatum(make_bytea(f, flen));
 		n++;
+		i++;
 	}
+	values[1] = PointerGetDatum(construct_array(indexes, count, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[2] = PointerGetDatum(construct_array(event_ids, count, TEXTOID, -1, false, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_array(object_types, count, TEXTOID, -1, false, TYPALIGN_INT));
+	values[4] = PointerGetDatum(construct_array(object_ids, count, TEXTOID, -1, false, TYPALIGN_INT));
+	values[5] = PointerGetDatum(construct_array(leaves, count, TEXTOID, -1, false, TYPALIGN_INT));
+	values[6] = PointerGetDatum(construct_array(leaf_hashes, count, BYTEAOID, -1, false, TYPALIGN_INT));
+	values[7] = PointerGetDatum(construct_array(nodes_of, count, BYTEAOID, -1, false, TYPALIGN_INT));
+	values[8] = PointerGetDatum(construct_array(frontiers, count, BYTEAOID, -1, false, TYPALIGN_INT));
+	registry_run_latest(&queries[layout_0_2 ? Q_APPEND_0_2 : Q_APPEND], values, NULL, 0);
 }
 
 static int
@@ -261,6 +291,7 @@ flush_pending(void)
 	Oid			owner;
 	Oid			save_userid;
 	int			save_sec_context;
+	bool		layout_0_2;
 
 	if (pending_head == NULL)
 		return;
@@ -274,6 +305,7 @@ flush_pending(void)
 		pending_head = pending_tail = NULL;
 		return;
 	}
+	layout_0_2 = get_attnum(log_relid, "frontier") == InvalidAttrNumber;
 	/* The commit may run as any role: the log is written as its owner. */
 	rel = SearchSysCache1(RELOID, ObjectIdGetDatum(log_relid));
 	if (!HeapTupleIsValid(rel))
@@ -303,7 +335,7 @@ flush_pending(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	for (int i = 0; i < nzones; i++)
 		if (i == 0 || strcmp(zones[i], zones[i - 1]) != 0)
-			append_zone(zones[i]);
+			append_zone(zones[i], layout_0_2);
 	PopActiveSnapshot();
 	SPI_finish();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
