@@ -69,6 +69,7 @@ enum
 {
 	Q_TAIL,
 	Q_APPEND,
+	Q_APPEND_ONE,
 	Q_TAIL_0_2,
 	Q_APPEND_0_2,
 	Q_SIZE,
@@ -89,6 +90,10 @@ static RegistryQuery queries[NUM_QUERIES] = {
 	 * ALTER EXTENSION UPDATE), which keeps each zone's frontier in a table of
 	 * heads; the update computes the leaves' own frontiers.
 	 */
+	/* The same for one leaf, the common case: no function scan to set up. */
+	[Q_APPEND_ONE] = {"INSERT INTO keycard.zone_log (zone_id, leaf_index, event_id, object_type, object_id, leaf, "
+		"leaf_hash, nodes, frontier) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	9, {TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, BYTEAOID, BYTEAOID}},
 	[Q_TAIL_0_2] = {"SELECT h.tree_size - 1, h.frontier FROM keycard.zone_log_heads h WHERE h.zone_id = $1",
 	1, {TEXTOID}},
 	[Q_APPEND_0_2] = {"WITH h AS (INSERT INTO keycard.zone_log_heads AS x (zone_id, tree_size, frontier) "
@@ -258,6 +263,19 @@ append_zone(const char *zone, bool layout_0_2)
 		frontiers[i] = PointerGetDatum(make_bytea(f, flen));
 		n++;
 		i++;
+	}
+	if (count == 1 && !layout_0_2)
+	{
+		values[1] = indexes[0];
+		values[2] = event_ids[0];
+		values[3] = object_types[0];
+		values[4] = object_ids[0];
+		values[5] = leaves[0];
+		values[6] = leaf_hashes[0];
+		values[7] = nodes_of[0];
+		values[8] = frontiers[0];
+		registry_run_latest(&queries[Q_APPEND_ONE], values, NULL, 0);
+		return;
 	}
 	values[1] = PointerGetDatum(construct_array(indexes, count, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[2] = PointerGetDatum(construct_array(event_ids, count, TEXTOID, -1, false, TYPALIGN_INT));
