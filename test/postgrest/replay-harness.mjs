@@ -19,11 +19,11 @@
 //                       empty token, is anonymous (Auth.hs:108 reads a
 //                       missing token as "", parseToken "" = no claims);
 //                       13: not Bearer is anonymous, "Bearer " with an empty
-//                       token is 401 PGRST301 (Auth.hs:61, 168).
+//                       token is 401 PGRST301 (Auth.hs:62, 168).
 //   JWT errors          12: every one is PGRST301, an expired token too
-//                       (Auth.hs:75, Error.hs:556); 13: decoding errors
-//                       PGRST301, claim errors (exp, nbf, iat) PGRST303
-//                       (Error.hs:741-742, 755).
+//                       (Auth.hs:75, Error.hs:549-550, 695); 13: decoding
+//                       errors PGRST301, claim errors (exp, nbf, iat) PGRST303
+//                       (Error.hs:740-742, 755).
 //   Proxy-Status        13 only, on every error it answers (Error.hs:510-511,
 //                       and the PgrstError Error instance); 12 has none.
 //   GET /rpc call       12: the query parameters as one JSON object through
@@ -233,7 +233,7 @@ async function authenticate(authorization) {
 	let claims;
 	try { claims = JSON.parse(new TextDecoder().decode(payload)); } catch { claims = null; }
 	if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw invalid(v12 ? 'JWTClaimsSetDecodeError' : 'Parsing claims failed', true);
-	// 30 seconds of skew both ways (12: Auth.hs allowedSkew 30; 13: Auth.hs:86-110).
+	// 30 seconds of skew both ways (12: Auth.hs:69; 13: Auth.hs:101).
 	const now = Math.floor(Date.now() / 1000);
 	if (typeof claims.exp === 'number' && now > claims.exp + 30) throw invalid('JWT expired', true);
 	if (typeof claims.nbf === 'number' && now < claims.nbf - 30) throw invalid(v12 ? 'JWTNotYetValid' : 'JWT not yet valid', true);
@@ -491,7 +491,7 @@ async function serve(req, rawBody) {
 				`The result contains ${r.page_total} rows`, null);
 		}
 		await q(client, 'COMMIT');
-		// Assembled after the transaction ended (App.hs: runQuery, then actionResponse):
+		// Assembled after the transaction ended (12: App.hs:149-150, runQuery then actionResponse):
 		// a malformed response.headers is a 500 of a committed call.
 		return respond(plan, r, method);
 	} catch (e) {
