@@ -553,6 +553,10 @@ BEGIN
 		PERFORM keycard.raise_error('platform_owned', format('policy set "%s" is owned by the platform', s.name),
 			'Platform-owned policy sets can be read but not changed or archived by customers.', NULL);
 	END IF;
+	IF if_match IS NOT NULL THEN
+		-- The bindings are part of the ETag: none may change between this check and the commit.
+		PERFORM keycard.lock_policy_set_bindings(zone_id, ARRAY[policy_set_id]);
+	END IF;
 	IF NOT keycard.if_match_passes(if_match, keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision)) THEN
 		PERFORM keycard.raise_error('etag_mismatch', format('policy set "%s" has changed', s.name),
 			format('If-Match is %s but the current ETag is %s.', if_match, keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision)),
