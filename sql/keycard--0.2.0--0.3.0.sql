@@ -161,3 +161,372 @@ BEGIN
 END
 $$;
 
+-- HTTP as PostgREST 12 and 13 serve it (issue 16) -------------------------------------------
+-- If-Match (RFC 9110 section 13.1.1): "*", or a list of entity tags of
+-- which any one may match; the comparison is strong, so weak tags (W/"...")
+-- never match.  NULL (no If-Match) always passes.
+CREATE FUNCTION keycard.if_match_passes(if_match text, etag text) RETURNS boolean
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	RETURN if_match IS NULL OR pg_catalog.btrim(if_match) OPERATOR(pg_catalog.=) '*'
+		OR coalesce((SELECT pg_catalog.bool_or(m[1] IS NULL AND m[2] OPERATOR(pg_catalog.=) etag)
+					 FROM pg_catalog.regexp_matches(if_match, '(W/)?("[^"]*")', 'g') m), false);
+COMMENT ON FUNCTION keycard.if_match_passes(text, text) IS
+	'Whether an If-Match header value (NULL, "*" or a list of entity tags) lets a change of the resource with this ETag go ahead';
+
+CREATE OR REPLACE FUNCTION keycard.lock_policy(zone_id text, policy_id text, if_match text, for_archive boolean)
+	RETURNS keycard.policies
+	LANGUAGE plpgsql VOLATILE
+	AS $$
+DECLARE
+	p keycard.policies;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	SELECT * INTO p FROM keycard.policies x
+	WHERE x.zone_id = lock_policy.zone_id AND x.policy_id = lock_policy.policy_id FOR NO KEY UPDATE;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy "%s" not found', policy_id), NULL, NULL);
+	END IF;
+	IF p.owner_type = 'platform' AND NOT keycard.caller_is_platform() THEN
+		PERFORM keycard.raise_error('platform_owned', format('policy "%s" is owned by the platform', p.name),
+			'Platform-owned policies can be read but not changed or archived by customers.', NULL);
+	END IF;
+	IF NOT keycard.if_match_passes(if_match, p.etag) THEN
+		PERFORM keycard.raise_error('etag_mismatch', format('policy "%s" has changed', p.name),
+			format('If-Match is %s but the current ETag is %s.', if_match, p.etag), 'Fetch the policy again and retry.');
+	END IF;
+	IF p.archived_at IS NOT NULL THEN
+		PERFORM keycard.raise_error('archived', format('policy "%s" is archived', p.name),
+			'An archived policy cannot change.', NULL);
+	END IF;
+	RETURN p;
+END
+$$;
+
+-- A policy set's ETag.  Its representation (PolicySetWithBinding) shows the
+-- set's bindings, which live in keycard.bindings and do not touch the set's
+-- row (nor its revision): when bound, the tag adds a digest of each binding's
+-- mode, version and bound_at (a rebinding, even to an earlier version, is
+-- bound at a new time).  Unbound, it is the row's "<revision>".
+CREATE FUNCTION keycard.policy_set_etag(zone_id text, policy_set_id text, revision bigint) RETURNS text
+	LANGUAGE sql STABLE PARALLEL SAFE
+	BEGIN ATOMIC
+	SELECT '"' OPERATOR(pg_catalog.||) revision OPERATOR(pg_catalog.||) coalesce('-' OPERATOR(pg_catalog.||)
+			pg_catalog.left(pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.string_agg(
+				b.mode OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) b.version_id OPERATOR(pg_catalog.||) ' '
+				OPERATOR(pg_catalog.||) (pg_catalog.date_part('epoch', b.bound_at) OPERATOR(pg_catalog.*) 1000000)::bigint,
+				' ' ORDER BY b.mode), 'UTF8')), 'hex'), 16), '') OPERATOR(pg_catalog.||) '"'
+	FROM keycard.bindings b
+	WHERE b.zone_id OPERATOR(pg_catalog.=) policy_set_etag.zone_id
+	  AND b.policy_set_id OPERATOR(pg_catalog.=) policy_set_etag.policy_set_id;
+	END;
+COMMENT ON FUNCTION keycard.policy_set_etag(text, text, bigint) IS
+	'ETag of a policy set: its revision, and its bindings when bound (changes on every change of PolicySetWithBinding)';
+
+CREATE OR REPLACE FUNCTION keycard.lock_policy_set(zone_id text, policy_set_id text, if_match text)
+	RETURNS keycard.policy_sets
+	LANGUAGE plpgsql VOLATILE
+	AS $$
+DECLARE
+	s keycard.policy_sets;
+BEGIN
+	PERFORM keycard.require_zone(zone_id);
+	SELECT * INTO s FROM keycard.policy_sets x
+	WHERE x.zone_id = lock_policy_set.zone_id AND x.policy_set_id = lock_policy_set.policy_set_id FOR NO KEY UPDATE;
+	IF NOT FOUND THEN
+		PERFORM keycard.raise_error('not_found', format('policy set "%s" not found', policy_set_id), NULL, NULL);
+	END IF;
+	IF s.owner_type = 'platform' AND NOT keycard.caller_is_platform() THEN
+		PERFORM keycard.raise_error('platform_owned', format('policy set "%s" is owned by the platform', s.name),
+			'Platform-owned policy sets can be read but not changed or archived by customers.', NULL);
+	END IF;
+	IF if_match IS NOT NULL THEN
+		-- The bindings are part of the ETag: none may change between this check and the commit.
+		PERFORM keycard.lock_policy_set_bindings(zone_id, ARRAY[policy_set_id]);
+	END IF;
+	IF NOT keycard.if_match_passes(if_match, keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision)) THEN
+		PERFORM keycard.raise_error('etag_mismatch', format('policy set "%s" has changed', s.name),
+			format('If-Match is %s but the current ETag is %s.', if_match, keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision)),
+			'Fetch the policy set again and retry.');
+	END IF;
+	IF s.archived_at IS NOT NULL THEN
+		PERFORM keycard.raise_error('archived', format('policy set "%s" is archived', s.name),
+			'An archived policy set cannot change.', NULL);
+	END IF;
+	RETURN s;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION keycard.api_like_any(q jsonb, names text[]) RETURNS text[]
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+-- Each term is matched against every row: the terms are bounded (as
+-- filter[id] is), so a list costs at most 100 matches per row.
+DECLARE
+	-- distinct, in the order they were given
+	terms text[] := ARRAY(SELECT x.t FROM (
+		SELECT e.t, min(n.i * 4294967296 + e.o) AS first
+		FROM unnest(names) WITH ORDINALITY n(name, i), jsonb_array_elements_text(q -> n.name) WITH ORDINALITY e(t, o)
+		GROUP BY e.t) x ORDER BY x.first);
+BEGIN
+	IF cardinality(terms) > 100 THEN
+		PERFORM keycard.raise_error('invalid_filter',
+			format('%s takes at most 100 distinct search terms', array_to_string(names, ', ')),
+			format('The request has %s.', cardinality(terms)), 'Search with fewer terms.');
+	END IF;
+	RETURN (SELECT array_agg('%' || replace(replace(replace(lower(t COLLATE "und-x-icu"), '\', '\\'), '%', '\%'), '_', '\_') || '%')
+			FROM unnest(terms) t);
+END
+$$;
+COMMENT ON FUNCTION keycard.api_like_any(jsonb, text[]) IS
+	'LIKE patterns, lower-cased for all of Unicode (ICU root locale), for case-insensitive substring search terms (query, query[name], ...); matched against lower(column COLLATE "und-x-icu"); NULL when none';
+
+CREATE OR REPLACE FUNCTION api.create_policy_set(jsonb) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	zone text := keycard.api_path_param('zone-id');
+	body jsonb := keycard.api_body($1, ARRAY['name'], ARRAY['scope_type']);
+	s keycard.policy_sets;
+BEGIN
+	IF jsonb_typeof(body -> 'name') <> 'string' THEN
+		PERFORM keycard.raise_error('invalid_request', 'name must be a string', NULL, NULL);
+	END IF;
+	s := keycard.create_policy_set(zone, body ->> 'name', coalesce(keycard.api_string(body, 'scope_type'), 'zone'));
+	PERFORM keycard.api_created();
+	PERFORM keycard.api_add_header('ETag', keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision));
+	RETURN keycard.api_policy_set_json(keycard.get_policy_set_with_binding(zone, s.policy_set_id));
+END
+$$;
+COMMENT ON FUNCTION api.create_policy_set(jsonb) IS
+	'POST /zones/{zone_id}/policy-sets {name, scope_type? (default zone)}: 201 with ETag; the set starts unbound';
+
+CREATE OR REPLACE FUNCTION api.get_policy_set(zone_id text, policy_set_id text) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	s keycard.policy_sets_with_binding;
+BEGIN
+	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
+	s := keycard.get_policy_set_with_binding(zone_id, policy_set_id);
+	PERFORM keycard.api_add_header('ETag', keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision));
+	RETURN keycard.api_policy_set_json(s);
+END
+$$;
+COMMENT ON FUNCTION api.get_policy_set(text, text) IS 'GET /zones/{zone_id}/policy-sets/{policy_set_id}, with ETag';
+
+CREATE OR REPLACE FUNCTION api.update_policy_set(jsonb) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	zone text := keycard.api_path_param('zone-id');
+	id text := keycard.api_path_param('policy-set-id');
+	s keycard.policy_sets;
+BEGIN
+	PERFORM keycard.api_body($1, '{}', ARRAY['name']);
+	s := keycard.update_policy_set(zone, id, $1, nullif(keycard.api_header('if-match'), ''));
+	PERFORM keycard.api_add_header('ETag', keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision));
+	RETURN keycard.api_policy_set_json(keycard.get_policy_set_with_binding(zone, id));
+END
+$$;
+COMMENT ON FUNCTION api.update_policy_set(jsonb) IS
+	'PATCH /zones/{zone_id}/policy-sets/{policy_set_id} {name?} with optional If-Match (412 when stale)';
+
+CREATE OR REPLACE FUNCTION api.list_policies(zone_id text) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	q jsonb := keycard.api_query();
+	p jsonb;
+	ids text[];
+	owners text[];
+	cond text;
+	pat text[];
+BEGIN
+	PERFORM keycard.api_check_query(q, ARRAY['after', 'before', 'limit', 'order', 'sort', 'expand', 'expand[]',
+											'filter[id]', 'filter[owner_type]', 'query', 'query[]', 'query[name]',
+											'query[description]']);
+	p := keycard.api_list_params(q, ARRAY['created_at']);
+	IF q ? 'filter[id]' THEN
+		ids := ARRAY(SELECT jsonb_array_elements_text(q -> 'filter[id]'));
+		IF cardinality(ids) > 100 THEN
+			PERFORM keycard.raise_error('invalid_filter', 'filter[id] takes at most 100 ids',
+				format('Got %s.', cardinality(ids)), 'Split the ids over several requests.');
+		END IF;
+		IF p ->> 'after' IS NOT NULL OR p ->> 'before' IS NOT NULL THEN
+			PERFORM keycard.raise_error('invalid_filter', 'filter[id] cannot be combined with a cursor', NULL,
+				'All matching ids fit on one page; drop after/before.');
+		END IF;
+		IF p ->> 'limit' IS NULL THEN
+			p := p || jsonb_build_object('limit', greatest(cardinality(ids), 1));
+		END IF;
+	END IF;
+	owners := keycard.api_enum_filter(q, 'filter[owner_type]', ARRAY['platform', 'customer']);
+	PERFORM keycard.require_zone(zone_id);
+	cond := format('v.zone_id = %L', zone_id);
+	IF ids IS NOT NULL THEN
+		cond := cond || format(' AND v.id = ANY (%L::text[])', ids);
+	END IF;
+	IF owners IS NOT NULL THEN
+		cond := cond || format(' AND v.owner_type = ANY (%L::text[])', owners);
+	END IF;
+	pat := keycard.api_like_any(q, ARRAY['query', 'query[]']);
+	IF pat IS NOT NULL THEN
+		cond := cond || format(' AND (lower(v.name COLLATE "und-x-icu") LIKE ANY (%1$L::text[]) OR lower(v.description COLLATE "und-x-icu") LIKE ANY (%1$L::text[]))', pat);
+	END IF;
+	pat := keycard.api_like_any(q, ARRAY['query[name]']);
+	IF pat IS NOT NULL THEN
+		cond := cond || format(' AND lower(v.name COLLATE "und-x-icu") LIKE ANY (%L::text[])', pat);
+	END IF;
+	pat := keycard.api_like_any(q, ARRAY['query[description]']);
+	IF pat IS NOT NULL THEN
+		cond := cond || format(' AND lower(v.description COLLATE "und-x-icu") LIKE ANY (%L::text[])', pat);
+	END IF;
+	RETURN keycard.api_page('api.policies v', cond, ARRAY['v.id'], 'to_jsonb(v)', p);
+END
+$$;
+COMMENT ON FUNCTION api.list_policies(text) IS
+	'GET /zones/{zone_id}/policies (list parameters, filter[id], filter[owner_type], query, query[name], query[description])';
+
+CREATE OR REPLACE FUNCTION api.list_policy_sets(zone_id text) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	q jsonb := keycard.api_query();
+	p jsonb;
+	active boolean;
+	owners text[];
+	scopes text[];
+	cond text;
+	pat text[];
+BEGIN
+	PERFORM keycard.api_check_query(q, ARRAY['after', 'before', 'limit', 'order', 'sort', 'expand', 'expand[]',
+											'filter[active]', 'active', 'filter[owner_type]', 'filter[scope_type]',
+											'query', 'query[]', 'query[name]']);
+	p := keycard.api_list_params(q, ARRAY['created_at', 'status']);
+	IF p ->> 'sort' = 'status' AND (p ->> 'order' = 'asc' OR p ->> 'before' IS NOT NULL) THEN
+		PERFORM keycard.raise_error('invalid_request', 'sort=status pages forward in descending order only',
+			CASE WHEN p ->> 'order' = 'asc' THEN 'order=asc was given.' ELSE 'A before cursor was given.' END,
+			'Drop order=asc and before, or sort by created_at.');
+	END IF;
+	active := keycard.api_bool_filter(q, 'filter[active]', 'active');
+	owners := keycard.api_enum_filter(q, 'filter[owner_type]', ARRAY['platform', 'customer']);
+	scopes := keycard.api_enum_filter(q, 'filter[scope_type]', ARRAY['zone', 'resource', 'user', 'session']);
+	PERFORM keycard.require_zone(zone_id);
+	cond := format('v.zone_id = %L', zone_id);
+	IF active IS NOT NULL THEN
+		cond := cond || format(' AND v.active = %L', active);
+	END IF;
+	IF owners IS NOT NULL THEN
+		cond := cond || format(' AND v.owner_type = ANY (%L::text[])', owners);
+	END IF;
+	IF scopes IS NOT NULL THEN
+		cond := cond || format(' AND v.scope_type = ANY (%L::text[])', scopes);
+	END IF;
+	pat := keycard.api_like_any(q, ARRAY['query', 'query[]', 'query[name]']);
+	IF pat IS NOT NULL THEN
+		cond := cond || format(' AND lower(v.name COLLATE "und-x-icu") LIKE ANY (%L::text[])', pat);
+	END IF;
+	RETURN keycard.api_page('api.policy_sets v', cond,
+		CASE WHEN p ->> 'sort' = 'status' THEN ARRAY['v.active::text', 'v.id'] ELSE ARRAY['v.id'] END,
+		'to_jsonb(v)', p);
+END
+$$;
+COMMENT ON FUNCTION api.list_policy_sets(text) IS
+	'GET /zones/{zone_id}/policy-sets (list parameters with sort=created_at|status, filter[active] / active, filter[owner_type], filter[scope_type], query, query[name])';
+
+CREATE OR REPLACE FUNCTION api.archive_policy_set() RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	zone text := keycard.api_path_param('zone-id');
+	id text := keycard.api_path_param('policy-set-id');
+	s keycard.policy_sets;
+BEGIN
+	s := keycard.archive_policy_set(zone, id, nullif(keycard.api_header('if-match'), ''));
+	PERFORM keycard.api_add_header('ETag', keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision));
+	RETURN keycard.api_policy_set_json(keycard.get_policy_set_with_binding(zone, id));
+END
+$$;
+COMMENT ON FUNCTION api.archive_policy_set() IS
+	'DELETE /zones/{zone_id}/policy-sets/{policy_set_id} with optional If-Match: archives the set';
+
+-- Calls without a body -------------------------------------------------------------------------
+-- PostgREST passes a function with one unnamed json(b) parameter the raw
+-- body: an empty body would be ''::jsonb, a 400 (22P02) before the function
+-- runs.  An empty body has no keys, and PostgREST prefers a function whose
+-- named parameters match the keys (none) to the unnamed-parameter one
+-- (src/PostgREST/Plan.hs, findProc, in PostgREST 12 and 13): so each such
+-- endpoint has an overload without parameters, which is the call with {}.
+-- (So do a body {} or [] and a JSON scalar, whose keys PostgREST reads as none.)
+
+CREATE FUNCTION api.set_default_policy_schema() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.set_default_policy_schema('{}'::jsonb);
+COMMENT ON FUNCTION api.set_default_policy_schema() IS 'PATCH /zones/{zone_id}/policy-schemas/{version} without a body';
+
+CREATE FUNCTION api.create_policy() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.create_policy('{}'::jsonb);
+COMMENT ON FUNCTION api.create_policy() IS 'POST /zones/{zone_id}/policies without a body (400: name is required)';
+
+CREATE FUNCTION api.update_policy() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.update_policy('{}'::jsonb);
+COMMENT ON FUNCTION api.update_policy() IS 'PATCH /zones/{zone_id}/policies/{policy_id} without a body (changes nothing)';
+
+CREATE FUNCTION api.create_policy_version() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.create_policy_version('{}'::jsonb);
+COMMENT ON FUNCTION api.create_policy_version() IS 'POST /zones/{zone_id}/policies/{policy_id}/versions without a body (400)';
+
+CREATE FUNCTION api.create_policy_set() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.create_policy_set('{}'::jsonb);
+COMMENT ON FUNCTION api.create_policy_set() IS 'POST /zones/{zone_id}/policy-sets without a body (400: name is required)';
+
+CREATE FUNCTION api.update_policy_set() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.update_policy_set('{}'::jsonb);
+COMMENT ON FUNCTION api.update_policy_set() IS 'PATCH /zones/{zone_id}/policy-sets/{policy_set_id} without a body (changes nothing)';
+
+CREATE FUNCTION api.create_policy_set_version() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.create_policy_set_version('{}'::jsonb);
+COMMENT ON FUNCTION api.create_policy_set_version() IS 'POST /zones/{zone_id}/policy-sets/{policy_set_id}/versions without a body (400)';
+
+CREATE FUNCTION api.update_policy_set_version() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.update_policy_set_version('{}'::jsonb);
+COMMENT ON FUNCTION api.update_policy_set_version() IS 'PATCH /zones/{zone_id}/policy-sets/{policy_set_id}/versions/{version_id} without a body (400)';
+
+CREATE FUNCTION api.save_policy_draft() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.save_policy_draft('{}'::jsonb);
+COMMENT ON FUNCTION api.save_policy_draft() IS 'PUT /zones/{zone_id}/policies/{policy_id}/draft without a body (400)';
+
+CREATE FUNCTION api.save_policy_set_draft() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.save_policy_set_draft('{}'::jsonb);
+COMMENT ON FUNCTION api.save_policy_set_draft() IS 'PUT /zones/{zone_id}/policy-sets/{policy_set_id}/draft without a body (400: manifest is required)';
+
+CREATE FUNCTION api.rotate_signing_key() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.rotate_signing_key('{}'::jsonb);
+COMMENT ON FUNCTION api.rotate_signing_key() IS 'POST /zones/{zone_id}/signing-keys/rotate without a body (the zone''s algorithm)';
+
+REVOKE ALL ON FUNCTION api.set_default_policy_schema(), api.create_policy(), api.update_policy(),
+	api.create_policy_version(), api.create_policy_set(), api.update_policy_set(), api.create_policy_set_version(),
+	api.update_policy_set_version(), api.save_policy_draft(), api.save_policy_set_draft(),
+	api.rotate_signing_key() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.set_default_policy_schema(), api.create_policy(), api.update_policy(),
+	api.create_policy_version(), api.create_policy_set(), api.update_policy_set(), api.create_policy_set_version(),
+	api.update_policy_set_version(), api.save_policy_draft(), api.save_policy_set_draft()
+	TO keycard_api, keycard_platform;
+GRANT EXECUTE ON FUNCTION api.rotate_signing_key() TO keycard_platform;

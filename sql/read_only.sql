@@ -129,6 +129,11 @@ FROM (VALUES
 	('api.update_policy_set_version(jsonb)', $$api.update_policy_set_version('{"active": true}')$$, NULL,
 		jsonb_build_object('x-keycard-policy-set-id', :'s', 'x-keycard-version-id', :'s3')),
 	('api.rotate_signing_key(jsonb)', $$api.rotate_signing_key('{}')$$, 'keycard_platform', NULL),
+	-- the overloads PostgREST calls for an empty body (those that can write)
+	('api.set_default_policy_schema()', 'api.set_default_policy_schema()', NULL, '{"x-keycard-schema-version": "2026-02-24"}'),
+	('api.update_policy()', 'api.update_policy()', NULL, jsonb_build_object('x-keycard-policy-id', :'p')),
+	('api.update_policy_set()', 'api.update_policy_set()', NULL, jsonb_build_object('x-keycard-policy-set-id', :'s')),
+	('api.rotate_signing_key()', 'api.rotate_signing_key()', 'keycard_platform', NULL),
 	('api.save_policy_draft(jsonb)', $$api.save_policy_draft('{"cedar_raw": "permit (principal, action, resource);"}')$$, NULL,
 		jsonb_build_object('x-keycard-policy-id', :'p')),
 	('api.delete_policy_draft()', 'api.delete_policy_draft()', NULL, jsonb_build_object('x-keycard-policy-id', :'d')),
@@ -149,7 +154,14 @@ INSERT INTO ro_nonwriting VALUES
 	('keycard.lock_policy_set_bindings(text,text[])', 'transaction advisory locks and a snapshot cross-check (no row written or locked)'),
 	('keycard.api_add_header(text,text)', 'sets the response.headers setting for PostgREST'),
 	('keycard.api_created()', 'sets the response.status setting for PostgREST'),
-	('api.check_request()', 'PostgREST''s pre-request: checks request settings, sets response.headers; runs in READ ONLY GETs too');
+	('api.check_request()', 'PostgREST''s pre-request: checks request settings, sets response.headers; runs in READ ONLY GETs too'),
+	('api.create_policy()', 'the call without a body: a 400 (a required member is missing) before anything is written'),
+	('api.create_policy_version()', 'the call without a body: a 400 (a required member is missing) before anything is written'),
+	('api.create_policy_set()', 'the call without a body: a 400 (a required member is missing) before anything is written'),
+	('api.create_policy_set_version()', 'the call without a body: a 400 (a required member is missing) before anything is written'),
+	('api.update_policy_set_version()', 'the call without a body: a 400 (a required member is missing) before anything is written'),
+	('api.save_policy_draft()', 'the call without a body: a 400 (a required member is missing) before anything is written'),
+	('api.save_policy_set_draft()', 'the call without a body: a 400 (a required member is missing) before anything is written');
 
 -- Every VOLATILE function of keycard and api is either called here or listed
 -- as writing nothing (no rows: nothing forgotten, nothing stale).

@@ -302,6 +302,17 @@ END
 $$;
 COMMENT ON FUNCTION keycard.get_policy(text, text) IS 'One policy, or not_found';
 
+-- If-Match (RFC 9110 section 13.1.1): "*", or a list of entity tags of
+-- which any one may match; the comparison is strong, so weak tags (W/"...")
+-- never match.  NULL (no If-Match) always passes.
+CREATE FUNCTION keycard.if_match_passes(if_match text, etag text) RETURNS boolean
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	RETURN if_match IS NULL OR pg_catalog.btrim(if_match) OPERATOR(pg_catalog.=) '*'
+		OR coalesce((SELECT pg_catalog.bool_or(m[1] IS NULL AND m[2] OPERATOR(pg_catalog.=) etag)
+					 FROM pg_catalog.regexp_matches(if_match, '(W/)?("[^"]*")', 'g') m), false);
+COMMENT ON FUNCTION keycard.if_match_passes(text, text) IS
+	'Whether an If-Match header value (NULL, "*" or a list of entity tags) lets a change of the resource with this ETag go ahead';
+
 -- Locks a policy for a change by the caller: not_found, platform_owned,
 -- etag_mismatch (when if_match is given) and archived, in that order.
 CREATE FUNCTION keycard.lock_policy(zone_id text, policy_id text, if_match text, for_archive boolean)
@@ -321,7 +332,7 @@ BEGIN
 		PERFORM keycard.raise_error('platform_owned', format('policy "%s" is owned by the platform', p.name),
 			'Platform-owned policies can be read but not changed or archived by customers.', NULL);
 	END IF;
-	IF if_match IS NOT NULL AND if_match <> '*' AND if_match <> p.etag THEN
+	IF NOT keycard.if_match_passes(if_match, p.etag) THEN
 		PERFORM keycard.raise_error('etag_mismatch', format('policy "%s" has changed', p.name),
 			format('If-Match is %s but the current ETag is %s.', if_match, p.etag), 'Fetch the policy again and retry.');
 	END IF;
@@ -505,6 +516,26 @@ END
 $$;
 COMMENT ON FUNCTION keycard.get_policy_set(text, text) IS 'One policy set, or not_found';
 
+-- A policy set's ETag.  Its representation (PolicySetWithBinding) shows the
+-- set's bindings, which live in keycard.bindings and do not touch the set's
+-- row (nor its revision): when bound, the tag adds a digest of each binding's
+-- mode, version and bound_at (a rebinding, even to an earlier version, is
+-- bound at a new time).  Unbound, it is the row's "<revision>".
+CREATE FUNCTION keycard.policy_set_etag(zone_id text, policy_set_id text, revision bigint) RETURNS text
+	LANGUAGE sql STABLE PARALLEL SAFE
+	BEGIN ATOMIC
+	SELECT '"' OPERATOR(pg_catalog.||) revision OPERATOR(pg_catalog.||) coalesce('-' OPERATOR(pg_catalog.||)
+			pg_catalog.left(pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.string_agg(
+				b.mode OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) b.version_id OPERATOR(pg_catalog.||) ' '
+				OPERATOR(pg_catalog.||) (pg_catalog.date_part('epoch', b.bound_at) OPERATOR(pg_catalog.*) 1000000)::bigint,
+				' ' ORDER BY b.mode), 'UTF8')), 'hex'), 16), '') OPERATOR(pg_catalog.||) '"'
+	FROM keycard.bindings b
+	WHERE b.zone_id OPERATOR(pg_catalog.=) policy_set_etag.zone_id
+	  AND b.policy_set_id OPERATOR(pg_catalog.=) policy_set_etag.policy_set_id;
+	END;
+COMMENT ON FUNCTION keycard.policy_set_etag(text, text, bigint) IS
+	'ETag of a policy set: its revision, and its bindings when bound (changes on every change of PolicySetWithBinding)';
+
 CREATE FUNCTION keycard.lock_policy_set(zone_id text, policy_set_id text, if_match text)
 	RETURNS keycard.policy_sets
 	LANGUAGE plpgsql VOLATILE
@@ -522,9 +553,14 @@ BEGIN
 		PERFORM keycard.raise_error('platform_owned', format('policy set "%s" is owned by the platform', s.name),
 			'Platform-owned policy sets can be read but not changed or archived by customers.', NULL);
 	END IF;
-	IF if_match IS NOT NULL AND if_match <> '*' AND if_match <> s.etag THEN
+	IF if_match IS NOT NULL THEN
+		-- The bindings are part of the ETag: none may change between this check and the commit.
+		PERFORM keycard.lock_policy_set_bindings(zone_id, ARRAY[policy_set_id]);
+	END IF;
+	IF NOT keycard.if_match_passes(if_match, keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision)) THEN
 		PERFORM keycard.raise_error('etag_mismatch', format('policy set "%s" has changed', s.name),
-			format('If-Match is %s but the current ETag is %s.', if_match, s.etag), 'Fetch the policy set again and retry.');
+			format('If-Match is %s but the current ETag is %s.', if_match, keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision)),
+			'Fetch the policy set again and retry.');
 	END IF;
 	IF s.archived_at IS NOT NULL THEN
 		PERFORM keycard.raise_error('archived', format('policy set "%s" is archived', s.name),

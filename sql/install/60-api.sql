@@ -235,12 +235,12 @@ BEGIN
 			format('%s takes at most 100 distinct search terms', array_to_string(names, ', ')),
 			format('The request has %s.', cardinality(terms)), 'Search with fewer terms.');
 	END IF;
-	RETURN (SELECT array_agg('%' || replace(replace(replace(t, '\', '\\'), '%', '\%'), '_', '\_') || '%')
+	RETURN (SELECT array_agg('%' || replace(replace(replace(lower(t COLLATE "und-x-icu"), '\', '\\'), '%', '\%'), '_', '\_') || '%')
 			FROM unnest(terms) t);
 END
 $$;
 COMMENT ON FUNCTION keycard.api_like_any(jsonb, text[]) IS
-	'ILIKE patterns for case-insensitive substring search terms (query, query[name], ...); NULL when none';
+	'LIKE patterns, lower-cased for all of Unicode (ICU root locale), for case-insensitive substring search terms (query, query[name], ...); matched against lower(column COLLATE "und-x-icu"); NULL when none';
 
 CREATE FUNCTION keycard.api_list_params(q jsonb, sorts text[]) RETURNS jsonb
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -768,15 +768,15 @@ BEGIN
 	END IF;
 	pat := keycard.api_like_any(q, ARRAY['query', 'query[]']);
 	IF pat IS NOT NULL THEN
-		cond := cond || format(' AND (v.name ILIKE ANY (%1$L::text[]) OR v.description ILIKE ANY (%1$L::text[]))', pat);
+		cond := cond || format(' AND (lower(v.name COLLATE "und-x-icu") LIKE ANY (%1$L::text[]) OR lower(v.description COLLATE "und-x-icu") LIKE ANY (%1$L::text[]))', pat);
 	END IF;
 	pat := keycard.api_like_any(q, ARRAY['query[name]']);
 	IF pat IS NOT NULL THEN
-		cond := cond || format(' AND v.name ILIKE ANY (%L::text[])', pat);
+		cond := cond || format(' AND lower(v.name COLLATE "und-x-icu") LIKE ANY (%L::text[])', pat);
 	END IF;
 	pat := keycard.api_like_any(q, ARRAY['query[description]']);
 	IF pat IS NOT NULL THEN
-		cond := cond || format(' AND v.description ILIKE ANY (%L::text[])', pat);
+		cond := cond || format(' AND lower(v.description COLLATE "und-x-icu") LIKE ANY (%L::text[])', pat);
 	END IF;
 	RETURN keycard.api_page('api.policies v', cond, ARRAY['v.id'], 'to_jsonb(v)', p);
 END
@@ -892,7 +892,7 @@ BEGIN
 	END IF;
 	s := keycard.create_policy_set(zone, body ->> 'name', coalesce(keycard.api_string(body, 'scope_type'), 'zone'));
 	PERFORM keycard.api_created();
-	PERFORM keycard.api_add_header('ETag', s.etag);
+	PERFORM keycard.api_add_header('ETag', keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision));
 	RETURN keycard.api_policy_set_json(keycard.get_policy_set_with_binding(zone, s.policy_set_id));
 END
 $$;
@@ -908,7 +908,7 @@ DECLARE
 BEGIN
 	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
 	s := keycard.get_policy_set_with_binding(zone_id, policy_set_id);
-	PERFORM keycard.api_add_header('ETag', s.etag);
+	PERFORM keycard.api_add_header('ETag', keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision));
 	RETURN keycard.api_policy_set_json(s);
 END
 $$;
@@ -925,7 +925,7 @@ DECLARE
 BEGIN
 	PERFORM keycard.api_body($1, '{}', ARRAY['name']);
 	s := keycard.update_policy_set(zone, id, $1, nullif(keycard.api_header('if-match'), ''));
-	PERFORM keycard.api_add_header('ETag', s.etag);
+	PERFORM keycard.api_add_header('ETag', keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision));
 	RETURN keycard.api_policy_set_json(keycard.get_policy_set_with_binding(zone, id));
 END
 $$;
@@ -970,7 +970,7 @@ BEGIN
 	END IF;
 	pat := keycard.api_like_any(q, ARRAY['query', 'query[]', 'query[name]']);
 	IF pat IS NOT NULL THEN
-		cond := cond || format(' AND v.name ILIKE ANY (%L::text[])', pat);
+		cond := cond || format(' AND lower(v.name COLLATE "und-x-icu") LIKE ANY (%L::text[])', pat);
 	END IF;
 	RETURN keycard.api_page('api.policy_sets v', cond,
 		CASE WHEN p ->> 'sort' = 'status' THEN ARRAY['v.active::text', 'v.id'] ELSE ARRAY['v.id'] END,
@@ -990,7 +990,7 @@ DECLARE
 	s keycard.policy_sets;
 BEGIN
 	s := keycard.archive_policy_set(zone, id, nullif(keycard.api_header('if-match'), ''));
-	PERFORM keycard.api_add_header('ETag', s.etag);
+	PERFORM keycard.api_add_header('ETag', keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision));
 	RETURN keycard.api_policy_set_json(keycard.get_policy_set_with_binding(zone, id));
 END
 $$;
@@ -1411,4 +1411,77 @@ GRANT EXECUTE ON FUNCTION api.update_policy_set_version(jsonb), api.get_policy_d
 	api.delete_policy_draft(), api.publish_policy_draft(), api.get_policy_set_draft(text, text),
 	api.save_policy_set_draft(jsonb), api.delete_policy_set_draft(), api.publish_policy_set_draft()
 	TO keycard_api, keycard_platform;
+-- Calls without a body -------------------------------------------------------------------------
+-- PostgREST passes a function with one unnamed json(b) parameter the raw
+-- body: an empty body would be ''::jsonb, a 400 (22P02) before the function
+-- runs.  An empty body has no keys, and PostgREST prefers a function whose
+-- named parameters match the keys (none) to the unnamed-parameter one
+-- (src/PostgREST/Plan.hs, findProc, in PostgREST 12 and 13): so each such
+-- endpoint has an overload without parameters, which is the call with {}.
+-- (So do a body {} or [] and a JSON scalar, whose keys PostgREST reads as none.)
+
+CREATE FUNCTION api.set_default_policy_schema() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.set_default_policy_schema('{}'::jsonb);
+COMMENT ON FUNCTION api.set_default_policy_schema() IS 'PATCH /zones/{zone_id}/policy-schemas/{version} without a body';
+
+CREATE FUNCTION api.create_policy() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.create_policy('{}'::jsonb);
+COMMENT ON FUNCTION api.create_policy() IS 'POST /zones/{zone_id}/policies without a body (400: name is required)';
+
+CREATE FUNCTION api.update_policy() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.update_policy('{}'::jsonb);
+COMMENT ON FUNCTION api.update_policy() IS 'PATCH /zones/{zone_id}/policies/{policy_id} without a body (changes nothing)';
+
+CREATE FUNCTION api.create_policy_version() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.create_policy_version('{}'::jsonb);
+COMMENT ON FUNCTION api.create_policy_version() IS 'POST /zones/{zone_id}/policies/{policy_id}/versions without a body (400)';
+
+CREATE FUNCTION api.create_policy_set() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.create_policy_set('{}'::jsonb);
+COMMENT ON FUNCTION api.create_policy_set() IS 'POST /zones/{zone_id}/policy-sets without a body (400: name is required)';
+
+CREATE FUNCTION api.update_policy_set() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.update_policy_set('{}'::jsonb);
+COMMENT ON FUNCTION api.update_policy_set() IS 'PATCH /zones/{zone_id}/policy-sets/{policy_set_id} without a body (changes nothing)';
+
+CREATE FUNCTION api.create_policy_set_version() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.create_policy_set_version('{}'::jsonb);
+COMMENT ON FUNCTION api.create_policy_set_version() IS 'POST /zones/{zone_id}/policy-sets/{policy_set_id}/versions without a body (400)';
+
+CREATE FUNCTION api.update_policy_set_version() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.update_policy_set_version('{}'::jsonb);
+COMMENT ON FUNCTION api.update_policy_set_version() IS 'PATCH /zones/{zone_id}/policy-sets/{policy_set_id}/versions/{version_id} without a body (400)';
+
+CREATE FUNCTION api.save_policy_draft() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.save_policy_draft('{}'::jsonb);
+COMMENT ON FUNCTION api.save_policy_draft() IS 'PUT /zones/{zone_id}/policies/{policy_id}/draft without a body (400)';
+
+CREATE FUNCTION api.save_policy_set_draft() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.save_policy_set_draft('{}'::jsonb);
+COMMENT ON FUNCTION api.save_policy_set_draft() IS 'PUT /zones/{zone_id}/policy-sets/{policy_set_id}/draft without a body (400: manifest is required)';
+
+CREATE FUNCTION api.rotate_signing_key() RETURNS jsonb
+	LANGUAGE sql VOLATILE
+	RETURN api.rotate_signing_key('{}'::jsonb);
+COMMENT ON FUNCTION api.rotate_signing_key() IS 'POST /zones/{zone_id}/signing-keys/rotate without a body (the zone''s algorithm)';
+
+REVOKE ALL ON FUNCTION api.set_default_policy_schema(), api.create_policy(), api.update_policy(),
+	api.create_policy_version(), api.create_policy_set(), api.update_policy_set(), api.create_policy_set_version(),
+	api.update_policy_set_version(), api.save_policy_draft(), api.save_policy_set_draft(),
+	api.rotate_signing_key() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.set_default_policy_schema(), api.create_policy(), api.update_policy(),
+	api.create_policy_version(), api.create_policy_set(), api.update_policy_set(), api.create_policy_set_version(),
+	api.update_policy_set_version(), api.save_policy_draft(), api.save_policy_set_draft()
+	TO keycard_api, keycard_platform;
+GRANT EXECUTE ON FUNCTION api.rotate_signing_key() TO keycard_platform;
 -- End of the HTTP API section (schema api).

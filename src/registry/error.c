@@ -139,9 +139,15 @@ raise_registry_error(const RegistryErrorCode *c, const char *message,
 		initStringInfo(&resp);
 		appendStringInfo(&resp, "{\"status\":%d,", s);
 		append_json_member(&resp, "status_text", status_text(s), true);
-		/* SDKs retry 409 unless told not to; no registry conflict heals itself. */
+		/*
+		 * SDKs retry 409 unless told not to; no registry conflict heals
+		 * itself.  A 401 names the scheme to authenticate with (RFC 6750
+		 * section 3): PostgREST adds it only to 401s it derives from a
+		 * SQLSTATE, never to those raised with SQLSTATE PGRST.
+		 */
 		appendStringInfo(&resp, ",\"headers\":{%s}}",
-						 s == 409 ? "\"x-should-retry\":\"false\"" : "");
+						 s == 409 ? "\"x-should-retry\":\"false\"" :
+						 s == 401 ? "\"WWW-Authenticate\":\"Bearer\"" : "");
 
 		ereport(ERROR,
 				(errcode(MAKE_SQLSTATE('P', 'G', 'R', 'S', 'T')),

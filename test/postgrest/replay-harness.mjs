@@ -1,17 +1,65 @@
-// TEST INFRASTRUCTURE, NOT A PRODUCT: a PostgREST 12 replay harness.
+// TEST INFRASTRUCTURE, NOT A PRODUCT: a replay of PostgREST 12 or 13.
 //
 // PostgREST cannot be installed on the test machines, so the HTTP tests put
 // this small server where PostgREST would be (behind the shipped nginx site).
-// For each HTTP request it runs exactly the SQL that PostgREST 12 runs, as
-// described in shared/spec/postgrest-protocol.md: one transaction
-// (BEGIN ... READ ONLY|READ WRITE), the role switch and request.* settings in
-// one set_config statement, the db-pre-request function, the main query in
-// PostgREST's shape (RPC calls and simple view reads), then COMMIT or ROLLBACK;
-// the response is assembled the same way (response.status/response.headers,
-// SQLSTATE -> HTTP status, {code, details, hint, message} error bodies).
-// JWTs are verified here with an HS256 test secret, as PostgREST's jwt-secret.
+// For each HTTP request it runs the SQL that the chosen PostgREST version runs
+// (shared/spec/postgrest-protocol.md, checked against PostgREST's source at
+// tags v12.2.12 and v13.0.8; the comments cite src/PostgREST/<file>:<line> as
+// "12:" and "13:"): one transaction (BEGIN ... READ ONLY|READ WRITE), the role
+// switch and request.* settings in one set_config statement, the
+// db-pre-request function, the main query in PostgREST's shape (RPC calls and
+// simple view reads), then COMMIT or ROLLBACK; the response is assembled the
+// same way (response.status/response.headers, SQLSTATE -> HTTP status,
+// {code, details, hint, message} error bodies).  JWTs are verified here with
+// an HS256 test secret, as PostgREST's jwt-secret.
+//
+// Where the two versions differ, this follows each (--postgrest 12|13, or
+// PGRST_VERSION; default 12):
+//   Authorization       12: a header that is not "Bearer <token>", or an
+//                       empty token, is anonymous (Auth.hs:108 reads a
+//                       missing token as "", parseToken "" = no claims);
+//                       13: not Bearer is anonymous, "Bearer " with an empty
+//                       token is 401 PGRST301 (Auth.hs:62, 168).
+//   JWT errors          12: every one is PGRST301, an expired token too
+//                       (Auth.hs:75, Error.hs:549-550, 695); 13: decoding
+//                       errors PGRST301, claim errors (exp, nbf, iat) PGRST303
+//                       (Error.hs:740-742, 755).
+//   Proxy-Status        13 only, on every error it answers (Error.hs:510-511,
+//                       and the PgrstError Error instance); 12 has none.
+//   GET /rpc call       12: the query parameters as one JSON object through
+//                       json_to_record (Plan.hs:179, CallPlan.hs:34,
+//                       QueryBuilder.hs:193, SqlFragment.hs:299); 13: each
+//                       argument bound directly, "name" := $n::type
+//                       (Plan.hs:185, QueryBuilder.hs:172).
+//   role that does not exist (22023)   12: 400; 13: 401 (Error.hs:605).
+// The same in both (cited for 12; 13 unchanged unless noted):
+//   * Function choice (Plan.hs:211, 13: 222): a function whose named
+//     parameters match the argument keys wins; only when none does, one with
+//     a single json/jsonb parameter takes the body as it is.  POST bodies
+//     (ApiRequest.hs:255, 13: 260): empty = no keys and raw text '' (so a
+//     single unnamed jsonb parameter gets ''::jsonb, 22P02); an object's keys
+//     are its members; an array's those of its first object; a scalar or []
+//     has no keys and raw text '[]'.  The raw text is bound untouched.
+//   * GET arguments: a value that parses as an operator (eq.x, in.(..),
+//     not.x) is a filter, not an argument (QueryParams.hs:228); a repeated
+//     argument: the last one (HM.fromList).
+//   * request.headers: lower-cased names, the LAST of repeated headers
+//     (SqlFragment.hs:559, HM.fromList); Authorization: the FIRST (Auth.hs
+//     lookup).
+//   * RPC responses carry Content-Range (Response.hs:200-218, RangeQuery.hs:96);
+//     HEAD runs the call and sends no body; the body is the database's JSON
+//     text, untouched.
+//   * response.headers: an array of one-member objects with STRING values,
+//     else 500 PGRST111 (GucHeader.hs:23); they replace PostgREST's headers
+//     of the same name and are all sent, repeated ones too (Response.hs:284).
+//     response.status: its leading digits (Response.hs:270).
+//   * 401 from a SQLSTATE carries WWW-Authenticate: Bearer (Error.hs:420);
+//     an error raised with SQLSTATE PGRST carries only the headers its DETAIL
+//     names.
+//   * No retry: a serialization failure or deadlock is the answer (500).
 //
 // Configuration (environment), mirroring postgrest.conf:
+//   PGRST_VERSION           12 or 13 (or --postgrest 12|13)   default 12
 //   PGRST_DB_URI            connection for the authenticator role (LOGIN NOINHERIT)
 //   PGRST_DB_SCHEMAS        exposed schema (one)              default api
 //   PGRST_DB_ANON_ROLE      anonymous role                    default keycard_anon
@@ -23,14 +71,17 @@
 //
 // Not replayed (postgrest-protocol.md section 13 lists why): OpenAPI, writes on
 // tables/views, resource embedding, CSV, Range headers, LISTEN/NOTIFY reloads
-// (the schema cache is read once at start; restart the harness after DDL).
+// (the schema cache is read once at start; restart the harness after DDL),
+// filters on the result of a function call (501), Content-Types other than JSON.
 
 import http from 'node:http';
 import fs from 'node:fs';
 import pg from 'pg';
 import * as jose from 'jose';
 
+const argVersion = process.argv.indexOf('--postgrest');
 const cfg = {
+	version: Number(argVersion > 0 ? process.argv[argVersion + 1] : (process.env.PGRST_VERSION || 12)),
 	dbUri: process.env.PGRST_DB_URI,
 	schema: process.env.PGRST_DB_SCHEMAS || 'api',
 	anonRole: process.env.PGRST_DB_ANON_ROLE || 'keycard_anon',
@@ -41,6 +92,7 @@ const cfg = {
 	log: process.env.REPLAY_LOG || null,
 };
 if (!cfg.dbUri) throw new Error('PGRST_DB_URI is required');
+if (![12, 13].includes(cfg.version)) throw new Error('--postgrest takes 12 or 13');
 if (cfg.jwtSecret.length < 32) throw new Error('PGRST_JWT_SECRET must have at least 32 characters');
 
 const pool = new pg.Pool({ connectionString: cfg.dbUri, max: 4 });
@@ -112,7 +164,8 @@ function pgErrorStatus(code, message, role) {
 	if (code === '23503' || code === '23505') return 409;
 	if (code === '25006') return 405;
 	if (code === '21000') return /requires a WHERE clause$/.test(message) ? 400 : 500;
-	if (code === '22023') return 400;   // v12
+	// 13: Error.hs:605 (a JWT role that does not exist); 12 has no such case.
+	if (code === '22023') return cfg.version === 13 && /^role .* does not exist$/.test(message) ? 401 : 400;
 	if (p2 === '25') return 500;
 	if (p2 === '28') return 403;
 	if (['2D', '38', '39', '3B', '40'].includes(p2)) return 500;
@@ -153,88 +206,141 @@ function dbError(e, role) {
 }
 
 // ---- auth (section 9) ----------------------------------------------------------
-async function authenticate(headers) {
-	const auth = headers.authorization;
-	if (auth === undefined) return { role: cfg.anonRole, claims: { role: cfg.anonRole } };
-	const m = /^Bearer\s+(.*)$/i.exec(auth);
-	const invalid = (desc, code = 'PGRST301') => pgrstError(401, code, desc, null, null,
-		{ 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${desc}"` });
-	if (!m || m[1].trim() === '') throw invalid('Empty JWT is sent in Authorization header');
-	let claims;
+// Wai's extractBearerAuth: "Bearer" (any case), then the token after the blanks.
+function bearerToken(value) {
+	if (value === undefined) return undefined;
+	const m = /^(\S*)\s*(.*)$/s.exec(value);
+	return m[1].toLowerCase() === 'bearer' ? m[2] : undefined;
+}
+async function authenticate(authorization) {
+	const v12 = cfg.version === 12;
+	let token = bearerToken(authorization);
+	if (v12 && token === undefined) token = '';   // 12: Auth.hs:108, fromMaybe ""
+	const anon = () => ({ role: cfg.anonRole, claims: { role: cfg.anonRole } });
+	if (token === undefined || (v12 && token === '')) return anon();
+	// 12: JwtTokenInvalid (PGRST301) for everything; 13: decode errors PGRST301, claim errors PGRST303.
+	const invalid = (desc, claimError) => pgrstError(401, claimError && !v12 ? 'PGRST303' : 'PGRST301', desc, null, null,
+		{ 'WWW-Authenticate': `Bearer error="invalid_token", error_description=${JSON.stringify(desc)}` });
+	if (token === '') throw invalid('Empty JWT is sent in Authorization header');
+	const parts = token.split('.').length;
+	if (!v12 && parts !== 3) throw invalid(`Expected 3 parts in JWT; got ${parts}`);
+	let payload;
 	try {
-		({ payload: claims } = await jose.jwtVerify(m[1].trim(), new TextEncoder().encode(cfg.jwtSecret),
-			{ algorithms: ['HS256', 'HS384', 'HS512'], clockTolerance: 30 }));
+		({ payload } = await jose.compactVerify(token, new TextEncoder().encode(cfg.jwtSecret), { algorithms: ['HS256', 'HS384', 'HS512'] }));
 	} catch (e) {
-		if (e.code === 'ERR_JWT_EXPIRED') throw invalid('JWT expired', 'PGRST303');
-		if (e.code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') throw invalid('JWT not yet valid', 'PGRST303');
-		throw invalid('JWSError JWSInvalidSignature');
+		throw invalid(v12 ? 'JWSError JWSInvalidSignature' : 'JWT cryptographic operation failed');
 	}
-	const role = typeof claims.role === 'string' && claims.role !== '' ? claims.role : cfg.anonRole;
+	let claims;
+	try { claims = JSON.parse(new TextDecoder().decode(payload)); } catch { claims = null; }
+	if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw invalid(v12 ? 'JWTClaimsSetDecodeError' : 'Parsing claims failed', true);
+	// 30 seconds of skew both ways (12: Auth.hs:69; 13: Auth.hs:101).
+	const now = Math.floor(Date.now() / 1000);
+	if (typeof claims.exp === 'number' && now > claims.exp + 30) throw invalid('JWT expired', true);
+	if (typeof claims.nbf === 'number' && now < claims.nbf - 30) throw invalid(v12 ? 'JWTNotYetValid' : 'JWT not yet valid', true);
+	if (!v12 && typeof claims.iat === 'number' && now < claims.iat - 30) throw invalid('JWT issued at future', true);
+	// jwt-role-claim-key .role: a string as it is, any other JSON value as its encoding; absent: anonymous.
+	const role = claims.role === undefined ? cfg.anonRole : typeof claims.role === 'string' ? claims.role : JSON.stringify(claims.role);
 	return { role, claims: { ...claims, role } };
 }
 
 // ---- SQL building ------------------------------------------------------------------
-const RESERVED = new Set(['select', 'order', 'limit', 'offset', 'columns', 'and', 'or', 'on_conflict']);
-
-function resolveFunction(name, givenKeys, unnamedBody) {
-	const cands = cache.functions.get(name) || [];
-	const isSingleUnnamed = (f) => f.args.length === 1 && f.args[0].name === '' && ['json', 'jsonb'].includes(f.args[0].type);
-	let matches;
-	if (unnamedBody) {
-		matches = cands.filter(isSingleUnnamed);
-		if (matches.length === 0) matches = cands.filter((f) => !isSingleUnnamed(f) && matchesNamed(f, givenKeys));
-		else return { fn: matches[0], unnamed: true };
-	} else {
-		matches = cands.filter((f) => matchesNamed(f, givenKeys));
+// Query parameters that are never function arguments (QueryParams.hs: select,
+// columns, on_conflict, and keys ending in order, limit, offset, and, or).
+const isReservedKey = (k) => ['select', 'columns', 'on_conflict'].includes(k) ||
+	['order', 'limit', 'offset', 'and', 'or'].includes(k.split('.').pop());
+// An operator expression (QueryParams.hs pOpExpr): such a value is a filter.
+const OPERATOR = /^(?:eq|neq|gt|gte|lt|lte|like|ilike|match|imatch)(?:\((?:any|all)\))?\.|^(?:in|is|isdistinct|cs|cd|ov|sl|sr|nxr|nxl|adj)\.|^(?:fts|plfts|phfts|wfts)(?:\([^)]*\))?\./;
+function splitRpcQuery(query) {
+	const args = new Map();
+	const filters = [];
+	for (const [k, v] of query) {
+		if (isReservedKey(k) || v === '') continue;
+		if (v.startsWith('not.')) {
+			if (!OPERATOR.test(v.slice(4))) {
+				throw pgrstError(400, 'PGRST100', `"failed to parse filter (${v})" (line 1, column 5)`, 'unexpected end of input expecting operator (eq, gt, ...)', null);
+			}
+			filters.push(k);
+		} else if (OPERATOR.test(v)) filters.push(k);
+		else args.set(k, v);   // a repeated argument: the last one
 	}
-	if (matches.length === 1) return { fn: matches[0], unnamed: false };
-	if (matches.length > 1) {
-		throw pgrstError(300, 'PGRST203', `Could not choose the best candidate function between: ${matches.map((f) => `${cfg.schema}.${name}(${f.args.map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', ')}`,
+	return { args, filters };
+}
+
+// Plan.hs:211 findProc.  isPost: a POST call with a JSON body.
+function resolveFunction(name, keys, isPost) {
+	const cands = cache.functions.get(name) || [];
+	const matchesParams = (f) => {
+		if (f.args.length === 0) return keys.size === 0;
+		const req = f.args.filter((a) => a.required).map((a) => a.name);
+		const opt = new Set(f.args.filter((a) => !a.required).map((a) => a.name));
+		const rest = new Set([...keys].filter((k) => !opt.has(k)));
+		return rest.size === req.length && req.every((r) => rest.has(r));
+	};
+	const singleJson = (f) => isPost && f.args.length === 1 && ['json', 'jsonb'].includes(f.args[0].type);
+	const named = cands.filter(matchesParams);
+	const fallback = cands.filter((f) => !matchesParams(f) && singleJson(f));
+	const pick = named.length ? named : fallback;
+	if (pick.length === 1) return pick[0];
+	if (pick.length > 1) {
+		throw pgrstError(300, 'PGRST203', `Could not choose the best candidate function between: ${pick.map((f) => `${cfg.schema}.${name}(${f.args.map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', ')}`,
 			null, 'Try renaming the parameters or the function itself in the database so function overloading can be resolved');
 	}
-	const sig = [...givenKeys].sort().join(', ');
+	const sig = [...keys].sort().join(', ');
 	throw pgrstError(404, 'PGRST202', `Could not find the function ${cfg.schema}.${name}(${sig}) in the schema cache`,
 		`Searched for the function ${cfg.schema}.${name} with parameters ${sig} or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.`, null);
 }
-function matchesNamed(f, keys) {
-	if (f.args.some((a) => a.name === '')) return f.args.length === 0 && keys.size === 0;
-	const names = new Set(f.args.map((a) => a.name));
-	for (const k of keys) if (!names.has(k)) return false;
-	return f.args.every((a) => !a.required || keys.has(a.name));
+
+// ApiRequest.hs:255 getPayload/payloadAttributes: the keys and raw text of a POST body.
+function postPayload(raw) {
+	if (raw.length === 0) return { keys: new Set(), raw: '' };
+	let v;
+	try { v = JSON.parse(raw.toString('utf8')); } catch {
+		throw pgrstError(400, 'PGRST102', 'Empty or invalid json', null, null);
+	}
+	if (Array.isArray(v)) {
+		if (v.length === 0) return { keys: new Set(), raw: '[]' };
+		const first = v[0];
+		const keysOf = (o) => (o !== null && typeof o === 'object' && !Array.isArray(o) ? Object.keys(o).sort().join('\0') : null);
+		if (keysOf(first) === null || !v.every((o) => keysOf(o) === keysOf(first))) {
+			throw pgrstError(400, 'PGRST102', 'All object keys must match', null, null);
+		}
+		return { keys: new Set(Object.keys(first)), raw: raw.toString('utf8') };
+	}
+	if (v !== null && typeof v === 'object') return { keys: new Set(Object.keys(v)), raw: raw.toString('utf8') };
+	return { keys: new Set(), raw: '[]' };
 }
 
-function buildRpc(method, name, query, body, bodyIsEmpty) {
+function buildRpc(method, name, query, rawBody) {
 	const params = [];
 	const p = (v) => { params.push(v); return '$' + params.length; };
-	let resolved, from, fn;
 	const callName = `${qi(cfg.schema)}.${qi(name)}`;
-	if (method === 'GET' || method === 'HEAD') {
-		const keys = new Set([...query.keys()].filter((k) => !RESERVED.has(k)));
-		resolved = resolveFunction(name, keys, false);
-		fn = resolved.fn;
-		const args = fn.args.filter((a) => keys.has(a.name))
-			.map((a) => `${qi(a.name)} := ${p(query.get(a.name))}::${a.type}`);
-		from = { call: `${callName}(${args.join(', ')})`, pre: '' };
+	const isGet = method === 'GET' || method === 'HEAD';
+	let fn, from;
+	// FROM <json body> pgrst_payload, LATERAL json_to_record(set) pgrst_body (SqlFragment.hs:299)
+	const fromJsonBody = (json, used) => {
+		const recfn = /^[ \t\n\r]*\{/.test(json) ? 'json_to_record' : 'json_to_recordset';
+		return `(SELECT ${p(json)}::json AS json_data) pgrst_payload, ` +
+			`LATERAL (SELECT ${used.map((a) => qi(a.name)).join(', ')} FROM ${recfn}(pgrst_payload.json_data) ` +
+			`AS _(${used.map((a) => `${qi(a.name)} ${a.type}`).join(', ')}) LIMIT 1) pgrst_body, `;
+	};
+	const viaBody = (used) => `${callName}(${used.map((a) => `${qi(a.name)} := pgrst_body.${qi(a.name)}`).join(', ')})`;
+	if (isGet) {
+		const { args, filters } = splitRpcQuery(query);
+		fn = resolveFunction(name, new Set(args.keys()), false);
+		if (filters.length) throw pgrstError(501, 'PGRSTX01', `the replay harness does not replay filters on a function's result (${filters.join(', ')})`, null, null);
+		const used = fn.args.filter((a) => args.has(a.name));
+		if (used.length === 0) from = { pre: '', call: `${callName}()` };
+		else if (cfg.version === 12) from = { pre: fromJsonBody(JSON.stringify(Object.fromEntries(args)), used), call: viaBody(used) };
+		else from = { pre: '', call: `${callName}(${used.map((a) => `${qi(a.name)} := ${p(args.get(a.name))}::${a.type}`).join(', ')})` };
 	} else {
-		let obj = {};
-		if (!bodyIsEmpty) obj = body;
-		const isObj = obj !== null && typeof obj === 'object';
-		const keys = new Set(isObj && !Array.isArray(obj) ? Object.keys(obj) : []);
-		resolved = resolveFunction(name, keys, true);
-		fn = resolved.fn;
-		if (resolved.unnamed) {
-			from = { call: `${callName}(${p(bodyIsEmpty ? '{}' : JSON.stringify(body))}::${fn.args[0].type})`, pre: '' };
-		} else if (fn.args.length === 0 || keys.size === 0) {
-			from = { call: `${callName}()`, pre: '' };
+		const body = postPayload(rawBody);
+		fn = resolveFunction(name, body.keys, true);
+		if (fn.args.length === 1 && fn.args[0].name === '') {
+			// OnePosParam: the raw body as the one argument (SqlFragment.hs singleParameter).
+			from = { pre: '', call: `${callName}(${p(body.raw)}::${fn.args[0].type})` };
 		} else {
-			const used = fn.args.filter((a) => keys.has(a.name));
-			const recfn = Array.isArray(obj) ? 'json_to_recordset' : 'json_to_record';
-			from = {
-				pre: `(SELECT ${p(JSON.stringify(obj))}::json AS json_data) pgrst_payload, ` +
-					`LATERAL (SELECT ${used.map((a) => qi(a.name)).join(', ')} FROM ${recfn}(pgrst_payload.json_data) ` +
-					`AS _(${used.map((a) => `${qi(a.name)} ${a.type}`).join(', ')}) LIMIT 1) pgrst_body, `,
-				call: `${callName}(${used.map((a) => `${qi(a.name)} := pgrst_body.${qi(a.name)}`).join(', ')})`,
-			};
+			const used = fn.args.filter((a) => body.keys.has(a.name));
+			from = used.length === 0 ? { pre: '', call: `${callName}()` } : { pre: fromJsonBody(body.raw, used), call: viaBody(used) };
 		}
 	}
 	const scalar = !fn.composite;
@@ -246,15 +352,15 @@ function buildRpc(method, name, query, body, bodyIsEmpty) {
 	else if (scalar) bodyExpr = `coalesce(json_agg(_postgrest_t.pgrst_scalar), '[]')`;
 	else if (!fn.retset) bodyExpr = `coalesce(json_agg(_postgrest_t)->0, 'null')`;
 	else bodyExpr = `coalesce(json_agg(_postgrest_t), '[]')`;
-	const sql = `WITH pgrst_source AS ( ${source} ) ` +
+	const sql = `WITH pgrst_source AS (${source}) ` +
 		`SELECT null::bigint AS total_result_set, ${fn.retset ? 'pg_catalog.count(_postgrest_t)' : '1'} AS page_total, ` +
-		`${bodyExpr} AS body, ` +
+		`(${bodyExpr})::text AS body, ` +
 		`nullif(current_setting('response.headers', true), '') AS response_headers, ` +
 		`nullif(current_setting('response.status', true), '') AS response_status, ` +
 		`'' AS response_inserted ` +
-		`FROM ( SELECT ${qi(name)}.* FROM "pgrst_source" AS ${qi(name)} ) _postgrest_t`;
-	const readOnly = method === 'GET' || method === 'HEAD' || !fn.volatile;
-	return { sql, params, readOnly, isVoid: fn.isVoid, kind: 'rpc' };
+		`FROM (SELECT ${qi(name)}.* FROM "pgrst_source" AS ${qi(name)}) _postgrest_t`;
+	const readOnly = isGet || !fn.volatile;
+	return { sql, params, readOnly, isVoid: fn.isVoid, kind: 'rpc', offset: 0 };
 }
 
 // Horizontal filters of a view read (section 5), the subset the API needs.
@@ -287,7 +393,7 @@ function buildRead(view, query, headers) {
 	}).join(', ');
 	const where = [];
 	for (const [k, raw] of query) {
-		if (RESERVED.has(k)) continue;
+		if (isReservedKey(k)) continue;
 		let v = raw, neg = false;
 		if (v.startsWith('not.')) { neg = true; v = v.slice(4); }
 		const dot = v.indexOf('.');
@@ -344,23 +450,22 @@ async function q(client, text, params) {
 async function serve(req, rawBody) {
 	const url = new URL(req.url, 'http://replay');
 	const method = req.method;
+	// request.headers: lower-cased names, the last of repeated headers, no Cookie (SqlFragment.hs:559).
 	const headers = {};
-	for (const [k, v] of Object.entries(req.headers)) if (k !== 'cookie') headers[k] = Array.isArray(v) ? v[v.length - 1] : v;
-	const { role, claims } = await authenticate(headers);
+	let authorization;
+	for (let i = 0; i < req.rawHeaders.length; i += 2) {
+		const k = req.rawHeaders[i].toLowerCase();
+		if (k === 'authorization' && authorization === undefined) authorization = req.rawHeaders[i + 1];   // Auth.hs: lookup, the first
+		if (k !== 'cookie') headers[k] = req.rawHeaders[i + 1];
+	}
+	const { role, claims } = await authenticate(authorization);
 
 	let plan;
 	const path = url.pathname;
 	const rpc = /^\/rpc\/([^/]+)$/.exec(path);
 	if (rpc) {
 		if (!['GET', 'HEAD', 'POST'].includes(method)) throw pgrstError(405, 'PGRST101', 'Only GET, HEAD or POST are allowed for RPC', null, null);
-		let body = null;
-		const bodyIsEmpty = rawBody.length === 0;
-		if (method === 'POST' && !bodyIsEmpty) {
-			try { body = JSON.parse(rawBody.toString('utf8')); } catch (e) {
-				throw pgrstError(400, 'PGRST102', 'Empty or invalid json', null, null);
-			}
-		}
-		plan = buildRpc(method, decodeURIComponent(rpc[1]), url.searchParams, body, bodyIsEmpty);
+		plan = buildRpc(method, decodeURIComponent(rpc[1]), url.searchParams, rawBody);
 	} else {
 		const m = /^\/([^/]+)$/.exec(path);
 		if (!m) throw pgrstError(404, 'PGRST125', `Invalid path specified in request URL`, null, null);
@@ -371,70 +476,73 @@ async function serve(req, rawBody) {
 	const searchPath = [cfg.schema, ...cfg.extraSearchPath].map(qi).join(', ');
 	const roleSettings = cache.roleSettings.get(role) || [];
 	const client = await pool.connect();
-	for (let attempt = 0; ; attempt++) {
-		try {
-			await q(client, `BEGIN ISOLATION LEVEL READ COMMITTED ${plan.readOnly ? 'READ ONLY' : 'READ WRITE'}`);
-			const settings = [['search_path', searchPath], ...roleSettings, ['role', role],
-				['request.jwt.claims', JSON.stringify(claims)], ['request.method', method], ['request.path', path],
-				['request.headers', JSON.stringify(headers)], ['request.cookies', '{}']];
-			// Names are constants in PostgREST's statement, values bind parameters.
-			await q(client, 'SELECT ' + settings.map(([k], i) => `set_config('${k.replace(/'/g, "''")}', $${i + 1}, true)`).join(', '),
-				settings.map(([, v]) => v));
-			if (cfg.preRequest) await q(client, `SELECT ${cfg.preRequest.split('.').map(qi).join('.')}()`);
-			const r = (await q(client, plan.sql, plan.params)).rows[0];
-			if (plan.singular && Number(r.page_total) !== 1) {
-				await q(client, 'ROLLBACK');
-				throw pgrstError(406, 'PGRST116', 'JSON object requested, multiple (or no) rows returned',
-					`The result contains ${r.page_total} rows`, null);
-			}
-			await q(client, 'COMMIT');
-			client.release();
-			return respond(plan, r, method);
-		} catch (e) {
-			if (!(e instanceof HttpError)) await client.query('ROLLBACK').catch(() => {});
-			if (!(e instanceof HttpError) && ['40001', '40P01'].includes(e.code) && attempt < 5) continue;
-			client.release();
-			if (e instanceof HttpError) throw e;
-			if (e.code === undefined) throw e;
-			throw dbError(e, role);
+	try {
+		await q(client, `BEGIN ISOLATION LEVEL READ COMMITTED ${plan.readOnly ? 'READ ONLY' : 'READ WRITE'}`);
+		const settings = [['search_path', searchPath], ...roleSettings, ['role', role],
+			['request.jwt.claims', JSON.stringify(claims)], ['request.method', method], ['request.path', path],
+			['request.headers', JSON.stringify(headers)], ['request.cookies', '{}']];
+		// Names are constants in PostgREST's statement, values bind parameters.
+		await q(client, 'SELECT ' + settings.map(([k], i) => `set_config('${k.replace(/'/g, "''")}', $${i + 1}, true)`).join(', '),
+			settings.map(([, v]) => v));
+		if (cfg.preRequest) await q(client, `SELECT ${cfg.preRequest.split('.').map(qi).join('.')}()`);
+		const r = (await q(client, plan.sql, plan.params)).rows[0];
+		if (plan.singular && Number(r.page_total) !== 1) {
+			throw pgrstError(406, 'PGRST116', 'JSON object requested, multiple (or no) rows returned',
+				`The result contains ${r.page_total} rows`, null);
 		}
+		await q(client, 'COMMIT');
+		// Assembled after the transaction ended (12: App.hs:149-150, runQuery then actionResponse):
+		// a malformed response.headers is a 500 of a committed call.
+		return respond(plan, r, method);
+	} catch (e) {
+		// No retry (PostgREST has none): a serialization failure or deadlock is the answer.
+		await client.query('ROLLBACK').catch(() => {});
+		if (e instanceof HttpError || e.code === undefined) throw e;
+		throw dbError(e, role);
+	} finally {
+		client.release();
 	}
 }
 
 function respond(plan, r, method) {
-	const headers = { 'Content-Type': 'application/json; charset=utf-8' };
+	// [name, value] pairs: response.headers may repeat a name, and PostgREST sends every one.
+	let headers = [['Content-Type', 'application/json; charset=utf-8']];
 	let status = 200;
+	const n = Number(r.page_total);
+	const total = r.total_result_set === null ? null : Number(r.total_result_set);
+	// Content-Range on reads and on calls alike (RangeQuery.hs:96).
+	const range = n === 0 || total === 0 ? `*/${total ?? '*'}` : `${plan.offset}-${plan.offset + n - 1}/${total ?? '*'}`;
+	headers.unshift(['Content-Range', range]);
 	if (plan.kind === 'read') {
-		const total = r.total_result_set === null ? null : Number(r.total_result_set);
-		const n = Number(r.page_total);
-		headers['Content-Range'] = n === 0 ? `*/${total ?? '*'}` : `${plan.offset}-${plan.offset + n - 1}/${total ?? '*'}`;
-		if (plan.count) headers['Preference-Applied'] = 'count=exact';
+		if (plan.count) headers.push(['Preference-Applied', 'count=exact']);
 		if (total !== null && n < total) status = 206;
 	}
 	let body = r.body;
-	if (plan.isVoid) { status = 204; body = ''; delete headers['Content-Type']; }
+	if (plan.isVoid) { status = 204; body = ''; headers = headers.filter(([k]) => k !== 'Content-Type'); }
 	if (r.response_headers !== null) {
 		let arr;
 		try { arr = JSON.parse(r.response_headers); } catch { arr = null; }
-		if (!Array.isArray(arr) || !arr.every((o) => o && typeof o === 'object' && Object.keys(o).length === 1)) {
+		// GucHeader.hs:23: one member, a string value.
+		const ok = Array.isArray(arr) && arr.every((o) => o !== null && typeof o === 'object' && !Array.isArray(o) &&
+			Object.keys(o).length === 1 && typeof Object.values(o)[0] === 'string');
+		if (!ok) {
 			throw pgrstError(500, 'PGRST111', 'response.headers guc must be a JSON array composed of objects with a single key and a string value', null, null);
 		}
-		for (const o of arr) {
-			const [k, v] = Object.entries(o)[0];
-			const existing = Object.keys(headers).find((h) => h.toLowerCase() === k.toLowerCase());
-			if (existing) delete headers[existing];
-			headers[k] = String(v);
-		}
+		const guc = arr.map((o) => Object.entries(o)[0]);
+		const names = new Set(guc.map(([k]) => k.toLowerCase()));
+		// Response.hs:284 addHeadersIfNotIncluded: PostgREST's own headers only where none of the name is set.
+		headers = [...headers.filter(([k]) => !names.has(k.toLowerCase())), ...guc];
 	}
 	if (r.response_status !== null) {
-		if (!/^\d+$/.test(r.response_status)) throw pgrstError(500, 'PGRST112', 'response.status guc must be a valid status code', null, null);
-		status = Number(r.response_status);
+		const m = /^\d+/.exec(r.response_status);   // Response.hs:270: Data.Text.Read.decimal, leading digits
+		if (!m) throw pgrstError(500, 'PGRST112', 'response.status guc must be a valid status code', null, null);
+		status = Number(m[0]);
 	}
 	return { status, headers, body: method === 'HEAD' ? '' : body };
 }
 
 function send(res, out) {
-	res.writeHead(out.status, out.headers);
+	res.writeHead(out.status, out.headers.flat());
 	res.end(out.body);
 }
 
@@ -446,14 +554,15 @@ const server = http.createServer((req, res) => {
 			send(res, await serve(req, Buffer.concat(chunks)));
 		} catch (e) {
 			if (e instanceof HttpError) {
+				const headers = [['Content-Type', 'application/json; charset=utf-8'], ...Object.entries(e.headers)];
+				if (cfg.version === 13) headers.unshift(['Proxy-Status', `PostgREST; error=${e.body.code}`]);
 				send(res, {
-					status: e.status,
-					headers: { 'Content-Type': 'application/json; charset=utf-8', 'Proxy-Status': `PostgREST; error=${e.body.code}`, ...e.headers },
-					body: JSON.stringify({ code: e.body.code, details: e.body.details, hint: e.body.hint, message: e.body.message }),
+					status: e.status, headers,
+					body: req.method === 'HEAD' ? '' : JSON.stringify({ code: e.body.code, details: e.body.details, hint: e.body.hint, message: e.body.message }),
 				});
 			} else {
 				console.error(e);
-				send(res, { status: 500, headers: { 'Content-Type': 'application/json; charset=utf-8' },
+				send(res, { status: 500, headers: [['Content-Type', 'application/json; charset=utf-8']],
 					body: JSON.stringify({ code: 'PGRSTX00', details: String(e.message), hint: null, message: 'replay harness internal error' }) });
 			}
 		}
@@ -461,5 +570,5 @@ const server = http.createServer((req, res) => {
 });
 
 await loadSchemaCache();
-server.listen(cfg.port, '127.0.0.1', () => console.log(`replay harness listening on 127.0.0.1:${cfg.port}`));
+server.listen(cfg.port, '127.0.0.1', () => console.log(`replay harness (PostgREST ${cfg.version}) listening on 127.0.0.1:${cfg.port}`));
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => { server.close(); pool.end().finally(() => process.exit(0)); });
