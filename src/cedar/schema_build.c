@@ -104,7 +104,10 @@ typedef struct Resolved
 								 * entity type of a namespace's actions */
 } Resolved;
 
-/* The type of a reference to an action entity ("Action", "NS::Action") */
+/*
+ * The type of a reference to an action entity; name is the action type as
+ * declared ("Action", "NS::Action"), kept by the schema.
+ */
 static const CedarType *
 action_entity_type(const char *name)
 {
@@ -112,7 +115,7 @@ action_entity_type(const char *name)
 
 	t->kind = CEDAR_T_ENTITY;
 	t->lub = palloc(sizeof(char *));
-	t->lub[0] = pstrdup(name);
+	t->lub[0] = name;
 	t->nlub = 1;
 	return t;
 }
@@ -166,15 +169,17 @@ resolve_name(BuildCtx *cx, const char *name, const char *ns, bool want_common,
 		if (want_entity)
 		{
 			Def		   *d = cedar_names_get(cx->entities, p, len);
+			const char *action_type;
 
 			if (d)
 			{
 				r->def = d;
 				return true;
 			}
-			if (cedar_names_get(cx->action_types, p, len))
+			action_type = cedar_names_get(cx->action_types, p, len);
+			if (action_type)
 			{
-				r->builtin = action_entity_type(p);
+				r->builtin = action_entity_type(action_type);
 				return true;
 			}
 		}
