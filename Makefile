@@ -57,7 +57,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) sql/install
 	  for f in $(INSTALL_PARTS); do printf '\n'; cat "$$f"; done; } >$@.tmp
 	mv $@.tmp $@
 
-.PHONY: deps demo test bench fuzz fuzz-diff
+.PHONY: deps demo test bench fuzz fuzz-schema fuzz-clang fuzz-diff
 
 # Installs what a fresh Debian 12 machine lacks (apt-get, npm ci for test-only packages).
 deps:
@@ -79,19 +79,31 @@ bench: deps
 	$(MAKE) install
 	bench/run
 
-# libFuzzer (+ASan/UBSan) harness of the Cedar policy lexer/parser/printer:
-# builds fuzz/build/cedar_fuzz and runs it FUZZ_SECONDS from fuzz/corpus
-# (new finds go to fuzz/build/corpus; make test replays fuzz/corpus).
+# libFuzzer (+ASan/UBSan) harnesses, built outside the server with the
+# backend stand-ins of fuzz/shim.c.  make fuzz: the Cedar policy
+# lexer/parser/printer (fuzz/build/cedar_fuzz, corpus fuzz/corpus); make
+# fuzz-schema: the schema text parser, builder and printers
+# (fuzz/build/cedar_schema_fuzz, corpus fuzz/schema-corpus).  Each runs
+# FUZZ_SECONDS; new finds go to fuzz/build/corpus or fuzz/build/schema-corpus;
+# make test replays both saved corpora (test/suites/21-cedar-fuzz-corpus).
 FUZZ_SECONDS ?= 120
-fuzz:
+FUZZ_CC = clang -g -O1 -Wno-ignored-attributes -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-Isrc -Ifuzz -I$(shell $(PG_CONFIG) --includedir-server)
+FUZZ_LIBS = $(shell $(PG_CONFIG) --pkglibdir)/libpgcommon.a $(shell $(PG_CONFIG) --pkglibdir)/libpgport.a
+FUZZ_CEDAR = fuzz/shim.c src/cedar/lexer.c src/cedar/parser.c src/cedar/ast.c src/cedar/printer.c src/cedar/escape.c src/cedar/error.c
+fuzz-clang:
 	@command -v clang >/dev/null || (apt-get update -qq && apt-get install -y -qq clang >/dev/null)
+fuzz: fuzz-clang
 	mkdir -p fuzz/build/corpus
-	clang -g -O1 -Wno-ignored-attributes -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-Isrc -I$(shell $(PG_CONFIG) --includedir-server) -o fuzz/build/cedar_fuzz fuzz/cedar_fuzz.c \
-		src/cedar/lexer.c src/cedar/parser.c src/cedar/ast.c src/cedar/printer.c src/cedar/escape.c src/cedar/error.c \
-		$(shell $(PG_CONFIG) --pkglibdir)/libpgcommon.a $(shell $(PG_CONFIG) --pkglibdir)/libpgport.a
+	$(FUZZ_CC) -o fuzz/build/cedar_fuzz fuzz/cedar_fuzz.c $(FUZZ_CEDAR) $(FUZZ_LIBS)
 	fuzz/build/cedar_fuzz -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/cedar.dict -max_len=4096 \
 		-print_final_stats=1 fuzz/build/corpus fuzz/corpus
+fuzz-schema: fuzz-clang
+	mkdir -p fuzz/build/schema-corpus
+	$(FUZZ_CC) -o fuzz/build/cedar_schema_fuzz fuzz/cedar_schema_fuzz.c $(FUZZ_CEDAR) \
+		src/cedar/schema.c src/cedar/schema_parse.c src/cedar/schema_build.c src/cedar/jsonb_read.c $(FUZZ_LIBS)
+	fuzz/build/cedar_schema_fuzz -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/schema.dict -max_len=4096 \
+		-timeout=1 -artifact_prefix=fuzz/build/ -print_final_stats=1 fuzz/build/schema-corpus fuzz/schema-corpus
 
 # Differential fuzzing of the Cedar front end against the reference
 # (cedar-wasm): the checks of test/suites/2x-cedar-*-diff with

@@ -45,6 +45,27 @@ SELECT version, keycard.cedar_schema_to_json(cedar_schema) = cedar_schema_json A
        keycard.cedar_schema_to_text(cedar_schema_json) = keycard.cedar_schema_normalize(cedar_schema) AS text_ok
 FROM keycard.cedar_platform_schemas() ORDER BY version;
 
+-- attributes of an action entity type: `Action` is the type of the actions
+-- declared in the namespace where it is written (else the empty
+-- namespace's), `N::Action` that of namespace N's; both formats, and a
+-- policy using such an attribute validates as in the reference
+SELECT keycard.cedar_schema_to_json($$
+entity User { a: Action, b: N::Action, s: Set<Action> };
+action view appliesTo { principal: User, resource: User };
+namespace N { entity Admin { a: Action }; action manage; }
+$$);
+SELECT keycard.cedar_schema_to_text('{"": {"entityTypes": {"U": {"shape": {"type": "Record", "attributes": {"a": {"type": "Entity", "name": "Action"}}}}}, "actions": {"v": {}}}}');
+SELECT keycard.cedar_validate_with_schema_text(p, $$
+entity User { a: Action, b: N::Action };
+action view appliesTo { principal: User, resource: User };
+namespace N { entity Admin { a: Action }; action manage appliesTo { principal: Admin, resource: User }; }
+$$)
+FROM (VALUES ('permit(principal, action, resource) when { principal.a == Action::"view" };'),
+             ('permit(principal is User, action, resource) when { principal.b in N::Action::"manage" };'),
+             ('permit(principal is N::Admin, action, resource) when { principal.a == N::Action::"manage" };'),
+             ('permit(principal, action, resource) when { principal.a.name == "view" };'),
+             ('permit(principal, action, resource) when { principal.a == Action::"edit" };')) AS t(p);
+
 -- errors: syntax (42601)
 SELECT keycard.cedar_schema_to_json('entity User = { name: String;');
 SELECT keycard.cedar_schema_to_json('entity E enum [];');
@@ -69,6 +90,11 @@ SELECT keycard.cedar_schema_to_json('entity E; action a appliesTo { principal: E
 SELECT keycard.cedar_schema_to_json('entity E; action a in [b]; action b in [a];');
 SELECT keycard.cedar_schema_to_json('entity E; namespace N { entity E; }');
 SELECT keycard.cedar_schema_to_json('type C = Long; entity E; action a appliesTo { principal: E, resource: E, context: C };');
+SELECT keycard.cedar_schema_to_json('entity U { a: Action };');
+SELECT keycard.cedar_schema_to_json('namespace N { entity U { a: N::Action }; } action a;');
+SELECT keycard.cedar_schema_to_json('entity U in [Action]; action a;');
+SELECT keycard.cedar_schema_to_json('action a appliesTo { principal: Action, resource: Action };');
+SELECT keycard.cedar_schema_to_json('namespace N { entity Action; action a; }');
 SELECT keycard.cedar_schema_to_text('{"N": {"commonTypes": {"E": {"type": "Long"}}, "entityTypes": {"E": {}}, "actions": {}}}');
 SELECT keycard.cedar_schema_to_text('{"": {"commonTypes": {"R": {"type": "Record", "attributes": {}}}, "entityTypes": {"E": {"shape": {"type": "R"}}}, "actions": {}}}');
 SELECT keycard.cedar_schema_to_text('{"": {"entityTypes": {"E": {"shape": {"type": "Record", "attributes": {"x": {"type": "Extension", "name": "money"}}}}}, "actions": {}}}');

@@ -1484,4 +1484,22 @@ GRANT EXECUTE ON FUNCTION api.set_default_policy_schema(), api.create_policy(), 
 	api.update_policy_set_version(), api.save_policy_draft(), api.save_policy_set_draft()
 	TO keycard_api, keycard_platform;
 GRANT EXECUTE ON FUNCTION api.rotate_signing_key() TO keycard_platform;
+-- Policy bundles (ours) -------------------------------------------------------------------------
+
+CREATE FUNCTION api.policy_bundle(zone_id text) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	q jsonb := keycard.api_query();
+BEGIN
+	PERFORM keycard.api_check_query(q, ARRAY['resource', 'user', 'session']);
+	RETURN keycard.policy_bundle(zone_id, jsonb_strip_nulls(jsonb_build_object(
+		'resource', q -> 'resource' ->> 0, 'user', q -> 'user' ->> 0, 'session', q -> 'session' ->> 0)));
+END
+$$;
+COMMENT ON FUNCTION api.policy_bundle(text) IS
+	'GET /zones/{zone_id}/bundle?resource=&user=&session= (ours): keycard.policy_bundle for the zone scope and the named scope targets';
+REVOKE ALL ON FUNCTION api.policy_bundle(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.policy_bundle(text) TO keycard_api, keycard_platform;
 -- End of the HTTP API section (schema api).

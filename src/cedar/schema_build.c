@@ -100,12 +100,33 @@ is_builtin_name(const char *s)
 typedef struct Resolved
 {
 	Def		   *def;			/* a declared common or entity type */
-	const CedarType *builtin;	/* or a primitive/extension type */
+	const CedarType *builtin;	/* or a primitive/extension type, or the
+								 * entity type of a namespace's actions */
 } Resolved;
 
 /*
+ * The type of a reference to an action entity; name is the action type as
+ * declared ("Action", "NS::Action"), kept by the schema.
+ */
+static const CedarType *
+action_entity_type(const char *name)
+{
+	CedarType  *t = palloc0(sizeof(CedarType));
+
+	t->kind = CEDAR_T_ENTITY;
+	t->lub = palloc(sizeof(char *));
+	t->lub[0] = name;
+	t->nlub = 1;
+	return t;
+}
+
+/*
  * Resolves a type name written in namespace ns.  want_common/want_entity
- * say which kinds of declaration may match.
+ * say which kinds of declaration may match.  The action type of a namespace
+ * that declares actions counts as an entity type here, after the declared
+ * ones (as in the reference: attributes may be of type Action or
+ * NS::Action), so r->builtin is set for it; callers that need a declared
+ * entity type check r->def.
  */
 static bool
 resolve_name(BuildCtx *cx, const char *name, const char *ns, bool want_common,
@@ -148,10 +169,17 @@ resolve_name(BuildCtx *cx, const char *name, const char *ns, bool want_common,
 		if (want_entity)
 		{
 			Def		   *d = cedar_names_get(cx->entities, p, len);
+			const char *action_type;
 
 			if (d)
 			{
 				r->def = d;
+				return true;
+			}
+			action_type = cedar_names_get(cx->action_types, p, len);
+			if (action_type)
+			{
+				r->builtin = action_entity_type(action_type);
 				return true;
 			}
 		}
@@ -240,7 +268,8 @@ resolve_entity_ref(BuildCtx *cx, const char *name, const char *ns, const char *w
 {
 	Resolved	r;
 
-	if (!resolve_name(cx, name, ns, false, true, &r))
+	/* an action type is not a declared entity type (r.def NULL) */
+	if (!resolve_name(cx, name, ns, false, true, &r) || r.def == NULL)
 		schema_error(psprintf("Every %s must be a declared entity type.", what),
 					 "undeclared entity type: %s", name);
 	return r.def->edef;
@@ -377,6 +406,10 @@ cedar_schema_build(const CedarSchemaFragment *frag)
 			Def		   *d = palloc0(sizeof(Def));
 			CedarEntityTypeDef *e = palloc0(sizeof(CedarEntityTypeDef));
 
+			/* the reference reserves the name for the actions' type */
+			if (strcmp(ns->entities[j].name, "Action") == 0)
+				schema_error("The entity type of actions is declared by declaring actions.",
+							 "entity type `Action` declared in `entityTypes` list");
 			d->kind = DEF_ENTITY;
 			d->fullname = qualify(ns->name, ns->entities[j].name);
 			d->ns = ns->name;

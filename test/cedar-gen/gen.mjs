@@ -225,11 +225,15 @@ export function mutate(r, text) {
 // ---------------------------------------------------------------- schemas
 const PRIMS = ['Long', 'String', 'Bool', '__cedar::Long', '__cedar::String', 'ipaddr', 'decimal', 'datetime', 'duration'];
 function genSType(r, ctx, d) {
-	const k = r.wpick([[6, 'prim'], [2, 'set'], [d > 0 ? 2 : 0, 'rec'], [2, 'ent'], [ctx.common.length ? 2 : 0, 'common']]);
+	const k = r.wpick([[6, 'prim'], [2, 'set'], [d > 0 ? 2 : 0, 'rec'], [2, 'ent'], [1, 'act'], [ctx.common.length ? 2 : 0, 'common']]);
 	if (k === 'prim') return { t: 'prim', name: r.pick(PRIMS) };
 	if (k === 'set') return { t: 'set', el: genSType(r, ctx, d - 1) };
 	if (k === 'rec') return genRecord(r, ctx, d - 1);
 	if (k === 'ent') return { t: 'ent', name: r.pick(ctx.entities).name };
+	// the entity type of the namespace's actions (every generated schema
+	// declares some), as written or qualified, or rarely one that no
+	// namespace declares actions of
+	if (k === 'act') return { t: 'ent', act: true, name: r.wpick([[4, 'Action'], [2, qual(ctx, 'Action')], [1, 'Nope::Action']]) };
 	return { t: 'common', name: r.pick(ctx.common).name };
 }
 function genRecord(r, ctx, d) {
@@ -291,7 +295,7 @@ export function genSchema(r) {
 	// sometimes a second namespace that refers to the first one's types
 	if (r.chance(0.2)) {
 		const e = qual(ctx, r.pick(ctx.entities).name);
-		ctx.extra = `namespace Other {\n  entity Thing in [${e}]${r.chance(0.5) ? ` { ref: ${e}, own?: Thing }` : ''};\n` +
+		ctx.extra = `namespace Other {\n  entity Thing in [${e}]${r.chance(0.5) ? ` { ref: ${e}, own?: Thing${r.chance(0.3) ? `, act: ${r.pick(['Action', 'Other::Action', qual(ctx, 'Action')])}` : ''} }` : ''};\n` +
 			`  action ${r.pick(['x', '"y z"'])} appliesTo { principal: [${e}${r.chance(0.5) ? ', Thing' : ''}], resource: [Thing]${r.chance(0.3) ? ', context: {}' : ''} };\n}\n`;
 	}
 	return ctx;
@@ -352,6 +356,14 @@ function genTyped(r, s, env, want, d) {
 		for (const a of attrsOf(s, rec)) {
 			if (primOf(resolve(s, a.type)) === want) cands.push({ v, a });
 		}
+	}
+	// an attribute of an action's entity type compared with an action
+	const acts = [];
+	if (want === 'Bool') for (const [v, rec] of env) for (const a of attrsOf(s, rec)) if (resolve(s, a.type).act && !a.opt) acts.push({ v, a });
+	if (acts.length && r.chance(0.3)) {
+		const { v, a } = r.pick(acts);
+		const access = attrName(a.name) === a.name ? `${v}.${a.name}` : `${v}[${JSON.stringify(a.name)}]`;
+		return leaf(P.REL, `${access} ${r.pick(['==', 'in'])} ${qual(s, 'Action')}::${JSON.stringify(r.pick(s.actions).name)}`);
 	}
 	if (d <= 0 || r.chance(0.2)) {
 		if (cands.length && r.chance(0.6)) {
