@@ -1442,6 +1442,8 @@ tc_tag(TC *t, const Caps *prior, const CedarExpr *e, bool get)
 			cedar_append_escape_debug(&s, e->u.op.b->u.str.data, e->u.op.b->u.str.len);
 			appendStringInfoChar(&s, '"');
 		}
+		else if (e->u.op.b->kind == CEDAR_EXPR_LONG)
+			appendStringInfo(&s, INT64_FORMAT, e->u.op.b->u.l);
 		else
 			appendStringInfoString(&s, "<expression>");
 		appendStringInfoChar(&s, '`');
