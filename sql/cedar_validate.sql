@@ -48,6 +48,24 @@ SELECT keycard.cedar_validate('permit(principal, action, resource) when { [].isE
 SELECT keycard.cedar_validate('permit(principal, action, resource) when { if context.authenticated then 1 else "a" };', j) FROM s;
 SELECT keycard.cedar_validate('permit(principal, action, resource) when { duration("1d2x") == duration("1d") && datetime("2024-02-30") == datetime("2024-01-01") };', j) FROM s;
 
+-- as the reference types them: && and || of boolean literals fold into one
+-- literal (false here: the rest is not checked, the policy is impossible;
+-- true there: the error after it is reported)
+SELECT keycard.cedar_validate('permit(principal is User, action, resource) when { (true || false) == false && principal.height > 1 };', j) FROM s;
+SELECT keycard.cedar_validate('permit(principal is User, action, resource) when { (false || true && true) == true && principal.height > 1 };', j) FROM s;
+-- a folded literal is a literal argument (wrong type, not non-literal)
+SELECT keycard.cedar_validate('permit(principal, action, resource) when { decimal(true && false) == decimal("1.0") };', j) FROM s;
+-- getTag with a key of the wrong type: both errors; on an entity type without tags
+SELECT keycard.cedar_validate('permit(principal is User, action, resource) when { principal.getTag(1) == "a" };', j) FROM s;
+SELECT keycard.cedar_validate('permit(principal, action, resource) when { resource.getTag("a") == "a" };', j) FROM s;
+-- hasTag on an entity type without tags is false even with a bad key (the
+-- rest is not checked); with tags it is not, and the rest is checked
+SELECT keycard.cedar_validate('permit(principal, action, resource) when { resource.hasTag(1) && resource.height > 1 };', j) FROM s;
+SELECT keycard.cedar_validate('permit(principal is User, action, resource) when { principal.hasTag(1) && principal.height > 1 };', j) FROM s;
+-- hasTag on a record has no type: nothing more to report about its use
+SELECT keycard.cedar_validate('permit(principal, action, resource) when { {}.hasTag("a") == action };', j) FROM s;
+SELECT keycard.cedar_validate('permit(principal, action, resource) when { if {}.hasTag("a") then 1 else "a" };', j) FROM s;
+
 -- bad input
 SELECT keycard.cedar_validate('permit(principal, action, resource', j) FROM s;
 SELECT keycard.cedar_validate('permit(principal, action, resource);', '{"": {}}');

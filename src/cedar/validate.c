@@ -661,11 +661,57 @@ subst_action(TC *t, const CedarExpr *e)
 	return r;
 }
 
+/*
+ * The reference builds its AST (from text or JSON) folding `&&` and `||` of
+ * two boolean literals into one literal, bottom up: to its validator
+ * `(true || false) && true` is the literal true.  That matters where literals
+ * are special: `==` of two literals, extension constructor arguments.  True
+ * if e is a boolean literal after that folding, with its value in *value.
+ */
 static bool
-is_literal(const CedarExpr *e)
+bool_literal(TC *t, const CedarExpr *e, bool *value)
 {
-	return e->kind == CEDAR_EXPR_BOOL || e->kind == CEDAR_EXPR_LONG ||
-		e->kind == CEDAR_EXPR_STRING || e->kind == CEDAR_EXPR_ENTITY;
+	bool		a,
+				b;
+
+	check_stack_depth();
+	WORK(t, 1);
+	switch (e->kind)
+	{
+		case CEDAR_EXPR_BOOL:
+			*value = e->u.b;
+			return true;
+		case CEDAR_EXPR_AND:
+		case CEDAR_EXPR_OR:
+			if (!bool_literal(t, e->u.op.a, &a) || !bool_literal(t, e->u.op.b, &b))
+				return false;
+			*value = e->kind == CEDAR_EXPR_AND ? (a && b) : (a || b);
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* A literal of the reference's AST (after bool_literal's folding) */
+static bool
+is_literal(TC *t, const CedarExpr *e)
+{
+	bool		unused;
+
+	return e->kind == CEDAR_EXPR_LONG || e->kind == CEDAR_EXPR_STRING ||
+		e->kind == CEDAR_EXPR_ENTITY || bool_literal(t, e, &unused);
+}
+
+/* Equality of two literals (is_literal) */
+static bool
+literals_equal(TC *t, const CedarExpr *a, const CedarExpr *b)
+{
+	bool		x,
+				y;
+
+	if (bool_literal(t, a, &x))
+		return bool_literal(t, b, &y) && x == y;
+	return expr_equal(t, a, b);
 }
 
 static Ans
@@ -693,8 +739,8 @@ tc_eq(TC *t, const Caps *prior, const CedarExpr *e, const CedarExpr *x, const Ce
 
 	if (l.ty && r.ty && are_disjoint(l.ty, r.ty))
 		res = &T_FALSE;
-	else if (is_literal(lx) && is_literal(ly))
-		res = expr_equal(t, lx, ly) ? &T_TRUE : &T_FALSE;
+	else if (is_literal(t, lx) && is_literal(t, ly))
+		res = literals_equal(t, lx, ly) ? &T_TRUE : &T_FALSE;
 	else
 		res = &T_BOOL;
 	return strict_equality(t, e, res, l.ty, r.ty, l.ok && r.ok);
@@ -1286,6 +1332,13 @@ tc_in(TC *t, const Caps *prior, const CedarExpr *x, const CedarExpr *y)
 	return ans(true, &T_BOOL, NO_CAPS);
 }
 
+/* True if ty is the type of one entity type (not a union of several) */
+static bool
+single_entity(const CedarType *ty)
+{
+	return ty->kind == CEDAR_T_ENTITY && ty->nlub == 1;
+}
+
 /* Tag types of the entity types of kind ty (distinct) */
 static List *
 tag_types(TC *t, const CedarType *ty)
@@ -1332,8 +1385,12 @@ tc_tag(TC *t, const Caps *prior, const CedarExpr *e, bool get)
 	List	   *tys;
 	bool		ok = l.ok && r.ok;
 
-	if (l.ty == NULL || r.ty == NULL)
-		return ans(false, get ? NULL : &T_BOOL, NO_CAPS);
+	/*
+	 * Without a type for the entity there is nothing more to say; a key of
+	 * the wrong type (already reported) does not stop the rest of the checks.
+	 */
+	if (l.ty == NULL)
+		return ans(false, NULL, NO_CAPS);
 	c.on = e->u.op.a;
 	c.tag = true;
 	c.tagexpr = e->u.op.b;
@@ -1355,8 +1412,9 @@ tc_tag(TC *t, const Caps *prior, const CedarExpr *e, bool get)
 		if (tys == NIL)
 		{
 			tc_error(t, e, "no_tags_allowed",
-					 psprintf("for policy `%s`, `getTag` and `hasTag` are not supported on %s",
-							  t->policy_id, type_str(l.ty)));
+					 psprintf("for policy `%s`, `.getTag()` is not allowed on entities of %s because no `tags` were declared on the entity type in the schema",
+							  t->policy_id,
+							  single_entity(l.ty) ? psprintf("type `%s`", l.ty->lub[0]) : "this type"));
 			return ans(false, NULL, NO_CAPS);
 		}
 		foreach(lc, tys)
@@ -1384,11 +1442,13 @@ tc_tag(TC *t, const Caps *prior, const CedarExpr *e, bool get)
 			cedar_append_escape_debug(&s, e->u.op.b->u.str.data, e->u.op.b->u.str.len);
 			appendStringInfoChar(&s, '"');
 		}
+		else if (e->u.op.b->kind == CEDAR_EXPR_LONG)
+			appendStringInfo(&s, INT64_FORMAT, e->u.op.b->u.l);
 		else
 			appendStringInfoString(&s, "<expression>");
 		appendStringInfoChar(&s, '`');
-		if (l.ty->kind == CEDAR_T_ENTITY)
-			appendStringInfo(&s, " on entity type `%s`", type_str(l.ty));
+		if (single_entity(l.ty))
+			appendStringInfo(&s, " on entity type `%s`", l.ty->lub[0]);
 		tc_error(t, e, "unsafe_tag_access", s.data);
 	}
 	return ans(false, NULL, NO_CAPS);
@@ -1478,7 +1538,7 @@ tc_ext(TC *t, const Caps *prior, const CedarExpr *e)
 	if (f->check)
 	{
 		for (int i = 0; i < nargs; i++)
-			if (!is_literal(e->u.call.args[i]))
+			if (!is_literal(t, e->u.call.args[i]))
 			{
 				tc_error(t, e, "non_lit_ext_constructor",
 						 psprintf("for policy `%s`, extension constructors may not be called with non-literal expressions",
@@ -1570,7 +1630,7 @@ tc_set(TC *t, const Caps *prior, const CedarExpr *e)
 	Ans			a;
 
 	for (int i = 0; i < e->u.list.nitems; i++)
-		if (!is_literal(e->u.list.items[i]))
+		if (!is_literal(t, e->u.list.items[i]))
 			return tc_set_elems(t, prior, e);
 	key.data = (const char *) &e;
 	key.len = sizeof(e);

@@ -71,7 +71,7 @@ const KINDS = [
 	[/undefined extension function/, 'undefined_function'],
 	[/wrong number of arguments/, 'wrong_number_arguments'],
 	[/error during extension function argument validation/, 'function_argument_validation'],
-	[/not allowed to have tags|no tags/, 'no_tags_allowed'],
+	[/no `tags` were declared/, 'no_tags_allowed'],
 	[/enum/, 'invalid_enum_entity'],
 ];
 export function refValidate(schema, policies) {
@@ -79,7 +79,10 @@ export function refValidate(schema, policies) {
 	if (r.type !== 'success') return { ok: false, error: r.errors.map((e) => e.message).join('; ') };
 	const msgs = r.validationErrors.map((e) => e.error.message);
 	const kinds = msgs.map((m) => (KINDS.find(([re]) => re.test(m)) || [null, null])[1]);
-	return { ok: true, valid: msgs.length === 0, kinds: kinds.includes(null) ? null : [...new Set(kinds)].sort(), msgs };
+	// the policies found impossible (false in every request environment)
+	const impossible = [...new Set(r.validationWarnings.filter((w) => /policy is impossible/.test(w.error.message))
+		.map((w) => w.policyId))].sort();
+	return { ok: true, valid: msgs.length === 0, kinds: kinds.includes(null) ? null : [...new Set(kinds)].sort(), msgs, impossible };
 }
 
 // ---------------------------------------------------------------- psql
@@ -190,6 +193,12 @@ export function validationChecks({ schema, policies }, single) {
 			return JSON.stringify(kinds) === JSON.stringify(ref.kinds) ? null : `keycard: ${JSON.stringify(kinds)}\nreference: ${JSON.stringify(ref.msgs)}`;
 		}]);
 	}
+	checks.push([`impossible policies [${ref.impossible.join(', ')}]`, ['v_text', policies, schema], (v) => {
+		if (errIs(v, '54000')) return 'excluded';
+		const g = parse(v);
+		const ids = g ? [...new Set(g.warnings.filter((w) => w.code === 'impossible_policy').map((w) => w.policy_id))].sort() : null;
+		return JSON.stringify(ids) === JSON.stringify(ref.impossible) ? null : `keycard: ${JSON.stringify(ids)}\nreference: ${JSON.stringify(ref.impossible)}`;
+	}]);
 	if (single) {
 		checks.push(['verdict from EST equals the reference', ['v_est', policies, schema], (v) => {
 			if (errIs(v, '54000')) return 'excluded';
@@ -338,7 +347,8 @@ const SHRINK = {
 	validation: { gen: G.genValidation, variants: G.shrinkValidation, render: G.renderValidation, checksOf: validationChecksOf },
 };
 // a check's name without the parts that depend on the expected result
-const checkKey = (w) => w.replace(/^verdict (valid|invalid)$/, 'verdict').replace(/^error kinds .*/, 'error kinds');
+const checkKey = (w) => w.replace(/^verdict (valid|invalid)$/, 'verdict').replace(/^error kinds .*/, 'error kinds')
+	.replace(/^impossible policies .*/, 'impossible policies');
 export function shrinkCase(kind, seed, what) {
 	const k = SHRINK[kind];
 	let why = null;

@@ -399,7 +399,40 @@ function genTyped(r, s, env, want, d) {
 		[1, () => { const [v] = r.pick(env); return leaf(P.REL, `${v} has ${r.pick(['name', 'age', 'owner', 'nope'])}`); }],
 		[1, () => node(P.IF, ([a, b, c]) => `if ${a} then ${b} else ${c}`, [t('Bool'), t('Bool'), t('Bool')])],
 		[1, () => t('Bool')],
+		// where the reference's typing hinges on singleton booleans, operands
+		// that failed, tags: literals folded through && and || compared with
+		// ==, tag tests, and an ill-typed operand after maybe-false ones
+		[1, () => { const op = r.pick(['==', '!=', '==']); const [x, y] = r.chance(0.5) ? [foldedBool(r, 2), foldedBool(r, 1)] : [foldedBool(r, 0), foldedBool(r, 2)];
+			return node(P.REL, ([a, b], [p, q]) => `${at(p, P.ADD, a)} ${op} ${at(q, P.ADD, b)}`, [x, y]); }],
+		[1, () => genTagTest(r, env, t)],
+		[1, () => node(P.AND, ([a, b], [x, y]) => `${at(x, P.AND, a)} && ${at(y, P.REL, b)}`, [t('Bool'), illTyped(r, env)])],
 	])();
+}
+// && and || of boolean literals (the reference folds them into one literal)
+function foldedBool(r, d) {
+	if (d <= 0 || r.chance(0.3)) return leaf(P.PRI, r.pick(['true', 'false']));
+	return r.chance(0.5)
+		? node(P.AND, ([a, b], [x, y]) => `${at(x, P.AND, a)} && ${at(y, P.REL, b)}`, [foldedBool(r, d - 1), foldedBool(r, d - 1)])
+		: node(P.OR, ([a, b], [x, y]) => `${at(x, P.OR, a)} || ${at(y, P.AND, b)}`, [foldedBool(r, d - 1), foldedBool(r, d - 1)]);
+}
+// hasTag / getTag on entities with and without tags (and on non-entities),
+// with keys of the right and of the wrong type
+function genTagTest(r, env, t) {
+	const on = r.wpick([[5, () => r.pick(env)[0]], [2, () => r.pick(['{}', '{a: 1}', '1', '[principal]'])]])();
+	const key = r.wpick([[5, () => strLit(r, r.pick(['a', 'name', 'x y', '']))], [1, () => '1'], [1, () => r.pick(['principal', 'context', 'true', '["a"]'])]])();
+	const other = r.pick(['"a"', '1', 'true', 'action', 'principal', `${on}.getTag(${key})`]);
+	return r.wpick([
+		[2, () => leaf(P.MEM, `${on}.hasTag(${key})`)],
+		[2, () => node(P.AND, ([a], [x]) => `${on}.hasTag(${key}) && ${at(x, P.REL, a)}`, [t('Bool')])],
+		[2, () => leaf(P.AND, `${on}.hasTag(${key}) && ${on}.getTag(${key}) == ${other}`)],
+		[1, () => leaf(P.REL, `${on}.getTag(${key}) == ${other}`)],
+		[2, () => leaf(P.REL, `${on}.hasTag(${key}) == ${other}`)],
+	])();
+}
+// an expression of the wrong type or with a missing attribute
+function illTyped(r, env) {
+	const [v] = r.pick(env);
+	return leaf(P.REL, r.pick([`${v}.nope`, `${v}.getTag(1) == 1`, `${v} has nope && ${v}.nope`, '1 + "a" == 2', `${v} < 1`, `{}.nope`, `if 1 then true else false`]));
 }
 
 // A schema plus policies drawn against it (a fraction ill-typed on purpose).
