@@ -14,6 +14,11 @@
  * statement: the statement runs as the caller, with every check the
  * caller's query would get.
  *
+ * A plan is kept per role as well: where row-level security applies, the
+ * plan cache re-plans a statement run by another role than the last, and
+ * one connection of PostgREST serves several roles (keycard_api,
+ * keycard_platform) in turn.
+ *
  * The set of texts is bounded by the api functions' code; the cache is
  * emptied should it ever exceed API_READ_PLANS entries.
  *
@@ -24,6 +29,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -45,6 +51,7 @@ typedef struct ReadPlan
 {
 	char	   *sql;			/* in CacheMemoryContext */
 	int			nargs;
+	Oid			role;			/* the role it was prepared for */
 	SPIPlanPtr	plan;
 	struct ReadPlan *next;		/* same hash bucket */
 } ReadPlan;
@@ -54,7 +61,7 @@ static long read_plan_count = 0;
 
 typedef struct ReadPlanBucket
 {
-	uint32		hash;			/* key: hash of the text and the number of args */
+	uint32		hash;			/* key: hash of the text, number of args and role */
 	ReadPlan   *first;
 } ReadPlanBucket;
 
@@ -80,11 +87,12 @@ read_plans_reset(void)
 	read_plan_count = 0;
 }
 
-/* The kept plan of sql with nargs text parameters, prepared on first use. */
+/* The kept plan of sql with nargs text parameters for the current role, prepared on first use. */
 static SPIPlanPtr
 read_plan(const char *sql, int nargs)
 {
-	uint32		h = hash_bytes((const unsigned char *) sql, strlen(sql)) ^ (uint32) nargs;
+	Oid			role = GetUserId();
+	uint32		h = hash_bytes((const unsigned char *) sql, strlen(sql)) ^ (uint32) nargs ^ (uint32) role;
 	ReadPlanBucket *b = NULL;
 	bool		found;
 	ReadPlan   *p;
@@ -95,7 +103,7 @@ read_plan(const char *sql, int nargs)
 		b = hash_search(read_plans, &h, HASH_FIND, NULL);
 	if (b != NULL)
 		for (p = b->first; p != NULL; p = p->next)
-			if (p->nargs == nargs && strcmp(p->sql, sql) == 0)
+			if (p->nargs == nargs && p->role == role && strcmp(p->sql, sql) == 0)
 				return p->plan;
 
 	for (int i = 0; i < nargs; i++)
@@ -123,6 +131,7 @@ read_plan(const char *sql, int nargs)
 	p = MemoryContextAlloc(CacheMemoryContext, sizeof(ReadPlan));
 	p->sql = MemoryContextStrdup(CacheMemoryContext, sql);
 	p->nargs = nargs;
+	p->role = role;
 	p->plan = plan;
 	p->next = b->first;
 	b->first = p;

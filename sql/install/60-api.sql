@@ -624,14 +624,21 @@ CREATE FUNCTION api.get_policy_schema(zone_id text, version text) RETURNS jsonb
 DECLARE
 	q jsonb := keycard.api_query();
 	r jsonb;
+	fmt text;
 BEGIN
 	PERFORM keycard.api_check_query(q, ARRAY['format']);
-	PERFORM keycard.require_zone(zone_id);
-	r := keycard.api_policy_schema(zone_id, version, keycard.api_format(q, 'json'));
+	-- (read as in get_policy; the errors in their order: zone, format, version)
+	r := keycard.api_read('SELECT to_jsonb(v) - ''zone_id'' FROM api.policy_schemas v '
+						  'WHERE v.zone_id = $1 AND v.version = $2 AND keycard.zone_visible($1)', ARRAY[zone_id, version]);
+	IF r IS NULL THEN
+		PERFORM keycard.require_zone(zone_id);
+	END IF;
+	fmt := keycard.api_format(q, 'json');
 	IF r IS NULL THEN
 		PERFORM keycard.raise_error('not_found', format('schema version "%s" not found', version), NULL, NULL);
 	END IF;
-	RETURN r;
+	-- as keycard.api_policy_schema: the other form null
+	RETURN r || CASE WHEN fmt = 'cedar' THEN '{"cedar_schema_json": null}'::jsonb ELSE '{"cedar_schema": null}'::jsonb END;
 END
 $$;
 COMMENT ON FUNCTION api.get_policy_schema(text, text) IS
@@ -707,18 +714,22 @@ CREATE FUNCTION api.get_policy(zone_id text, policy_id text) RETURNS jsonb
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
+	r jsonb;
 	p keycard.policies;
 BEGIN
 	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
 	-- The row as the caller reads it (row-level security, and the zone check of
-	-- keycard.get_policy); that function, a security definer, only for the error.
-	SELECT * INTO p FROM keycard.policies x
-	WHERE x.zone_id = get_policy.zone_id AND x.policy_id = get_policy.policy_id AND keycard.zone_visible(get_policy.zone_id);
-	IF NOT FOUND THEN
+	-- keycard.get_policy) through a plan kept per role (keycard.api_read:
+	-- PostgREST serves several roles on one connection); keycard.get_policy, a
+	-- security definer, only for the error.
+	r := keycard.api_read('SELECT jsonb_build_array(x.etag, keycard.api_policy_json(x)) FROM keycard.policies x '
+						  'WHERE x.zone_id = $1 AND x.policy_id = $2 AND keycard.zone_visible($1)', ARRAY[zone_id, policy_id]);
+	IF r IS NULL THEN
 		p := keycard.get_policy(zone_id, policy_id);
+		r := jsonb_build_array(p.etag, keycard.api_policy_json(p));
 	END IF;
-	PERFORM keycard.api_add_header('ETag', p.etag);
-	RETURN keycard.api_policy_json(p);
+	PERFORM keycard.api_add_header('ETag', r ->> 0);
+	RETURN r -> 1;
 END
 $$;
 COMMENT ON FUNCTION api.get_policy(text, text) IS 'GET /zones/{zone_id}/policies/{policy_id}, with ETag';
@@ -852,17 +863,20 @@ CREATE FUNCTION api.get_policy_version(zone_id text, policy_id text, version_id 
 	AS $$
 DECLARE
 	q jsonb := keycard.api_query();
-	v keycard.policy_versions;
+	r jsonb;
+	fmt text;
 BEGIN
 	PERFORM keycard.api_check_query(q, ARRAY['format']);
-	-- (read as in get_policy)
-	SELECT * INTO v FROM keycard.policy_versions x
-	WHERE x.zone_id = get_policy_version.zone_id AND x.version_id = get_policy_version.version_id
-	  AND x.policy_id = get_policy_version.policy_id AND keycard.zone_visible(get_policy_version.zone_id);
-	IF NOT FOUND THEN
-		v := keycard.get_policy_version(zone_id, policy_id, version_id);
+	-- (read as in get_policy; the format checked after the lookup, as ever)
+	r := keycard.api_read('SELECT keycard.api_policy_version_json(x, NULL) FROM keycard.policy_versions x '
+						  'WHERE x.zone_id = $1 AND x.version_id = $3 AND x.policy_id = $2 AND keycard.zone_visible($1)',
+						  ARRAY[zone_id, policy_id, version_id]);
+	IF r IS NULL THEN
+		r := keycard.api_policy_version_json(keycard.get_policy_version(zone_id, policy_id, version_id), NULL);
 	END IF;
-	RETURN keycard.api_policy_version_json(v, keycard.api_format(q, NULL));
+	fmt := keycard.api_format(q, NULL);
+	-- as keycard.api_policy_version_json(v, fmt): the other form null
+	RETURN CASE fmt WHEN 'json' THEN r || '{"cedar_raw": null}' WHEN 'cedar' THEN r || '{"cedar_json": null}' ELSE r END;
 END
 $$;
 COMMENT ON FUNCTION api.get_policy_version(text, text, text) IS
@@ -881,9 +895,8 @@ BEGIN
 	p := keycard.api_list_params(q, ARRAY['created_at']);
 	fmt := keycard.api_format(q, NULL);
 	-- (the policy read as in get_policy)
-	IF NOT EXISTS (SELECT 1 FROM keycard.policies x
-				   WHERE x.zone_id = list_policy_versions.zone_id AND x.policy_id = list_policy_versions.policy_id
-					 AND keycard.zone_visible(list_policy_versions.zone_id)) THEN
+	IF keycard.api_read('SELECT ''true''::jsonb FROM keycard.policies x '
+						'WHERE x.zone_id = $1 AND x.policy_id = $2 AND keycard.zone_visible($1)', ARRAY[zone_id, policy_id]) IS NULL THEN
 		PERFORM keycard.get_policy(zone_id, policy_id);
 	END IF;
 	RETURN keycard.api_page('api.policy_versions v', 'v.zone_id = $1 AND v.policy_id = $2', ARRAY[zone_id, policy_id],
@@ -939,18 +952,19 @@ CREATE FUNCTION api.get_policy_set(zone_id text, policy_set_id text) RETURNS jso
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
+	r jsonb;
 	s keycard.policy_sets_with_binding;
 BEGIN
 	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
 	-- (read as in get_policy)
-	SELECT * INTO s FROM keycard.policy_sets_with_binding x
-	WHERE x.zone_id = get_policy_set.zone_id AND x.policy_set_id = get_policy_set.policy_set_id
-	  AND keycard.zone_visible(get_policy_set.zone_id);
-	IF NOT FOUND THEN
+	r := keycard.api_read('SELECT jsonb_build_array(x.etag, keycard.api_policy_set_json(x)) FROM keycard.policy_sets_with_binding x '
+						  'WHERE x.zone_id = $1 AND x.policy_set_id = $2 AND keycard.zone_visible($1)', ARRAY[zone_id, policy_set_id]);
+	IF r IS NULL THEN
 		s := keycard.get_policy_set_with_binding(zone_id, policy_set_id);
+		r := jsonb_build_array(s.etag, keycard.api_policy_set_json(s));
 	END IF;
-	PERFORM keycard.api_add_header('ETag', s.etag);
-	RETURN keycard.api_policy_set_json(s);
+	PERFORM keycard.api_add_header('ETag', r ->> 0);
+	RETURN r -> 1;
 END
 $$;
 COMMENT ON FUNCTION api.get_policy_set(text, text) IS 'GET /zones/{zone_id}/policy-sets/{policy_set_id}, with ETag';
@@ -1073,17 +1087,18 @@ CREATE FUNCTION api.get_policy_set_version(zone_id text, policy_set_id text, ver
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
-	v keycard.policy_set_versions;
+	r jsonb;
 BEGIN
 	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
-	-- (read as in get_policy)
-	SELECT * INTO v FROM keycard.policy_set_versions x
-	WHERE x.zone_id = get_policy_set_version.zone_id AND x.version_id = get_policy_set_version.version_id
-	  AND x.policy_set_id = get_policy_set_version.policy_set_id AND keycard.zone_visible(get_policy_set_version.zone_id);
-	IF NOT FOUND THEN
-		v := keycard.get_policy_set_version(zone_id, policy_set_id, version_id);
+	-- (read as in get_policy, through the view of the same shape as
+	-- keycard.api_policy_set_version_json)
+	r := keycard.api_read('SELECT to_jsonb(v) - ''zone_id'' FROM api.policy_set_versions v '
+						  'WHERE v.zone_id = $1 AND v.id = $3 AND v.policy_set_id = $2 AND keycard.zone_visible($1)',
+						  ARRAY[zone_id, policy_set_id, version_id]);
+	IF r IS NULL THEN
+		r := keycard.api_policy_set_version_json(keycard.get_policy_set_version(zone_id, policy_set_id, version_id));
 	END IF;
-	RETURN keycard.api_policy_set_version_json(v);
+	RETURN r;
 END
 $$;
 COMMENT ON FUNCTION api.get_policy_set_version(text, text, text) IS
@@ -1100,9 +1115,8 @@ BEGIN
 	PERFORM keycard.api_check_query(q, ARRAY['after', 'before', 'limit', 'order', 'sort', 'expand', 'expand[]']);
 	p := keycard.api_list_params(q, ARRAY['created_at']);
 	-- (the set read as in get_policy)
-	IF NOT EXISTS (SELECT 1 FROM keycard.policy_sets x
-				   WHERE x.zone_id = list_policy_set_versions.zone_id AND x.policy_set_id = list_policy_set_versions.policy_set_id
-					 AND keycard.zone_visible(list_policy_set_versions.zone_id)) THEN
+	IF keycard.api_read('SELECT ''true''::jsonb FROM keycard.policy_sets x '
+						'WHERE x.zone_id = $1 AND x.policy_set_id = $2 AND keycard.zone_visible($1)', ARRAY[zone_id, policy_set_id]) IS NULL THEN
 		PERFORM keycard.get_policy_set(zone_id, policy_set_id);
 	END IF;
 	RETURN keycard.api_page('api.policy_set_versions v', 'v.zone_id = $1 AND v.policy_set_id = $2',
@@ -1141,11 +1155,9 @@ BEGIN
 	p := keycard.api_list_params(q, ARRAY['created_at']);
 	fmt := keycard.api_format(q, NULL);
 	-- (the set version read as in get_policy)
-	IF NOT EXISTS (SELECT 1 FROM keycard.policy_set_versions x
-				   WHERE x.zone_id = list_policy_set_version_policies.zone_id
-					 AND x.version_id = list_policy_set_version_policies.version_id
-					 AND x.policy_set_id = list_policy_set_version_policies.policy_set_id
-					 AND keycard.zone_visible(list_policy_set_version_policies.zone_id)) THEN
+	IF keycard.api_read('SELECT ''true''::jsonb FROM keycard.policy_set_versions x '
+						'WHERE x.zone_id = $1 AND x.version_id = $3 AND x.policy_set_id = $2 AND keycard.zone_visible($1)',
+						ARRAY[zone_id, policy_set_id, version_id]) IS NULL THEN
 		PERFORM keycard.get_policy_set_version(zone_id, policy_set_id, version_id);
 	END IF;
 	RETURN keycard.api_page('api.policy_versions v',
@@ -1169,14 +1181,11 @@ DECLARE
 BEGIN
 	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
 	-- (read as in get_policy: the version's row as the caller reads it)
-	SELECT a.jws INTO jws FROM keycard.attestations a
-	WHERE a.zone_id = get_policy_set_version_attestation.zone_id AND a.version_id = get_policy_set_version_attestation.version_id
-	  AND keycard.zone_visible(get_policy_set_version_attestation.zone_id)
-	  AND EXISTS (SELECT 1 FROM keycard.policy_set_versions v
-				  WHERE v.zone_id = a.zone_id AND v.version_id = a.version_id
-					AND v.policy_set_id = get_policy_set_version_attestation.policy_set_id)
-	ORDER BY a.attestation_id DESC LIMIT 1;
-	IF NOT FOUND THEN
+	jws := keycard.api_read('SELECT a.jws FROM keycard.attestations a WHERE a.zone_id = $1 AND a.version_id = $3 '
+							'AND keycard.zone_visible($1) AND EXISTS (SELECT 1 FROM keycard.policy_set_versions v '
+							'WHERE v.zone_id = a.zone_id AND v.version_id = a.version_id AND v.policy_set_id = $2) '
+							'ORDER BY a.attestation_id DESC LIMIT 1', ARRAY[zone_id, policy_set_id, version_id]);
+	IF jws IS NULL THEN
 		PERFORM keycard.get_policy_set_version(zone_id, policy_set_id, version_id);
 	END IF;
 	RETURN jws;
