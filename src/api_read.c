@@ -19,8 +19,9 @@
  * one connection of PostgREST serves several roles (keycard_api,
  * keycard_platform) in turn.
  *
- * The set of texts is bounded by the api functions' code; the cache is
- * emptied should it ever exceed API_READ_PLANS entries.
+ * The set of texts is bounded by the api functions' code (anyone may call
+ * keycard.api_read with any text, though: past API_READ_PLANS kept plans,
+ * further texts are planned per call).
  *
  *-------------------------------------------------------------------------
  */
@@ -40,7 +41,7 @@
 
 PG_FUNCTION_INFO_V1(keycard_api_read);
 
-/* The most statements kept; more distinct texts than this empty the cache. */
+/* The most plans kept per backend. */
 #define API_READ_PLANS 256
 
 /* The most parameters of one statement. */
@@ -56,65 +57,32 @@ typedef struct ReadPlan
 	struct ReadPlan *next;		/* same hash bucket */
 } ReadPlan;
 
-static HTAB *read_plans = NULL;
-static long read_plan_count = 0;
-
 typedef struct ReadPlanBucket
 {
 	uint32		hash;			/* key: hash of the text, number of args and role */
 	ReadPlan   *first;
 } ReadPlanBucket;
 
-static void
-read_plans_reset(void)
-{
-	HASH_SEQ_STATUS seq;
-	ReadPlanBucket *b;
+static HTAB *read_plans = NULL;
+static long read_plan_count = 0;
 
-	hash_seq_init(&seq, read_plans);
-	while ((b = hash_seq_search(&seq)) != NULL)
-	{
-		for (ReadPlan *p = b->first, *next; p != NULL; p = next)
-		{
-			next = p->next;
-			SPI_freeplan(p->plan);
-			pfree(p->sql);
-			pfree(p);
-		}
-	}
-	hash_destroy(read_plans);
-	read_plans = NULL;
-	read_plan_count = 0;
-}
-
-/* The kept plan of sql with nargs text parameters for the current role, prepared on first use. */
+/*
+ * The plan of sql with nargs text parameters for the current role: the kept
+ * one, else prepared now and kept (unless API_READ_PLANS are kept already:
+ * then it is SPI's, freed by SPI_finish; a kept plan is never freed, as an
+ * outer call may be running it).
+ */
 static SPIPlanPtr
 read_plan(const char *sql, int nargs)
 {
 	Oid			role = GetUserId();
 	uint32		h = hash_bytes((const unsigned char *) sql, strlen(sql)) ^ (uint32) nargs ^ (uint32) role;
-	ReadPlanBucket *b = NULL;
+	ReadPlanBucket *b;
 	bool		found;
 	ReadPlan   *p;
 	Oid			argtypes[API_READ_MAX_ARGS];
 	SPIPlanPtr	plan;
 
-	if (read_plans != NULL)
-		b = hash_search(read_plans, &h, HASH_FIND, NULL);
-	if (b != NULL)
-		for (p = b->first; p != NULL; p = p->next)
-			if (p->nargs == nargs && p->role == role && strcmp(p->sql, sql) == 0)
-				return p->plan;
-
-	for (int i = 0; i < nargs; i++)
-		argtypes[i] = TEXTOID;
-	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-
-	if (read_plans != NULL && read_plan_count >= API_READ_PLANS)
-		read_plans_reset();
 	if (read_plans == NULL)
 	{
 		HASHCTL		ctl;
@@ -125,13 +93,29 @@ read_plan(const char *sql, int nargs)
 		read_plans = hash_create("keycard api_read plans", 64, &ctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
-	b = hash_search(read_plans, &h, HASH_ENTER, &found);
-	if (!found)
-		b->first = NULL;
+	b = hash_search(read_plans, &h, HASH_FIND, NULL);
+	if (b != NULL)
+		for (p = b->first; p != NULL; p = p->next)
+			if (p->nargs == nargs && p->role == role && strcmp(p->sql, sql) == 0)
+				return p->plan;
+
+	for (int i = 0; i < nargs; i++)
+		argtypes[i] = TEXTOID;
+	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	if (read_plan_count >= API_READ_PLANS)
+		return plan;
+
+	/* the entry first: should that fail, the plan is still SPI's to free */
 	p = MemoryContextAlloc(CacheMemoryContext, sizeof(ReadPlan));
 	p->sql = MemoryContextStrdup(CacheMemoryContext, sql);
 	p->nargs = nargs;
 	p->role = role;
+	b = hash_search(read_plans, &h, HASH_ENTER, &found);
+	if (!found)
+		b->first = NULL;
+	SPI_keepplan(plan);
 	p->plan = plan;
 	p->next = b->first;
 	b->first = p;
