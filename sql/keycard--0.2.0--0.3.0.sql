@@ -171,12 +171,12 @@ CREATE FUNCTION keycard.api_page(source text, cond text, args text[], keys text[
 -- One page of a list as {items, pagination}.  source, cond, keys and item are
 -- SQL fragments written by the api functions; cond refers to the values in
 -- args as $1..$n, so the statement's text depends on the request's shape only
--- and keycard.api_read keeps its plan.  The sort key (keys, compared as text,
--- all in one direction) must be unique.  Keyset paging: after = strictly past
--- that item, before = strictly ahead of it.  One statement reads the page and
--- one row beyond its far end, probes the near end when a cursor was given,
--- and writes the answer with its cursors.  (Only simple expressions here:
--- PL/pgSQL would plan a subquery anew on every call.)
+-- and keycard.api_read keeps its plan.  The sort key (keys, compared as text
+-- in "C" collation, all in one direction) must be unique.  Keyset paging:
+-- after = strictly past that item, before = strictly ahead of it.  One
+-- statement reads the page and one row beyond its far end, probes the near
+-- end when a cursor was given, and writes the answer with its cursors.  (Only
+-- simple expressions here: PL/pgSQL would plan a subquery anew on every call.)
 DECLARE
 	is_desc boolean := p ->> 'order' = 'desc';
 	backward boolean := p ->> 'before' IS NOT NULL;
@@ -190,7 +190,7 @@ DECLARE
 	fwd_op text := CASE WHEN is_desc THEN '<' ELSE '>' END;
 	back_op text := CASE WHEN is_desc THEN '>' ELSE '<' END;
 	ord text;
-	past text := '';
+	past text;
 	near text;
 	-- The page's rows are numbered from the cursor on: row 1 is the near end.
 	more text := 'ends.more';
@@ -200,7 +200,7 @@ DECLARE
 BEGIN
 	FOR i IN 1 .. cardinality(keys) LOOP
 		ord := concat_ws(', ', ord, keys[i] || CASE WHEN is_desc <> backward THEN ' DESC' ELSE ' ASC' END);
-		past := concat_ws(', ', nullif(past, ''), format('($%s::text[])[%s]', n + 2, i));
+		past := concat_ws(', ', past, format('($%s::text[])[%s]', n + 2, i));
 		near := concat_ws(', ', near, format('ends.near_k[%s]', i));
 	END LOOP;
 	IF p ->> 'after' IS NOT NULL OR backward THEN
