@@ -10,7 +10,11 @@
 -- (keycard.api_read), values as parameters; the helpers on every request run
 -- no statement when there is nothing to read; the gets read their row as the
 -- caller (row-level security and the zone check), the registry's security
--- definer functions only for the errors.
+-- definer functions only for the errors; a policy's and a set's versions are
+-- indexed in id order, so a page of them is read at any depth without a sort.
+
+CREATE INDEX policy_versions_by_policy ON keycard.policy_versions (policy_id, zone_id, version_id);
+CREATE INDEX policy_set_versions_by_set ON keycard.policy_set_versions (policy_set_id, zone_id, version_id);
 
 CREATE OR REPLACE FUNCTION keycard.api_check_query(q jsonb, allowed text[]) RETURNS void
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
