@@ -222,6 +222,9 @@ CREATE TABLE keycard.policy_versions (
 		REFERENCES keycard.schema_versions (version),
 	CHECK ((archived_at IS NULL) = (archived_by IS NULL))
 );
+-- A policy's versions in id order (the policy leads, as above): a page of its
+-- list (api.list_policy_versions) at any depth without sorting them all.
+CREATE INDEX policy_versions_by_policy ON keycard.policy_versions (policy_id, zone_id, version_id);
 COMMENT ON TABLE keycard.policy_versions IS
 	'Immutable policy contents: cedar_json is the normalized EST, sha = hex SHA-256 of its JCS form';
 
@@ -274,6 +277,9 @@ CREATE TABLE keycard.policy_set_versions (
 ) WITH (toast_tuple_target = 8160);
 -- (rows of a few kB stay inline and uncompressed: a compression attempt per
 -- version cost more than the space it saves; the same for attestations)
+-- A set's versions in id order: a page of its list (api.list_policy_set_versions)
+-- at any depth without sorting them all.
+CREATE INDEX policy_set_versions_by_set ON keycard.policy_set_versions (policy_set_id, zone_id, version_id);
 COMMENT ON TABLE keycard.policy_set_versions IS
 	'Immutable manifests: manifest = {"entries": [...]} in the client''s order, manifest_sha = hex SHA-256 of its JCS form';
 

@@ -129,6 +129,12 @@ CREATE FUNCTION keycard.api_check_query(q jsonb, allowed text[]) RETURNS void
 DECLARE
 	k text;
 BEGIN
+	-- (the common case in simple expressions, which are not planned per call:
+	-- no unknown parameter, no repeat of a single-valued one)
+	IF q - allowed = '{}' AND NOT jsonb_path_exists(q - ARRAY['expand', 'expand[]', 'filter[id]', 'filter[owner_type]',
+		'filter[scope_type]', 'query', 'query[]', 'query[name]', 'query[description]'], 'strict $.* ? (@.size() > 1)') THEN
+		RETURN;
+	END IF;
 	FOR k IN SELECT jsonb_object_keys(q) LOOP
 		IF NOT k = ANY (allowed) THEN
 			PERFORM keycard.raise_error('invalid_request', format('unknown query parameter "%s"', k),
@@ -194,12 +200,13 @@ CREATE FUNCTION keycard.api_enum_filter(q jsonb, name text, allowed text[]) RETU
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
-	vals text[] := ARRAY(SELECT jsonb_array_elements_text(q -> name));
+	vals text[];
 	v text;
 BEGIN
 	IF NOT q ? name THEN
 		RETURN NULL;
 	END IF;
+	vals := ARRAY(SELECT jsonb_array_elements_text(q -> name));
 	FOREACH v IN ARRAY vals LOOP
 		IF strpos(v, ',') > 0 THEN
 			PERFORM keycard.raise_error('invalid_filter', format('%s does not take comma-separated values', name),
@@ -224,12 +231,17 @@ CREATE FUNCTION keycard.api_like_any(q jsonb, names text[]) RETURNS text[]
 -- Each term is matched against every row: the terms are bounded (as
 -- filter[id] is), so a list costs at most 100 matches per row.
 DECLARE
+	terms text[];
+BEGIN
+	-- (no term: no statement, which would be planned on every call)
+	IF NOT q ?| names THEN
+		RETURN NULL;
+	END IF;
 	-- distinct, in the order they were given
-	terms text[] := ARRAY(SELECT x.t FROM (
+	terms := ARRAY(SELECT x.t FROM (
 		SELECT e.t, min(n.i * 4294967296 + e.o) AS first
 		FROM unnest(names) WITH ORDINALITY n(name, i), jsonb_array_elements_text(q -> n.name) WITH ORDINALITY e(t, o)
 		GROUP BY e.t) x ORDER BY x.first);
-BEGIN
 	IF cardinality(terms) > 100 THEN
 		PERFORM keycard.raise_error('invalid_filter',
 			format('%s takes at most 100 distinct search terms', array_to_string(names, ', ')),
@@ -254,10 +266,17 @@ DECLARE
 	lim text := q -> 'limit' ->> 0;
 	ord text := coalesce(q -> 'order' ->> 0, 'desc');
 	srt text := coalesce(q -> 'sort' ->> 0, sorts[1]);
-	e1 text[] := ARRAY(SELECT DISTINCT x FROM jsonb_array_elements_text(q -> 'expand') x ORDER BY 1);
-	e2 text[] := ARRAY(SELECT DISTINCT x FROM jsonb_array_elements_text(q -> 'expand[]') x ORDER BY 1);
+	e1 text[] := '{}';
+	e2 text[] := '{}';
 	v text;
 BEGIN
+	-- (statements only when there is something to read: each is planned per call)
+	IF q ? 'expand' THEN
+		e1 := ARRAY(SELECT DISTINCT x FROM jsonb_array_elements_text(q -> 'expand') x ORDER BY 1);
+	END IF;
+	IF q ? 'expand[]' THEN
+		e2 := ARRAY(SELECT DISTINCT x FROM jsonb_array_elements_text(q -> 'expand[]') x ORDER BY 1);
+	END IF;
 	IF after IS NOT NULL AND before IS NOT NULL THEN
 		PERFORM keycard.raise_error('invalid_cursor', 'after and before cannot be combined', NULL,
 			'Page forward with after or backward with before.');
@@ -292,7 +311,7 @@ COMMENT ON FUNCTION keycard.api_list_params(jsonb, text[]) IS
 	'Validated standard list parameters {after, before, limit, order, sort, total}; the first sort is the default';
 
 CREATE FUNCTION keycard.api_cursor(sort text, k text[]) RETURNS text
-	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	LANGUAGE sql STABLE PARALLEL SAFE
 	RETURN keycard.base64url_encode(pg_catalog.convert_to(
 		pg_catalog.jsonb_build_object('s', sort, 'k', k)::text, 'UTF8'));
 COMMENT ON FUNCTION keycard.api_cursor(text, text[]) IS
@@ -329,89 +348,78 @@ $$;
 COMMENT ON FUNCTION keycard.api_cursor_key(text, text, integer) IS
 	'The sort key inside a cursor; invalid_cursor when it is not one of ours or belongs to another sort';
 
-CREATE FUNCTION keycard.api_page(source text, cond text, keys text[], item text, p jsonb) RETURNS jsonb
+CREATE FUNCTION keycard.api_read(query text, args text[]) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'keycard_api_read'
+	LANGUAGE C STABLE;
+COMMENT ON FUNCTION keycard.api_read(text, text[]) IS
+	'Runs a read-only statement with text parameters $1..$n (args) through a plan kept for the session: the one jsonb column of its first row (internal to the api functions)';
+
+CREATE FUNCTION keycard.api_page(source text, cond text, args text[], keys text[], item text, p jsonb) RETURNS jsonb
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 -- One page of a list as {items, pagination}.  source, cond, keys and item are
--- SQL fragments written by the api functions (values quoted with %L); the
--- sort key (keys, compared as text in "C" collation, all in one direction)
--- must be unique.  Keyset paging: after = strictly past that item, before =
--- strictly ahead of it; each page looks one row beyond its far end, and one
--- EXISTS probe checks the near end when a cursor was given.
+-- SQL fragments written by the api functions; cond refers to the values in
+-- args as $1..$n, so the statement's text depends on the request's shape only
+-- and keycard.api_read keeps its plan.  The sort key (keys, compared as text
+-- in "C" collation, all in one direction) must be unique.  Keyset paging:
+-- after = strictly past that item, before = strictly ahead of it.  One
+-- statement reads the page and one row beyond its far end, probes the near
+-- end when a cursor was given, and writes the answer with its cursors.  (Only
+-- simple expressions here: PL/pgSQL would plan a subquery anew on every call.)
 DECLARE
 	is_desc boolean := p ->> 'order' = 'desc';
 	backward boolean := p ->> 'before' IS NOT NULL;
 	cur text[];
-	lim integer := coalesce((p ->> 'limit')::integer, 50);
+	n integer := coalesce(cardinality(args), 0);
+	-- (the limit is written into the statement: the planner needs its value to
+	-- prefer the key's index to a sort, and there are only 100 of them)
+	lim text := coalesce((p ->> 'limit')::integer, 50)::text;
 	keyrow text := '(' || array_to_string(keys, ', ') || ')';
-	keyarr text := 'ARRAY[' || array_to_string(keys, ', ') || ']::text[]';
-	fwd_op text;
-	rows jsonb;
-	n integer;
-	more boolean;
-	has_prev boolean := false;
-	has_next boolean := false;
-	first_k text[];
-	last_k text[];
-	pagination jsonb;
-	total bigint;
+	-- fwd_op: how an item later in display order compares with an earlier one.
+	fwd_op text := CASE WHEN is_desc THEN '<' ELSE '>' END;
+	back_op text := CASE WHEN is_desc THEN '>' ELSE '<' END;
+	ord text;
+	past text;
+	near text;
+	-- The page's rows are numbered from the cursor on: row 1 is the near end.
+	more text := 'ends.more';
+	probe text := 'false';
+	far_cursor text := format('keycard.api_cursor($%s, ends.far_k)', n + 1);
+	near_cursor text := format('keycard.api_cursor($%s, ends.near_k)', n + 1);
 BEGIN
+	FOR i IN 1 .. cardinality(keys) LOOP
+		ord := concat_ws(', ', ord, keys[i] || CASE WHEN is_desc <> backward THEN ' DESC' ELSE ' ASC' END);
+		past := concat_ws(', ', past, format('($%s::text[])[%s]', n + 2, i));
+		near := concat_ws(', ', near, format('ends.near_k[%s]', i));
+	END LOOP;
 	IF p ->> 'after' IS NOT NULL OR backward THEN
 		cur := keycard.api_cursor_key(coalesce(p ->> 'after', p ->> 'before'), p ->> 'sort', cardinality(keys));
-	END IF;
-	-- fwd_op: how an item later in display order compares with an earlier one.
-	fwd_op := CASE WHEN is_desc THEN '<' ELSE '>' END;
-	EXECUTE format('SELECT coalesce(jsonb_agg(jsonb_build_array(t.i, t.k)), ''[]'') FROM ('
-				   'SELECT %s AS i, %s AS k FROM %s WHERE %s%s ORDER BY %s LIMIT %s) t',
-				   item, keyarr, source, cond,
-				   CASE WHEN cur IS NULL THEN ''
-						ELSE format(' AND %s %s %s', keyrow, CASE WHEN backward THEN (CASE WHEN is_desc THEN '>' ELSE '<' END) ELSE fwd_op END,
-									(SELECT '(' || string_agg(quote_literal(x) || '', ', ') || ')' FROM unnest(cur) x)) END,
-				   (SELECT string_agg(k || ' ' || CASE WHEN is_desc <> backward THEN 'DESC' ELSE 'ASC' END, ', ') FROM unnest(keys) k),
-				   lim + 1)
-	INTO rows;
-	n := jsonb_array_length(rows);
-	more := n > lim;
-	IF more THEN
-		rows := rows - lim;
-		n := lim;
-	END IF;
-	IF backward THEN
-		rows := (SELECT jsonb_agg(r ORDER BY o DESC) FROM jsonb_array_elements(rows) WITH ORDINALITY x(r, o));
-		has_prev := more;
+		past := format(' AND %s %s (%s)', keyrow, CASE WHEN backward THEN back_op ELSE fwd_op END, past);
+		-- anything before the first item (after) or after the last one (before)?
+		probe := format('ends.near_k IS NOT NULL AND EXISTS (SELECT 1 FROM %s WHERE %s AND %s %s (%s))', source, cond, keyrow,
+						CASE WHEN backward THEN fwd_op ELSE back_op END, near);
 	ELSE
-		has_next := more;
+		past := '';
 	END IF;
-	IF n > 0 THEN
-		first_k := ARRAY(SELECT jsonb_array_elements_text(rows -> 0 -> 1));
-		last_k := ARRAY(SELECT jsonb_array_elements_text(rows -> (n - 1) -> 1));
-		IF cur IS NOT NULL THEN
-			-- The near end: anything before the first item (after) or after the last one (before)?
-			EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %s AND %s %s %s)', source, cond, keyrow,
-						   CASE WHEN backward THEN fwd_op ELSE (CASE WHEN is_desc THEN '>' ELSE '<' END) END,
-						   (SELECT '(' || string_agg(quote_literal(x) || '', ', ') || ')'
-							FROM unnest(CASE WHEN backward THEN last_k ELSE first_k END) x))
-			INTO more;
-			IF backward THEN
-				has_next := more;
-			ELSE
-				has_prev := more;
-			END IF;
-		END IF;
-	END IF;
-	pagination := jsonb_build_object(
-		'after_cursor', CASE WHEN has_next THEN keycard.api_cursor(p ->> 'sort', last_k) END,
-		'before_cursor', CASE WHEN has_prev THEN keycard.api_cursor(p ->> 'sort', first_k) END);
-	IF (p ->> 'total')::boolean THEN
-		EXECUTE format('SELECT count(*) FROM %s WHERE %s', source, cond) INTO total;
-		pagination := pagination || jsonb_build_object('total_count', total);
-	END IF;
-	RETURN jsonb_build_object('items', coalesce((SELECT jsonb_agg(r -> 0 ORDER BY o) FROM jsonb_array_elements(rows) WITH ORDINALITY x(r, o)), '[]'),
-							  'pagination', pagination);
+	RETURN keycard.api_read(format(
+		'WITH page AS MATERIALIZED (SELECT %1$s AS i, ARRAY[%2$s]::text[] AS k, row_number() OVER (ORDER BY %3$s) AS n '
+		'FROM %4$s WHERE %5$s%6$s ORDER BY %3$s LIMIT %7$s + 1), '
+		'ends AS (SELECT c.count > %7$s AS more, (SELECT page.k FROM page WHERE page.n = 1) AS near_k, '
+		'(SELECT page.k FROM page WHERE page.n = least(c.count, %7$s)) AS far_k FROM (SELECT count(*) FROM page) c) '
+		'SELECT jsonb_build_object(''items'', coalesce((SELECT jsonb_agg(page.i ORDER BY page.n %8$s) FROM page WHERE page.n <= %7$s), ''[]''), '
+		'''pagination'', jsonb_build_object(''after_cursor'', CASE WHEN %9$s THEN %10$s END, '
+		'''before_cursor'', CASE WHEN %11$s THEN %12$s END)%13$s) FROM ends',
+		item, array_to_string(keys, ', '), ord, source, cond, past, lim,
+		CASE WHEN backward THEN 'DESC' ELSE 'ASC' END,
+		CASE WHEN backward THEN probe ELSE more END, CASE WHEN backward THEN near_cursor ELSE far_cursor END,
+		CASE WHEN backward THEN more ELSE probe END, CASE WHEN backward THEN far_cursor ELSE near_cursor END,
+		CASE WHEN (p ->> 'total')::boolean
+			 THEN format(' || jsonb_build_object(''total_count'', (SELECT count(*) FROM %s WHERE %s))', source, cond) ELSE '' END),
+		coalesce(args, '{}') || ARRAY[p ->> 'sort', cur::text]);
 END
 $$;
-COMMENT ON FUNCTION keycard.api_page(text, text, text[], text, jsonb) IS
+COMMENT ON FUNCTION keycard.api_page(text, text, text[], text[], text, jsonb) IS
 	'One keyset-paginated page {items, pagination: {after_cursor, before_cursor, total_count?}} (internal to the api functions)';
 
 CREATE FUNCTION keycard.api_body(body jsonb, required text[], optional text[]) RETURNS jsonb
@@ -616,14 +624,21 @@ CREATE FUNCTION api.get_policy_schema(zone_id text, version text) RETURNS jsonb
 DECLARE
 	q jsonb := keycard.api_query();
 	r jsonb;
+	fmt text;
 BEGIN
 	PERFORM keycard.api_check_query(q, ARRAY['format']);
-	PERFORM keycard.require_zone(zone_id);
-	r := keycard.api_policy_schema(zone_id, version, keycard.api_format(q, 'json'));
+	-- (read as in get_policy; the errors in their order: zone, format, version)
+	r := keycard.api_read('SELECT to_jsonb(v) - ''zone_id'' FROM api.policy_schemas v '
+						  'WHERE v.zone_id = $1 AND v.version = $2 AND keycard.zone_visible($1)', ARRAY[zone_id, version]);
+	IF r IS NULL THEN
+		PERFORM keycard.require_zone(zone_id);
+	END IF;
+	fmt := keycard.api_format(q, 'json');
 	IF r IS NULL THEN
 		PERFORM keycard.raise_error('not_found', format('schema version "%s" not found', version), NULL, NULL);
 	END IF;
-	RETURN r;
+	-- as keycard.api_policy_schema: the other form null
+	RETURN r || CASE WHEN fmt = 'cedar' THEN '{"cedar_schema_json": null}'::jsonb ELSE '{"cedar_schema": null}'::jsonb END;
 END
 $$;
 COMMENT ON FUNCTION api.get_policy_schema(text, text) IS
@@ -646,8 +661,8 @@ BEGIN
 	fmt := keycard.api_format(q, 'json');
 	PERFORM keycard.require_zone(zone_id);
 	RETURN keycard.api_page('api.policy_schemas v',
-		format('v.zone_id = %L%s', zone_id, CASE WHEN dflt IS NOT NULL THEN format(' AND v.is_default = %L', dflt) ELSE '' END),
-		ARRAY['v.created_at', 'v.version'],
+		'v.zone_id = $1' || CASE WHEN dflt IS NOT NULL THEN ' AND v.is_default = $2::boolean' ELSE '' END,
+		ARRAY[zone_id, dflt::text], ARRAY['v.created_at', 'v.version'],
 		format('(to_jsonb(v) - ''zone_id'') || %L::jsonb',
 			   CASE WHEN fmt = 'cedar' THEN '{"cedar_schema_json": null}' ELSE '{"cedar_schema": null}' END),
 		p);
@@ -699,12 +714,22 @@ CREATE FUNCTION api.get_policy(zone_id text, policy_id text) RETURNS jsonb
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
+	r jsonb;
 	p keycard.policies;
 BEGIN
 	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
-	p := keycard.get_policy(zone_id, policy_id);
-	PERFORM keycard.api_add_header('ETag', p.etag);
-	RETURN keycard.api_policy_json(p);
+	-- The row as the caller reads it (row-level security, and the zone check of
+	-- keycard.get_policy) through a plan kept per role (keycard.api_read:
+	-- PostgREST serves several roles on one connection); keycard.get_policy, a
+	-- security definer, only for the error.
+	r := keycard.api_read('SELECT jsonb_build_array(x.etag, keycard.api_policy_json(x)) FROM keycard.policies x '
+						  'WHERE x.zone_id = $1 AND x.policy_id = $2 AND keycard.zone_visible($1)', ARRAY[zone_id, policy_id]);
+	IF r IS NULL THEN
+		p := keycard.get_policy(zone_id, policy_id);
+		r := jsonb_build_array(p.etag, keycard.api_policy_json(p));
+	END IF;
+	PERFORM keycard.api_add_header('ETag', r ->> 0);
+	RETURN r -> 1;
 END
 $$;
 COMMENT ON FUNCTION api.get_policy(text, text) IS 'GET /zones/{zone_id}/policies/{policy_id}, with ETag';
@@ -737,6 +762,7 @@ DECLARE
 	ids text[];
 	owners text[];
 	cond text;
+	args text[];
 	pat text[];
 BEGIN
 	PERFORM keycard.api_check_query(q, ARRAY['after', 'before', 'limit', 'order', 'sort', 'expand', 'expand[]',
@@ -759,26 +785,33 @@ BEGIN
 	END IF;
 	owners := keycard.api_enum_filter(q, 'filter[owner_type]', ARRAY['platform', 'customer']);
 	PERFORM keycard.require_zone(zone_id);
-	cond := format('v.zone_id = %L', zone_id);
+	-- the values travel as parameters $n (args[n]): the statement's text stays the same
+	cond := 'v.zone_id = $1';
+	args := ARRAY[zone_id];
 	IF ids IS NOT NULL THEN
-		cond := cond || format(' AND v.id = ANY (%L::text[])', ids);
+		args := args || ids::text;
+		cond := cond || format(' AND v.id = ANY ($%s::text[])', cardinality(args));
 	END IF;
 	IF owners IS NOT NULL THEN
-		cond := cond || format(' AND v.owner_type = ANY (%L::text[])', owners);
+		args := args || owners::text;
+		cond := cond || format(' AND v.owner_type = ANY ($%s::text[])', cardinality(args));
 	END IF;
 	pat := keycard.api_like_any(q, ARRAY['query', 'query[]']);
 	IF pat IS NOT NULL THEN
-		cond := cond || format(' AND (lower(v.name COLLATE "und-x-icu") LIKE ANY (%1$L::text[]) OR lower(v.description COLLATE "und-x-icu") LIKE ANY (%1$L::text[]))', pat);
+		args := args || pat::text;
+		cond := cond || format(' AND (lower(v.name COLLATE "und-x-icu") LIKE ANY ($%1$s::text[]) OR lower(v.description COLLATE "und-x-icu") LIKE ANY ($%1$s::text[]))', cardinality(args));
 	END IF;
 	pat := keycard.api_like_any(q, ARRAY['query[name]']);
 	IF pat IS NOT NULL THEN
-		cond := cond || format(' AND lower(v.name COLLATE "und-x-icu") LIKE ANY (%L::text[])', pat);
+		args := args || pat::text;
+		cond := cond || format(' AND lower(v.name COLLATE "und-x-icu") LIKE ANY ($%s::text[])', cardinality(args));
 	END IF;
 	pat := keycard.api_like_any(q, ARRAY['query[description]']);
 	IF pat IS NOT NULL THEN
-		cond := cond || format(' AND lower(v.description COLLATE "und-x-icu") LIKE ANY (%L::text[])', pat);
+		args := args || pat::text;
+		cond := cond || format(' AND lower(v.description COLLATE "und-x-icu") LIKE ANY ($%s::text[])', cardinality(args));
 	END IF;
-	RETURN keycard.api_page('api.policies v', cond, ARRAY['v.id'], 'to_jsonb(v)', p);
+	RETURN keycard.api_page('api.policies v', cond, args, ARRAY['v.id'], 'to_jsonb(v)', p);
 END
 $$;
 COMMENT ON FUNCTION api.list_policies(text) IS
@@ -830,9 +863,20 @@ CREATE FUNCTION api.get_policy_version(zone_id text, policy_id text, version_id 
 	AS $$
 DECLARE
 	q jsonb := keycard.api_query();
+	r jsonb;
+	fmt text;
 BEGIN
 	PERFORM keycard.api_check_query(q, ARRAY['format']);
-	RETURN keycard.api_policy_version_json(keycard.get_policy_version(zone_id, policy_id, version_id), keycard.api_format(q, NULL));
+	-- (read as in get_policy; the format checked after the lookup, as ever)
+	r := keycard.api_read('SELECT keycard.api_policy_version_json(x, NULL) FROM keycard.policy_versions x '
+						  'WHERE x.zone_id = $1 AND x.version_id = $3 AND x.policy_id = $2 AND keycard.zone_visible($1)',
+						  ARRAY[zone_id, policy_id, version_id]);
+	IF r IS NULL THEN
+		r := keycard.api_policy_version_json(keycard.get_policy_version(zone_id, policy_id, version_id), NULL);
+	END IF;
+	fmt := keycard.api_format(q, NULL);
+	-- as keycard.api_policy_version_json(v, fmt): the other form null
+	RETURN CASE fmt WHEN 'json' THEN r || '{"cedar_raw": null}' WHEN 'cedar' THEN r || '{"cedar_json": null}' ELSE r END;
 END
 $$;
 COMMENT ON FUNCTION api.get_policy_version(text, text, text) IS
@@ -850,9 +894,13 @@ BEGIN
 	PERFORM keycard.api_check_query(q, ARRAY['after', 'before', 'limit', 'order', 'sort', 'expand', 'expand[]', 'format']);
 	p := keycard.api_list_params(q, ARRAY['created_at']);
 	fmt := keycard.api_format(q, NULL);
-	PERFORM keycard.get_policy(zone_id, policy_id);
-	RETURN keycard.api_page('api.policy_versions v',
-		format('v.zone_id = %L AND v.policy_id = %L', zone_id, policy_id), ARRAY['v.id'],
+	-- (the policy read as in get_policy)
+	IF keycard.api_read('SELECT ''true''::jsonb FROM keycard.policies x '
+						'WHERE x.zone_id = $1 AND x.policy_id = $2 AND keycard.zone_visible($1)', ARRAY[zone_id, policy_id]) IS NULL THEN
+		PERFORM keycard.get_policy(zone_id, policy_id);
+	END IF;
+	RETURN keycard.api_page('api.policy_versions v', 'v.zone_id = $1 AND v.policy_id = $2', ARRAY[zone_id, policy_id],
+		ARRAY['v.id'],
 		format('to_jsonb(v) || %L::jsonb', CASE fmt WHEN 'json' THEN '{"cedar_raw": null}'
 													 WHEN 'cedar' THEN '{"cedar_json": null}' ELSE '{}' END),
 		p);
@@ -904,12 +952,20 @@ CREATE FUNCTION api.get_policy_set(zone_id text, policy_set_id text) RETURNS jso
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
+	r jsonb;
 	s keycard.policy_sets_with_binding;
 BEGIN
 	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
-	s := keycard.get_policy_set_with_binding(zone_id, policy_set_id);
-	PERFORM keycard.api_add_header('ETag', keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision));
-	RETURN keycard.api_policy_set_json(s);
+	-- (read as in get_policy)
+	r := keycard.api_read('SELECT jsonb_build_array(keycard.policy_set_etag(x.zone_id, x.policy_set_id, x.revision), '
+						  'keycard.api_policy_set_json(x)) FROM keycard.policy_sets_with_binding x '
+						  'WHERE x.zone_id = $1 AND x.policy_set_id = $2 AND keycard.zone_visible($1)', ARRAY[zone_id, policy_set_id]);
+	IF r IS NULL THEN
+		s := keycard.get_policy_set_with_binding(zone_id, policy_set_id);
+		r := jsonb_build_array(keycard.policy_set_etag(s.zone_id, s.policy_set_id, s.revision), keycard.api_policy_set_json(s));
+	END IF;
+	PERFORM keycard.api_add_header('ETag', r ->> 0);
+	RETURN r -> 1;
 END
 $$;
 COMMENT ON FUNCTION api.get_policy_set(text, text) IS 'GET /zones/{zone_id}/policy-sets/{policy_set_id}, with ETag';
@@ -943,6 +999,7 @@ DECLARE
 	owners text[];
 	scopes text[];
 	cond text;
+	args text[];
 	pat text[];
 BEGIN
 	PERFORM keycard.api_check_query(q, ARRAY['after', 'before', 'limit', 'order', 'sort', 'expand', 'expand[]',
@@ -958,21 +1015,27 @@ BEGIN
 	owners := keycard.api_enum_filter(q, 'filter[owner_type]', ARRAY['platform', 'customer']);
 	scopes := keycard.api_enum_filter(q, 'filter[scope_type]', ARRAY['zone', 'resource', 'user', 'session']);
 	PERFORM keycard.require_zone(zone_id);
-	cond := format('v.zone_id = %L', zone_id);
+	-- the values travel as parameters $n (args[n]): the statement's text stays the same
+	cond := 'v.zone_id = $1';
+	args := ARRAY[zone_id];
 	IF active IS NOT NULL THEN
-		cond := cond || format(' AND v.active = %L', active);
+		args := args || active::text;
+		cond := cond || format(' AND v.active = $%s::boolean', cardinality(args));
 	END IF;
 	IF owners IS NOT NULL THEN
-		cond := cond || format(' AND v.owner_type = ANY (%L::text[])', owners);
+		args := args || owners::text;
+		cond := cond || format(' AND v.owner_type = ANY ($%s::text[])', cardinality(args));
 	END IF;
 	IF scopes IS NOT NULL THEN
-		cond := cond || format(' AND v.scope_type = ANY (%L::text[])', scopes);
+		args := args || scopes::text;
+		cond := cond || format(' AND v.scope_type = ANY ($%s::text[])', cardinality(args));
 	END IF;
 	pat := keycard.api_like_any(q, ARRAY['query', 'query[]', 'query[name]']);
 	IF pat IS NOT NULL THEN
-		cond := cond || format(' AND lower(v.name COLLATE "und-x-icu") LIKE ANY (%L::text[])', pat);
+		args := args || pat::text;
+		cond := cond || format(' AND lower(v.name COLLATE "und-x-icu") LIKE ANY ($%s::text[])', cardinality(args));
 	END IF;
-	RETURN keycard.api_page('api.policy_sets v', cond,
+	RETURN keycard.api_page('api.policy_sets v', cond, args,
 		CASE WHEN p ->> 'sort' = 'status' THEN ARRAY['v.active::text', 'v.id'] ELSE ARRAY['v.id'] END,
 		'to_jsonb(v)', p);
 END
@@ -1024,9 +1087,19 @@ CREATE FUNCTION api.get_policy_set_version(zone_id text, policy_set_id text, ver
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
+DECLARE
+	r jsonb;
 BEGIN
 	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
-	RETURN keycard.api_policy_set_version_json(keycard.get_policy_set_version(zone_id, policy_set_id, version_id));
+	-- (read as in get_policy, through the view of the same shape as
+	-- keycard.api_policy_set_version_json)
+	r := keycard.api_read('SELECT to_jsonb(v) - ''zone_id'' FROM api.policy_set_versions v '
+						  'WHERE v.zone_id = $1 AND v.id = $3 AND v.policy_set_id = $2 AND keycard.zone_visible($1)',
+						  ARRAY[zone_id, policy_set_id, version_id]);
+	IF r IS NULL THEN
+		r := keycard.api_policy_set_version_json(keycard.get_policy_set_version(zone_id, policy_set_id, version_id));
+	END IF;
+	RETURN r;
 END
 $$;
 COMMENT ON FUNCTION api.get_policy_set_version(text, text, text) IS
@@ -1042,9 +1115,13 @@ DECLARE
 BEGIN
 	PERFORM keycard.api_check_query(q, ARRAY['after', 'before', 'limit', 'order', 'sort', 'expand', 'expand[]']);
 	p := keycard.api_list_params(q, ARRAY['created_at']);
-	PERFORM keycard.get_policy_set(zone_id, policy_set_id);
-	RETURN keycard.api_page('api.policy_set_versions v',
-		format('v.zone_id = %L AND v.policy_set_id = %L', zone_id, policy_set_id), ARRAY['v.id'],
+	-- (the set read as in get_policy)
+	IF keycard.api_read('SELECT ''true''::jsonb FROM keycard.policy_sets x '
+						'WHERE x.zone_id = $1 AND x.policy_set_id = $2 AND keycard.zone_visible($1)', ARRAY[zone_id, policy_set_id]) IS NULL THEN
+		PERFORM keycard.get_policy_set(zone_id, policy_set_id);
+	END IF;
+	RETURN keycard.api_page('api.policy_set_versions v', 'v.zone_id = $1 AND v.policy_set_id = $2',
+		ARRAY[zone_id, policy_set_id], ARRAY['v.id'],
 		'to_jsonb(v) - ''zone_id''', p);
 END
 $$;
@@ -1078,10 +1155,15 @@ BEGIN
 	PERFORM keycard.api_check_query(q, ARRAY['after', 'before', 'limit', 'order', 'sort', 'expand', 'expand[]', 'format']);
 	p := keycard.api_list_params(q, ARRAY['created_at']);
 	fmt := keycard.api_format(q, NULL);
-	PERFORM keycard.get_policy_set_version(zone_id, policy_set_id, version_id);
+	-- (the set version read as in get_policy)
+	IF keycard.api_read('SELECT ''true''::jsonb FROM keycard.policy_set_versions x '
+						'WHERE x.zone_id = $1 AND x.version_id = $3 AND x.policy_set_id = $2 AND keycard.zone_visible($1)',
+						ARRAY[zone_id, policy_set_id, version_id]) IS NULL THEN
+		PERFORM keycard.get_policy_set_version(zone_id, policy_set_id, version_id);
+	END IF;
 	RETURN keycard.api_page('api.policy_versions v',
-		format('v.zone_id = %1$L AND v.id IN (SELECT e.policy_version_id FROM keycard.policy_set_version_entries e '
-			   'WHERE e.zone_id = %1$L AND e.version_id = %2$L)', zone_id, version_id),
+		'v.zone_id = $1 AND v.id IN (SELECT e.policy_version_id FROM keycard.policy_set_version_entries e '
+		'WHERE e.zone_id = $1 AND e.version_id = $2)', ARRAY[zone_id, version_id],
 		ARRAY['v.id'],
 		format('to_jsonb(v) || %L::jsonb', CASE fmt WHEN 'json' THEN '{"cedar_raw": null}'
 													 WHEN 'cedar' THEN '{"cedar_json": null}' ELSE '{}' END),
@@ -1099,10 +1181,14 @@ DECLARE
 	jws jsonb;
 BEGIN
 	PERFORM keycard.api_check_query(keycard.api_query(), '{}');
-	PERFORM keycard.get_policy_set_version(zone_id, policy_set_id, version_id);
-	SELECT a.jws INTO jws FROM keycard.attestations a
-	WHERE a.zone_id = get_policy_set_version_attestation.zone_id AND a.version_id = get_policy_set_version_attestation.version_id
-	ORDER BY a.attestation_id DESC LIMIT 1;
+	-- (read as in get_policy: the version's row as the caller reads it)
+	jws := keycard.api_read('SELECT a.jws FROM keycard.attestations a WHERE a.zone_id = $1 AND a.version_id = $3 '
+							'AND keycard.zone_visible($1) AND EXISTS (SELECT 1 FROM keycard.policy_set_versions v '
+							'WHERE v.zone_id = a.zone_id AND v.version_id = a.version_id AND v.policy_set_id = $2) '
+							'ORDER BY a.attestation_id DESC LIMIT 1', ARRAY[zone_id, policy_set_id, version_id]);
+	IF jws IS NULL THEN
+		PERFORM keycard.get_policy_set_version(zone_id, policy_set_id, version_id);
+	END IF;
 	RETURN jws;
 END
 $$;
