@@ -43,7 +43,6 @@ EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--$(EXTVERSION
 PG ?= 15
 export PG
 DEBIAN_ROOT_17 = trixie
-DEBIAN_ROOT_18 = sid
 DEBIAN_ROOT ?= $(DEBIAN_ROOT_$(PG))
 
 # Debian keeps one pg_config per major version; prefer PG's over the wrapper.

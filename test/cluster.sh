@@ -21,7 +21,7 @@ export KC_REPO PG_CONFIG PGBIN
 # 19 and later have it anyway.  Node's warnings are off: which of its
 # features are "experimental" (Ed25519 in Web Crypto, say) depends on its
 # version, and the tools' output is compared with expected files.
-if command -v node >/dev/null && ! node -e 'process.exit(globalThis.crypto?.subtle ? 0 : 1)' 2>/dev/null; then
+if command -v node >/dev/null && (($(node -p 'process.versions.node.split(".")[0]') < 19)); then
 	export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--experimental-global-webcrypto"
 fi
 export NODE_NO_WARNINGS=1
