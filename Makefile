@@ -35,8 +35,18 @@ SHLIB_LINK += -lcrypto
 
 EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--$(EXTVERSION).sql.tmp
 
-# Debian keeps one pg_config per major version; prefer 15's over the wrapper.
-PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+# PG is the PostgreSQL major version the set-up targets install and test
+# (Debian 12 has 15, Debian 13 has 17).  A version this machine's Debian does
+# not ship is tested inside a Debian root of the release that does
+# (tools/debian-root): DEBIAN_ROOT names it, and DEBIAN_ROOT= (empty) runs
+# here whatever PG is.
+PG ?= 15
+export PG
+DEBIAN_ROOT_17 = trixie
+DEBIAN_ROOT ?= $(DEBIAN_ROOT_$(PG))
+
+# Debian keeps one pg_config per major version; prefer PG's over the wrapper.
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/$(PG)/bin/pg_config) pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
 ifneq ($(PGXS),)
@@ -57,17 +67,24 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) sql/install
 	  for f in $(INSTALL_PARTS); do printf '\n'; cat "$$f"; done; } >$@.tmp
 	mv $@.tmp $@
 
-.PHONY: deps demo test bench fuzz fuzz-schema fuzz-clang fuzz-diff
+.PHONY: deps demo test bench fuzz fuzz-schema fuzz-clang fuzz-diff dist
 
 # Installs what a fresh Debian 12 machine lacks (apt-get, npm ci for test-only packages).
 deps:
 	test/deps.sh
 
 # Each set-up target re-enters make, so PGXS is read after deps installed it.
+ifneq ($(DEBIAN_ROOT),)
+# The same target inside the Debian root (made by debootstrap and cached on
+# first use), on a copy of this work tree.
+test:
+	tools/debian-root $(DEBIAN_ROOT) run make -j2 test PG=$(PG) DEBIAN_ROOT=
+else
 test: deps
 	$(MAKE) all
 	$(MAKE) install
 	test/run
+endif
 
 demo: deps
 	$(MAKE) all
@@ -113,3 +130,12 @@ fuzz-diff: deps
 	$(MAKE) all
 	$(MAKE) install
 	test/cedar-gen/fuzz-diff
+
+# The source archive for PGXN: the committed tree (git archive of HEAD, so
+# commit first) as keycard-VERSION.zip and .tar.gz, with META.json, whose
+# version must be the control file's.
+dist:
+	@grep -q '"version": "$(EXTVERSION)"' META.json || \
+		{ echo "META.json does not give version $(EXTVERSION) (keycard.control)" >&2; exit 1; }
+	git archive --format=zip --prefix=$(EXTENSION)-$(EXTVERSION)/ -o $(EXTENSION)-$(EXTVERSION).zip HEAD
+	git archive --format=tar.gz --prefix=$(EXTENSION)-$(EXTVERSION)/ -o $(EXTENSION)-$(EXTVERSION).tar.gz HEAD

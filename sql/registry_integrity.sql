@@ -29,7 +29,7 @@ SELECT c.conrelid::regclass AS "table", c.confrelid::regclass AS "references",
 		JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.att) AS columns
 FROM pg_constraint c
 WHERE c.contype = 'f' AND c.connamespace = 'keycard'::regnamespace
-ORDER BY 1::text, 2::text, 3::text;
+ORDER BY c.conrelid::regclass::text, c.confrelid::regclass::text, c.conkey::text;
 
 -- With the registry's own triggers out of the way (the owner can disable
 -- them), PostgreSQL itself refuses to delete or repoint a referenced row;
@@ -88,10 +88,14 @@ FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
 WHERE c.relnamespace = 'keycard'::regnamespace AND NOT t.tgisinternal AND t.tgenabled <> 'A'
 ORDER BY 1, 2;
 
--- Names: no leading or trailing whitespace of any kind
-SELECT n AS name, pg_temp.try(format('SELECT keycard.create_policy(%L, %L)', :'zone', n)) AS result
+-- Names: no leading or trailing whitespace of any kind (each name as JSON,
+-- controls escaped; unaligned, as psql gives U+FEFF no width from PostgreSQL
+-- 16 on and one column before)
+\pset format unaligned
+SELECT to_json(n) AS name, pg_temp.try(format('SELECT keycard.create_policy(%L, %L)', :'zone', n)) AS result
 FROM unnest(ARRAY[E'tab\t', E'\tlead', E'newline\n', E'\rcarriage', U&'nbsp\00A0', U&'\3000ideographic',
 				  U&'\2003em', U&'bom\FEFF', ' space', 'inner space ok', U&'inner\00A0nbsp ok']) n;
+\pset format aligned
 SELECT pg_temp.try(format('SELECT keycard.create_policy_set(%L, %L)', :'zone', E'set\n')) AS set_name;
 
 -- Manifest repeats: the first entry (in entry order) whose policy an earlier

@@ -20,6 +20,7 @@
 
 #include "base64url.h"
 #include "keycard.h"
+#include "pg_compat.h"
 
 PG_FUNCTION_INFO_V1(keycard_base64url_encode);
 PG_FUNCTION_INFO_V1(keycard_base64url_decode);

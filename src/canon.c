@@ -45,6 +45,7 @@
 #include "utils/numeric.h"
 
 #include "canon.h"
+#include "pg_compat.h"
 
 /* Longest member name shown in an error path before it is cut. */
 #define JCS_PATH_KEY_MAX	64
@@ -90,7 +91,7 @@ typedef struct JcsParseFrame
 typedef struct JcsTextState
 {
 	JsonLexContext *lex;
-	char	   *key_from;		/* where the next member name may start */
+	const char *key_from;		/* where the next member name may start */
 	JcsParseFrame *frames;
 	int			nframes;
 	int			maxframes;
@@ -349,7 +350,7 @@ jcs_append_double(StringInfo out, double d)
 	bool		point = false;
 	char	   *p;
 	uint64		boundary;
-	int			t;
+	int			t = 0;
 
 	if (d == 0)
 	{
@@ -858,7 +859,7 @@ close_frame(JcsTextState *st)
 	st->nframes--;
 }
 
-static void
+static JSON_ACTION_RESULT
 text_object_start(void *state)
 {
 	JcsTextState *st = state;
@@ -867,15 +868,16 @@ text_object_start(void *state)
 	push_frame(st, true);
 	/* the current token is the '{' */
 	st->key_from = st->lex->token_terminator;
+	return JSON_ACTION_DONE;
 }
 
-static void
+static JSON_ACTION_RESULT
 text_object_field_start(void *state, char *fname, bool isnull)
 {
 	JcsTextState *st = state;
-	char	   *end = st->lex->input + st->lex->input_length;
-	char	   *ks = st->key_from;
-	char	   *ke;
+	const char *end = st->lex->input + st->lex->input_length;
+	const char *ks = st->key_from;
+	const char *ke;
 	bool		escaped = false;
 	JcsEntry   *e;
 
@@ -918,18 +920,20 @@ text_object_field_start(void *state, char *fname, bool isnull)
 		e->key = copy;
 		e->keylen = st->tmp.len;
 	}
+	return JSON_ACTION_DONE;
 }
 
-static void
+static JSON_ACTION_RESULT
 text_object_field_end(void *state, char *fname, bool isnull)
 {
 	JcsTextState *st = state;
 
 	/* the current token is the ',' or '}' after the value */
 	st->key_from = st->lex->token_terminator;
+	return JSON_ACTION_DONE;
 }
 
-static void
+static JSON_ACTION_RESULT
 text_object_end(void *state)
 {
 	JcsTextState *st = state;
@@ -954,28 +958,32 @@ text_object_end(void *state)
 		}
 	}
 	close_frame(st);
+	return JSON_ACTION_DONE;
 }
 
-static void
+static JSON_ACTION_RESULT
 text_array_start(void *state)
 {
 	JcsTextState *st = state;
 
 	CHECK_FOR_INTERRUPTS();
 	push_frame(st, false);
+	return JSON_ACTION_DONE;
 }
 
-static void
+static JSON_ACTION_RESULT
 text_array_element_start(void *state, bool isnull)
 {
 	/* the current token is the element's first token */
 	push_entry((JcsTextState *) state);
+	return JSON_ACTION_DONE;
 }
 
-static void
+static JSON_ACTION_RESULT
 text_array_end(void *state)
 {
 	close_frame((JcsTextState *) state);
+	return JSON_ACTION_DONE;
 }
 
 static void
@@ -1124,7 +1132,7 @@ jcs_text_internal(StringInfo out, const char *json, int len)
 	const char *e = json + len;
 
 	memset(&st, 0, sizeof(st));
-	st.lex = makeJsonLexContextCstringLen(unconstify(char *, json), len, PG_UTF8, false);
+	st.lex = json_lexer_for_string(json, len, PG_UTF8, false);
 	initStringInfo(&st.tmp);
 
 	while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))

@@ -22,6 +22,7 @@
 #include "keycard.h"
 #include "keys.h"
 #include "ossl.h"
+#include "pg_compat.h"
 #include "sha.h"
 
 PG_FUNCTION_INFO_V1(keycard_jws_sign);
@@ -161,7 +162,7 @@ json_bytes_to_jsonb(bytea *bytes, const char *what)
 
 	if (memchr(data, '\0', len) != NULL || !pg_verifymbstr(data, len, true))
 		malformed(psprintf("The %s is not valid UTF-8 text.", what));
-	lex = makeJsonLexContextCstringLen(data, len, PG_UTF8, false);
+	lex = json_lexer_for_string(data, len, PG_UTF8, false);
 	if (pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
 		malformed(psprintf("The %s is not JSON.", what));
 	initStringInfo(&canonical);

@@ -23,6 +23,7 @@
 #include <openssl/x509.h>
 
 #include "ossl.h"
+#include "pg_compat.h"
 
 #define GCM_NONCE_LEN 12
 #define GCM_TAG_LEN 16
@@ -268,9 +269,11 @@ ossl_public_key(const bytea *pkcs8)
 }
 
 /*
- * A loaded private key.  Ed25519 keeps a signing context initialized once:
- * OpenSSL allows repeated one-shot EVP_DigestSign calls on it, which saves
- * the provider set-up that otherwise costs a good share of each signature.
+ * A loaded private key.  Ed25519 keeps a signing context initialized once,
+ * copied for each signature: the copy saves the provider set-up that
+ * otherwise costs a good share of each signature, and a fresh copy each time
+ * because OpenSSL 3.5 (Debian 13) refuses a second one-shot EVP_DigestSign
+ * on one context (3.0 allowed it).
  */
 struct PrivateKey
 {
@@ -329,22 +332,15 @@ ossl_sign(PrivateKey *key, const char *data, size_t len)
 	OsslFailure failure = OSSL_OK;
 
 	ERR_clear_error();
-	if (key->ed25519_ctx != NULL)
-	{
-		if (EVP_DigestSign(key->ed25519_ctx, (unsigned char *) VARDATA(sig), &siglen,
-						   (const unsigned char *) data, len) != 1)
-			failure = OSSL_LIBRARY;
-	}
-	else
-	{
-		ctx = EVP_MD_CTX_new();
-		if (ctx == NULL ||
-			EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key->pkey) != 1 ||
-			EVP_DigestSign(ctx, (unsigned char *) VARDATA(sig), &siglen,
-						   (const unsigned char *) data, len) != 1)
-			failure = OSSL_LIBRARY;
-		EVP_MD_CTX_free(ctx);
-	}
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL ||
+		(key->ed25519_ctx != NULL ?
+		 EVP_MD_CTX_copy_ex(ctx, key->ed25519_ctx) :
+		 EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key->pkey)) != 1 ||
+		EVP_DigestSign(ctx, (unsigned char *) VARDATA(sig), &siglen,
+					   (const unsigned char *) data, len) != 1)
+		failure = OSSL_LIBRARY;
+	EVP_MD_CTX_free(ctx);
 	report_failure(failure, ERR_peek_error(), "signing");
 	SET_VARSIZE(sig, VARHDRSZ + siglen);
 	return sig;

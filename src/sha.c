@@ -14,6 +14,7 @@
 #include "common/cryptohash.h"
 #include "utils/builtins.h"
 
+#include "pg_compat.h"
 #include "sha.h"
 
 PG_FUNCTION_INFO_V1(keycard_sha256_hex);

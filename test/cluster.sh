@@ -1,5 +1,5 @@
-# Sourced by test/run, test/demo.sh and bench/run: a throwaway PostgreSQL 15
-# cluster in a temporary directory, owned by an unprivileged OS user (the
+# Sourced by test/run, test/demo.sh and bench/run: a throwaway PostgreSQL
+# cluster (of major version PG, default 15) in a temporary directory, owned by an unprivileged OS user (the
 # server refuses to run as root), with a fresh key-encryption key.
 #
 # cluster_start sets PGHOST/PGPORT/PGUSER/PGDATABASE and KC_TMP; cluster_stop
@@ -11,10 +11,20 @@
 # (test/suites/44-hot-standby).
 
 KC_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_CONFIG=${PG_CONFIG:-$(ls /usr/lib/postgresql/15/bin/pg_config 2>/dev/null || command -v pg_config)}
+PG_CONFIG=${PG_CONFIG:-$(ls "/usr/lib/postgresql/${PG:-15}/bin/pg_config" 2>/dev/null || command -v pg_config)}
 PGBIN=$("$PG_CONFIG" --bindir)
 KC_OSUSER=${KEYCARD_OSUSER:-keycard}
 export KC_REPO PG_CONFIG PGBIN
+
+# The Node tools (jose among them) use the Web Crypto API through the global
+# crypto object, which Node 18 (Debian 12's) has only behind this flag; Node
+# 19 and later have it anyway.  Node's warnings are off: which of its
+# features are "experimental" (Ed25519 in Web Crypto, say) depends on its
+# version, and the tools' output is compared with expected files.
+if command -v node >/dev/null && (($(node -p 'process.versions.node.split(".")[0]') < 19)); then
+	export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--experimental-global-webcrypto"
+fi
+export NODE_NO_WARNINGS=1
 
 # Runs a command as the cluster's owner.
 as_owner() {

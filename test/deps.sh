@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs what building and testing keycard needs on Debian 12, and nothing
-# that is already there: Debian packages with apt-get, test-only Node packages
-# with npm ci from test/package-lock.json.
+# Installs what building and testing keycard needs on Debian (12 with
+# PostgreSQL 15, 13 with 17), and nothing that is already there: Debian
+# packages with apt-get, test-only Node packages with npm ci from
+# test/package-lock.json.  PG (default 15) is the PostgreSQL major version.
 set -euo pipefail
 cd "$(dirname "$0")"
+pg=${PG:-15}
 
 packages=(
-	postgresql-15              # the server the tests start
-	postgresql-server-dev-15   # PGXS and server headers
+	"postgresql-$pg"            # the server the tests start
+	"postgresql-server-dev-$pg" # PGXS and server headers
 	gcc libc6-dev              # the C compiler PGXS calls (the server headers bring only clang)
 	procps                     # kill and ps for the crash-recovery suite
 	libssl-dev                 # OpenSSL 3: SHA-256, RSA, Ed25519, AES-GCM
