@@ -161,3 +161,11 @@ BEGIN
 END
 $$;
 
+-- Cedar authorization (src/cedar_authorize.c, src/cedar/{authorize,entities,
+-- eval,json_value,value}.c)
+
+CREATE FUNCTION keycard.cedar_is_authorized(call jsonb) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'keycard_cedar_is_authorized'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.cedar_is_authorized(jsonb) IS
+	'Cedar authorization of one request, as Cedar''s isAuthorized: the call {principal, action, resource, context, policies: {staticPolicies}, entities[, schema, validateRequest]} gives {decision, reasons, errored_policies}';
