@@ -1411,4 +1411,18 @@ GRANT EXECUTE ON FUNCTION api.update_policy_set_version(jsonb), api.get_policy_d
 	api.delete_policy_draft(), api.publish_policy_draft(), api.get_policy_set_draft(text, text),
 	api.save_policy_set_draft(jsonb), api.delete_policy_set_draft(), api.publish_policy_set_draft()
 	TO keycard_api, keycard_platform;
+-- Decisions (ours) ------------------------------------------------------------------------------
+
+CREATE FUNCTION api.authorize(jsonb) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	RETURN keycard.authorize(keycard.api_path_param('zone-id'), $1);
+END
+$$;
+COMMENT ON FUNCTION api.authorize(jsonb) IS
+	'POST /zones/{zone_id}/authorize {principal, action, resource, context?, entities?, targets?} (ours): keycard.authorize, the zone''s decision';
+REVOKE ALL ON FUNCTION api.authorize(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.authorize(jsonb) TO keycard_api, keycard_platform;
 -- End of the HTTP API section (schema api).
