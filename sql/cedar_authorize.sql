@@ -335,6 +335,10 @@ SELECT pg_temp.try($$SELECT pg_temp.az('permit(principal, action, resource);', (
 SELECT pg_temp.ev(repeat('(', 400) || 'true' || repeat(')', 400));
 SELECT pg_temp.az('permit(principal in G::"g100000", action, resource) when { principal in G::"g100000" };',
 	(SELECT chain FROM big));
+-- the same hierarchy questions in 5,000 conditions over the chain: each entity is walked once
+SELECT pg_temp.az(repeat('permit(principal in G::"g100000", action, resource) when { principal in G::"none" || resource in [G::"none"] };', 5000)
+	|| 'permit(principal, action, resource) when { resource in G::"g100000" };',
+	(SELECT chain FROM big), resource => '{"type": "G", "id": "g2"}')->'reasons';
 SELECT pg_temp.az('permit(principal, action, resource) when { User::"u99999".n == 99999 && principal in [G::"x", G::"y"] };',
 	(SELECT flat FROM big));
 SELECT pg_temp.try($$SELECT pg_temp.az('permit(principal, action, resource);', (SELECT cycle FROM big))$$);

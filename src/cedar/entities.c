@@ -71,6 +71,14 @@ struct CedarEntityStore
 	CedarEntity **listed;		/* entities read from JSON, in order */
 	int			nlisted;
 	uint32		walk;			/* number of the last ancestor walk */
+	/*
+	 * The last two ancestor walks, each in its own mark slot: a request asks
+	 * about the same few entities (principal, action, resource) in policy
+	 * after policy, and each is walked once.  Valid once the store is built.
+	 */
+	CedarEntity *memo_entity[2];
+	uint32		memo_walk[2];
+	int			next_slot;
 	CedarEntity **stack;		/* walk stack, grown as needed */
 	int			stack_size;
 };
@@ -135,16 +143,42 @@ stack_reserve(CedarEntityStore *store, int n)
 		store->stack = MemoryContextAlloc(store->cxt, sizeof(CedarEntity *) * store->stack_size);
 }
 
+/* A walk's marks: entity t was reached if t->mark[slot] == walk */
+typedef struct AncestorMarks
+{
+	int			slot;
+	uint32		walk;
+} AncestorMarks;
+
+static inline bool
+is_marked(const CedarEntity *t, AncestorMarks m)
+{
+	return t->mark[m.slot] == m.walk;
+}
+
 /*
- * Marks every strict ancestor of e with a new walk number, which it
- * returns.
+ * Marks every strict ancestor of e (count: how many), or reuses the marks of
+ * a remembered walk from e.
  */
-static uint32
+static AncestorMarks
 mark_ancestors(CedarEntityStore *store, CedarEntity *e, int *count)
 {
-	uint32		walk = ++store->walk;
+	AncestorMarks m;
 	int			top = 0;
 	int			marked = 0;
+
+	for (int s = 0; s < 2 && count == NULL; s++)
+		if (store->memo_entity[s] == e)
+		{
+			m.slot = s;
+			m.walk = store->memo_walk[s];
+			return m;
+		}
+	m.slot = store->next_slot;
+	m.walk = ++store->walk;
+	store->next_slot ^= 1;
+	store->memo_entity[m.slot] = e;
+	store->memo_walk[m.slot] = m.walk;
 
 	stack_reserve(store, e->nparents + 16);
 	store->stack[top++] = e;
@@ -157,9 +191,9 @@ mark_ancestors(CedarEntityStore *store, CedarEntity *e, int *count)
 		{
 			CedarEntity *p = cur->parents[i];
 
-			if (p->mark == walk)
+			if (is_marked(p, m))
 				continue;
-			p->mark = walk;
+			p->mark[m.slot] = m.walk;
 			marked++;
 			stack_reserve(store, top + p->nparents + 1);
 			store->stack[top++] = p;
@@ -167,7 +201,7 @@ mark_ancestors(CedarEntityStore *store, CedarEntity *e, int *count)
 	}
 	if (count)
 		*count = marked;
-	return walk;
+	return m;
 }
 
 bool
@@ -175,35 +209,41 @@ cedar_entity_is_descendant(CedarEntityStore *store, CedarEntity *e,
 						   const CedarValue *target)
 {
 	CedarEntity *t;
-	uint32		walk;
 
 	if (e->nparents == 0)
 		return false;
 	t = cedar_entities_lookup(store, &target->u.uid.type, &target->u.uid.id);
 	if (t == NULL)
 		return false;
-	walk = mark_ancestors(store, e, NULL);
-	return t->mark == walk;
+	return is_marked(t, mark_ancestors(store, e, NULL));
 }
 
 bool
 cedar_entity_is_descendant_of_any(CedarEntityStore *store, CedarEntity *e,
 								  const CedarValue *set)
 {
-	uint32		walk;
+	AncestorMarks m;
 
 	if (e->nparents == 0 || set->u.set.n == 0)
 		return false;
-	walk = mark_ancestors(store, e, NULL);
+	m = mark_ancestors(store, e, NULL);
 	for (int i = 0; i < set->u.set.n; i++)
 	{
 		const CedarValue *v = set->u.set.items[i];
 		CedarEntity *t = cedar_entities_lookup(store, &v->u.uid.type, &v->u.uid.id);
 
-		if (t != NULL && t->mark == walk)
+		if (t != NULL && is_marked(t, m))
 			return true;
 	}
 	return false;
+}
+
+/* A fresh number for marking entities in slot 0 while the store is built */
+static uint32
+build_mark(CedarEntityStore *store)
+{
+	store->memo_entity[0] = store->memo_entity[1] = NULL;
+	return ++store->walk;
 }
 
 /* Raises an error if the hierarchy has a cycle (iterative DFS, colours) */
@@ -345,7 +385,7 @@ check_listed_action(CedarEntityStore *store, const CedarSchema *schema,
 											  ent->id.data, ent->id.len);
 	List	   *declared = NIL;
 	ListCell   *lc;
-	uint32		walk;
+	AncestorMarks marks;
 	int			nmarked = 0;
 	bool		same = true;
 
@@ -354,14 +394,14 @@ check_listed_action(CedarEntityStore *store, const CedarSchema *schema,
 					   "action %s::\"%s\" is not declared in the schema",
 					   ent->type.data, ent->id.data);
 	collect_action_ancestors(def, &declared);
-	walk = mark_ancestors(store, ent, &nmarked);
+	marks = mark_ancestors(store, ent, &nmarked);
 	foreach(lc, declared)
 	{
 		CedarActionDef *a = lfirst(lc);
 		CedarString type = {a->type, strlen(a->type)};
 		CedarEntity *t = cedar_entities_lookup(store, &type, &a->id);
 
-		if (t == NULL || t->mark != walk)
+		if (t == NULL || !is_marked(t, marks))
 			same = false;
 	}
 	if (!same || nmarked != list_length(declared) ||
@@ -450,11 +490,11 @@ same_entity(CedarEntityStore *store, const CedarEntity *a, const CedarEntity *b)
 		!cedar_value_equal(a->tags, b->tags))
 		return false;
 	/* parents are distinct in each: mark a's, check b's */
-	walk = ++store->walk;
+	walk = build_mark(store);
 	for (int i = 0; i < a->nparents; i++)
-		a->parents[i]->mark = walk;
+		a->parents[i]->mark[0] = walk;
 	for (int i = 0; i < b->nparents; i++)
-		if (b->parents[i]->mark != walk)
+		if (b->parents[i]->mark[0] != walk)
 			return false;
 	return true;
 }
@@ -536,7 +576,7 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 	{
 		int			np;
 		JsonbValue *elems = cedar_jsonb_elems(jparents, &np);
-		uint32		walk = ++store->walk;	/* marks the parents seen */
+		uint32		walk = build_mark(store);	/* marks the parents seen */
 
 		ent->parents = palloc(sizeof(CedarEntity *) * Max(np, 1));
 		ent->nparents = 0;
@@ -552,9 +592,9 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 							   uid->u.uid.type.data, uid->u.uid.id.data,
 							   puid->u.uid.type.data, puid->u.uid.id.data);
 			p = entity_for(store, puid, &found);
-			if (p->mark != walk)
+			if (p->mark[0] != walk)
 			{
-				p->mark = walk;
+				p->mark[0] = walk;
 				ent->parents[ent->nparents++] = p;
 			}
 			cedar_jsonb_pop(path, s2);
@@ -617,5 +657,7 @@ cedar_entities_build(const JsonbValue *entities, const CedarSchema *schema)
 		}
 		add_schema_actions(store, schema);
 	}
+	/* the hierarchy is final: walks from now on may be remembered */
+	(void) build_mark(store);
 	return store;
 }
