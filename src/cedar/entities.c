@@ -23,7 +23,6 @@
 #include "cedar/jsonb_read.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
-#include "nodes/pg_list.h"
 
 #define MALFORMED ERRCODE_INVALID_TEXT_REPRESENTATION
 #define NONCONFORMING ERRCODE_INVALID_PARAMETER_VALUE
@@ -79,6 +78,8 @@ struct CedarEntityStore
 	CedarEntity *memo_entity[2];
 	uint32		memo_walk[2];
 	int			next_slot;
+	bool	  **type_ancestors;	/* ancestor_types(), by entity type idx */
+	CedarEntity **listed_actions;	/* by action idx: the listed entity or NULL */
 	CedarEntity **stack;		/* walk stack, grown as needed */
 	int			stack_size;
 };
@@ -306,70 +307,61 @@ check_no_cycle(CedarEntityStore *store)
 }
 
 /*
- * True if ancestor_type is an ancestor type of def (memberOfTypes,
- * transitively): a walk over the schema's type graph, which is small.
+ * The ancestor types of def (memberOfTypes, transitively) as a flag per
+ * entity type of the schema (by idx), computed once per type and store.
  */
-static bool
-type_may_have_ancestor(CedarEntityTypeDef *def, const CedarString *ancestor_type)
+static const bool *
+ancestor_types(CedarEntityStore *store, const CedarSchema *schema,
+			   CedarEntityTypeDef *def)
 {
-	List	   *todo = list_make1(def);
-	List	   *seen = NIL;
+	int			ntypes;
+	bool	   *flags;
+	CedarEntityTypeDef **todo;
+	int			ntodo = 0;
 
-	while (todo != NIL)
+	(void) cedar_schema_entity_types(schema, &ntypes);
+	if (store->type_ancestors == NULL)
+		store->type_ancestors = palloc0(sizeof(bool *) * Max(ntypes, 1));
+	if (store->type_ancestors[def->idx] != NULL)
+		return store->type_ancestors[def->idx];
+	flags = palloc0(sizeof(bool) * Max(ntypes, 1));
+	todo = palloc(sizeof(CedarEntityTypeDef *) * Max(ntypes, 1));
+	todo[ntodo++] = def;
+	while (ntodo > 0)
 	{
-		CedarEntityTypeDef *cur = linitial(todo);
+		CedarEntityTypeDef *cur = todo[--ntodo];
 
-		todo = list_delete_first(todo);
 		for (int i = 0; i < cur->nparents; i++)
 		{
 			CedarEntityTypeDef *p = cur->parents[i];
 
-			if (strlen(p->name) == ancestor_type->len &&
-				memcmp(p->name, ancestor_type->data, ancestor_type->len) == 0)
-				return true;
-			if (list_member_ptr(seen, p))
-				continue;
-			seen = lappend(seen, p);
-			todo = lappend(todo, p);
+			if (!flags[p->idx])
+			{
+				flags[p->idx] = true;
+				todo[ntodo++] = p;
+			}
 		}
 	}
-	return false;
+	pfree(todo);
+	store->type_ancestors[def->idx] = flags;
+	return flags;
 }
 
-/* Schema conformance of a non-action entity (attrs/tags parsed by type) */
+/* Schema conformance of a non-action entity's parents */
 static void
-check_entity_parents(const CedarSchema *schema, CedarEntityTypeDef *def,
-					 CedarEntity *ent, StringInfo path)
+check_entity_parents(CedarEntityStore *store, const CedarSchema *schema,
+					 CedarEntityTypeDef *def, CedarEntity *ent, StringInfo path)
 {
 	for (int i = 0; i < ent->nparents; i++)
 	{
 		CedarEntity *p = ent->parents[i];
+		CedarEntityTypeDef *pdef = cedar_schema_entity_type(schema, p->type.data, p->type.len);
 
 		cedar_check_uid_in_schema(schema, p->uid, path);
-		if (!type_may_have_ancestor(def, &p->type))
+		if (pdef == NULL || !ancestor_types(store, schema, def)[pdef->idx])
 			authz_error_at(NONCONFORMING, path, schema_hint,
 						   "entity %s::\"%s\" cannot have a parent of type %s",
 						   ent->type.data, ent->id.data, p->type.data);
-	}
-}
-
-/* The uid set of an action's declared ancestors, transitively */
-static void
-collect_action_ancestors(const CedarActionDef *a, List **out)
-{
-	for (int i = 0; i < a->nparents; i++)
-	{
-		CedarActionDef *p = a->parents[i];
-		ListCell   *lc;
-		bool		seen = false;
-
-		foreach(lc, *out)
-			if (lfirst(lc) == p)
-				seen = true;
-		if (seen)
-			continue;
-		*out = lappend(*out, p);
-		collect_action_ancestors(p, out);
 	}
 }
 
@@ -383,8 +375,12 @@ check_listed_action(CedarEntityStore *store, const CedarSchema *schema,
 {
 	CedarActionDef *def = cedar_schema_action(schema, ent->type.data, ent->type.len,
 											  ent->id.data, ent->id.len);
-	List	   *declared = NIL;
-	ListCell   *lc;
+	int			nactions;
+	CedarActionDef **acts;
+	bool	   *declared;
+	CedarActionDef **todo;
+	int			ntodo = 0;
+	int			ndeclared = 0;
 	AncestorMarks marks;
 	int			nmarked = 0;
 	bool		same = true;
@@ -393,18 +389,43 @@ check_listed_action(CedarEntityStore *store, const CedarSchema *schema,
 		authz_error_at(NONCONFORMING, path, schema_hint,
 					   "action %s::\"%s\" is not declared in the schema",
 					   ent->type.data, ent->id.data);
-	collect_action_ancestors(def, &declared);
-	marks = mark_ancestors(store, ent, &nmarked);
-	foreach(lc, declared)
+	/* the declared ancestors, transitively */
+	acts = cedar_schema_actions(schema, &nactions);
+	if (store->listed_actions == NULL)
 	{
-		CedarActionDef *a = lfirst(lc);
-		CedarString type = {a->type, strlen(a->type)};
-		CedarEntity *t = cedar_entities_lookup(store, &type, &a->id);
+		store->listed_actions = palloc(sizeof(CedarEntity *) * Max(nactions, 1));
+		for (int i = 0; i < nactions; i++)
+		{
+			CedarString type = {acts[i]->type, strlen(acts[i]->type)};
 
-		if (t == NULL || !is_marked(t, marks))
-			same = false;
+			store->listed_actions[i] = cedar_entities_lookup(store, &type, &acts[i]->id);
+		}
 	}
-	if (!same || nmarked != list_length(declared) ||
+	declared = palloc0(sizeof(bool) * Max(nactions, 1));
+	todo = palloc(sizeof(CedarActionDef *) * Max(nactions, 1));
+	todo[ntodo++] = def;
+	marks = mark_ancestors(store, ent, &nmarked);
+	while (ntodo > 0 && same)
+	{
+		CedarActionDef *cur = todo[--ntodo];
+
+		for (int i = 0; i < cur->nparents && same; i++)
+		{
+			CedarActionDef *a = cur->parents[i];
+			CedarEntity *t = store->listed_actions[a->idx];
+
+			if (declared[a->idx])
+				continue;
+			declared[a->idx] = true;
+			ndeclared++;
+			todo[ntodo++] = a;
+			if (t == NULL || !is_marked(t, marks))
+				same = false;
+		}
+	}
+	pfree(declared);
+	pfree(todo);
+	if (!same || nmarked != ndeclared ||
 		ent->attrs->u.rec.n != 0 || ent->tags->u.rec.n != 0)
 		authz_error_at(NONCONFORMING, path, schema_hint,
 					   "action %s::\"%s\" does not match its declaration in the schema",
@@ -601,7 +622,7 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 		}
 	}
 	if (def != NULL)
-		check_entity_parents(schema, def, ent, path);
+		check_entity_parents(store, schema, def, ent, path);
 	cedar_jsonb_pop(path, saved);
 
 	if (dupof != NULL)
