@@ -27,10 +27,10 @@ const EXT_LITS = {
 	ipaddr: ['10.0.0.1', '10.0.0.0/8', '10.1.2.3/16', '127.0.0.1', '127.5.5.5/8', '127.0.0.0/7', '224.0.0.1', '239.1.2.3/4',
 		'224.0.0.0/3', '192.168.1.0/24', '0.0.0.0/0', '::1', '::1/127', '::', '::/0', 'ff02::1', 'ff00::/8', 'ff00::/7',
 		'2001:db8::/32', '2001:db8::1', '2001:DB8:0:0:0:0:0:1/128', 'fe80::1:2'],
-	decimal: ['1.0', '-0.5', '0.0001', '3.1416', '922337203685477.5807', '-922337203685477.5808', '12.34', '-1.2345', '0.0', '100.5'],
-	datetime: ['2024-10-15', '2024-10-15T11:35:00Z', '2024-10-15T11:35:00.123Z', '2024-10-15T11:35:00.123+0130',
+	decimal: ['1.0', '1.00', '-0.5', '-0.50', '0.0001', '3.1416', '922337203685477.5807', '-922337203685477.5808', '12.34', '-1.2345', '0.0', '100.5'],
+	datetime: ['2024-10-15', '2024-10-15T00:00:00Z', '2024-10-15T01:30:00+0130', '2024-10-15T11:35:00Z', '2024-10-15T11:35:00.123Z', '2024-10-15T11:35:00.123+0130',
 		'2024-10-15T23:59:59-2359', '1970-01-01', '1969-12-31T23:59:59.999Z', '0000-01-01', '9999-12-31T23:59:59Z', '2024-02-29'],
-	duration: ['1d', '2h30m', '-1s', '1d2h3m4s5ms', '0ms', '-90m', '36h', '-1ms', '1ms', '106751991167d', '-9223372036854775808ms', '59s999ms'],
+	duration: ['1d', '24h', '2h30m', '150m', '-1s', '1d2h3m4s5ms', '0ms', '-90m', '36h', '-1ms', '1ms', '106751991167d', '-9223372036854775808ms', '59s999ms'],
 };
 const BAD_LITS = {
 	ipaddr: ['10.0.0.256', '01.2.3.4', '::ffff:1.2.3.4', '1.2.3.4/33', '1.2.3.4/08', 'abc', '', '::1/129', '1:2:3:4:5:6:7:8:9'],
@@ -82,9 +82,11 @@ function genValue(r, t, schema, d = 2) {
 	case 'Long': return { k: 'long', v: r.chance(0.8) ? r.int(50) : r.pick(LONGS) };
 	case 'String': return { k: 'str', v: r.chance(0.6) ? r.pick(STRINGS) : genString(r, 5) };
 	case 'Bool': return { k: 'bool', v: r.chance(0.5) };
-	case 'Ext': return { k: 'ext', fn: CTOR[t.name], arg: r.pick(EXT_LITS[t.name]), implicit: schema && r.chance(0.5) };
+	// implicit forms: a plain string or {type, id}, read by the schema's type
+	// (without one they stay a string and a record)
+	case 'Ext': return { k: 'ext', fn: CTOR[t.name], arg: r.pick(EXT_LITS[t.name]), implicit: r.chance(schema ? 0.5 : 0.04) };
 	case 'Set': return { k: 'set', els: Array.from({ length: r.range(0, 3) }, () => genValue(r, t.el, schema, d - 1)) };
-	case 'Ent': return { k: 'ent', type: t.name, id: r.pick(IDS[t.name]), implicit: schema && r.chance(0.5) };
+	case 'Ent': return { k: 'ent', type: t.name, id: r.pick(IDS[t.name]), implicit: r.chance(schema ? 0.5 : 0.06) };
 	default: return { k: 'rec', fields: t.attrs.filter((a) => !a.opt || r.chance(0.6)).map((a) => [a.name, genValue(r, a.type, schema, d - 1)]) };
 	}
 }
@@ -334,7 +336,7 @@ function renderSchema(m, s) {
 // ---------------------------------------------------------------- calls
 // Flaws: ways a call is malformed or does not conform (the reference refuses
 // most of them whole; a few turn out fine, which is compared all the same).
-const FLAWS = ['context-not-record', 'unknown-member', 'duplicate-entity', 'cycle', 'bad-extn', 'missing-id',
+const FLAWS = ['no-context', 'no-entities', 'context-not-record', 'unknown-member', 'duplicate-entity', 'cycle', 'bad-extn', 'missing-id',
 	'policy-syntax', 'template', 'attr-wrong-type', 'undeclared-attr', 'missing-required', 'request-type',
 	'unknown-action', 'entity-unknown-member', 'bad-parent', 'context-extra', 'action-entity', 'unknown-type'];
 
@@ -357,6 +359,7 @@ export function genAuthz(r) {
 		context: m.ctx.filter((a) => !a.opt || r.chance(0.6)).map((a) => [a.name, genValue(r, a.type, withSchema)]),
 		validateRequest: withSchema && r.chance(0.2) ? r.chance(0.5) : null,
 	};
+	request.forms = ['principal', 'action', 'resource'].filter(() => r.chance(0.05));	// written as {"__entity": ...}
 	const policies = Array.from({ length: r.range(1, 6) }, () => genPolicy(r, m, request));
 	const flaw = r.chance(0.1) ? r.pick(FLAWS) : null;
 	return { m, schema, entities: [...entities, ...actionEntities], request, policies, flaw, flawSeed: r.int(1 << 30) };
@@ -378,6 +381,7 @@ export function renderAuthz(c) {
 		policies: { staticPolicies: c.policies.map(renderPolicy).join('\n') },
 		entities: c.entities.map(entityJson),
 	};
+	for (const v of c.request.forms || []) call[v] = { __entity: call[v] };
 	if (c.schema) call.schema = renderSchema(c.m, c.schema);
 	if (c.request.validateRequest !== null) call.validateRequest = c.request.validateRequest;
 	if (c.flaw) applyFlaw(c, call);
@@ -387,8 +391,10 @@ function applyFlaw(c, call) {
 	// its own PRNG, so that shrinking the rest keeps the flaw
 	let s = c.flawSeed >>> 0;
 	const pick = (a) => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return a[s % a.length]; };
-	const ents = call.entities;
+	const ents = call.entities || [];
 	switch (c.flaw) {
+	case 'no-context': delete call.context; break;
+	case 'no-entities': delete call.entities; break;
 	case 'context-not-record': call.context = pick([[1, 2], 'ctx', 7, null, true]); break;
 	case 'unknown-member': call[pick(['extra', 'slice', 'Principal'])] = {}; break;
 	case 'duplicate-entity': if (ents.length) ents.push(JSON.parse(JSON.stringify(pick(ents)))); break;
