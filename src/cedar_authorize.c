@@ -1,0 +1,193 @@
+/*-------------------------------------------------------------------------
+ *
+ * cedar_authorize.c
+ *	  SQL wrapper of Cedar authorization: keycard.cedar_is_authorized(call
+ *	  jsonb), whose argument is exactly the reference's isAuthorized call
+ *	  (cedar-wasm 4.13 AuthorizationCall) and whose result is its decision
+ *	  (src/cedar/authorize.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "cedar/authorize.h"
+#include "cedar/cedar.h"
+#include "cedar/error.h"
+#include "cedar/jsonb_read.h"
+#include "cedar/schema.h"
+#include "fmgr.h"
+#include "utils/jsonb.h"
+
+#define MALFORMED ERRCODE_INVALID_TEXT_REPRESENTATION
+
+static const char *const call_hint =
+"The call is {\"principal\", \"action\", \"resource\", \"context\", \"policies\": {\"staticPolicies\": \"...\"}, \"entities\": [...]} with optional \"schema\" and \"validateRequest\".";
+
+/* The members of the call, by name */
+typedef struct AuthorizationCall
+{
+	const JsonbValue *principal;
+	const JsonbValue *action;
+	const JsonbValue *resource;
+	const JsonbValue *context;
+	const JsonbValue *schema;
+	const JsonbValue *validate;
+	const JsonbValue *policies;
+	const JsonbValue *entities;
+} AuthorizationCall;
+
+static void
+read_call(Jsonb *jb, AuthorizationCall *call)
+{
+	JsonbValue	root;
+	CedarJsonbMember *m;
+	int			n;
+	StringInfoData path;
+
+	initStringInfo(&path);
+	memset(call, 0, sizeof(*call));
+	cedar_jsonb_root(jb, &root);
+	if (!cedar_jsonb_is_object(&root))
+		cedar_error(CEDAR_INPUT_AUTHORIZATION, MALFORMED, NULL, call_hint,
+					"the call must be a JSON object, not %s", cedar_jsonb_kind(&root));
+	m = cedar_jsonb_members(&root, &n);
+	for (int i = 0; i < n; i++)
+	{
+		const char *k = m[i].key.data;
+		const JsonbValue *v = &m[i].val;
+
+		if (strcmp(k, "principal") == 0)
+			call->principal = v;
+		else if (strcmp(k, "action") == 0)
+			call->action = v;
+		else if (strcmp(k, "resource") == 0)
+			call->resource = v;
+		else if (strcmp(k, "context") == 0)
+			call->context = v;
+		else if (strcmp(k, "schema") == 0)
+			call->schema = v->type == jbvNull ? NULL : v;
+		else if (strcmp(k, "validateRequest") == 0)
+			call->validate = v;
+		else if (strcmp(k, "policies") == 0)
+			call->policies = v;
+		else if (strcmp(k, "entities") == 0)
+			call->entities = v;
+		else
+		{
+			cedar_jsonb_push_key(&path, k, m[i].key.len);
+			cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, call_hint,
+								"unknown member \"%s\"", k);
+		}
+	}
+	if (!call->principal || !call->action || !call->resource || !call->context ||
+		!call->policies || !call->entities)
+		cedar_error(CEDAR_INPUT_AUTHORIZATION, MALFORMED, NULL, call_hint,
+					"the call needs members \"principal\", \"action\", \"resource\", \"context\", \"policies\" and \"entities\"");
+	if (call->validate && call->validate->type != jbvBool)
+	{
+		cedar_jsonb_push_key(&path, "validateRequest", 15);
+		cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, NULL,
+							"validateRequest must be a boolean");
+	}
+}
+
+/* The schema member: Cedar schema text, or a Cedar JSON schema */
+static const CedarSchema *
+read_schema(const JsonbValue *v)
+{
+	if (v == NULL)
+		return NULL;
+	if (v->type == jbvString)
+		return cedar_schema_compile(pnstrdup(v->val.string.val, v->val.string.len),
+									v->val.string.len);
+	if (cedar_jsonb_is_object(v))
+		return cedar_schema_load_jsonb(JsonbValueToJsonb((JsonbValue *) v));
+	cedar_error(CEDAR_INPUT_AUTHORIZATION, MALFORMED, "The error is at JSON path $.schema.", NULL,
+				"the schema must be Cedar schema text or a Cedar JSON schema, not %s",
+				cedar_jsonb_kind(v));
+}
+
+/* policies: {"staticPolicies": "<text>"} */
+static CedarPolicySet *
+read_policies(const JsonbValue *v)
+{
+	CedarJsonbMember *m;
+	int			n;
+	const JsonbValue *text = NULL;
+	StringInfoData path;
+
+	initStringInfo(&path);
+	cedar_jsonb_push_key(&path, "policies", 8);
+	if (!cedar_jsonb_is_object(v))
+		cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, call_hint,
+							"policies must be an object, not %s", cedar_jsonb_kind(v));
+	m = cedar_jsonb_members(v, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (strcmp(m[i].key.data, "staticPolicies") == 0)
+			text = &m[i].val;
+		else
+		{
+			cedar_jsonb_push_key(&path, m[i].key.data, m[i].key.len);
+			cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path,
+								"Only static policies are supported: templates and template links are not.",
+								"unsupported member \"%s\"", m[i].key.data);
+		}
+	}
+	if (text == NULL)
+		return cedar_policy_set_compile("", 0);
+	if (text->type != jbvString)
+	{
+		cedar_jsonb_push_key(&path, "staticPolicies", 14);
+		cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, NULL,
+							"staticPolicies must be policy set text, not %s",
+							cedar_jsonb_kind(text));
+	}
+	return cedar_policy_set_compile(pnstrdup(text->val.string.val, text->val.string.len),
+									text->val.string.len);
+}
+
+static void
+append_ids(StringInfo out, const char **ids, int n)
+{
+	appendStringInfoChar(out, '[');
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(out, ',');
+		appendStringInfo(out, "\"%s\"", ids[i]);
+	}
+	appendStringInfoChar(out, ']');
+}
+
+PG_FUNCTION_INFO_V1(keycard_cedar_is_authorized);
+
+/* SQL function: cedar_is_authorized(call jsonb) returns jsonb */
+Datum
+keycard_cedar_is_authorized(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
+	CedarScratch sc;
+	AuthorizationCall call;
+	const CedarSchema *schema;
+	CedarPolicySet *policies;
+	CedarEntityStore *store;
+	CedarRequest *req;
+	CedarDecision d;
+
+	cedar_scratch_begin(&sc, "cedar is_authorized");
+	read_call(jb, &call);
+	schema = read_schema(call.schema);
+	policies = read_policies(call.policies);
+	req = cedar_request_build(call.principal, call.action, call.resource, call.context,
+							  schema, call.validate ? call.validate->val.boolean : true);
+	store = cedar_entities_build(call.entities, schema);
+	cedar_authorize(policies, store, req, &d);
+
+	appendStringInfo(&sc.out, "{\"decision\":\"%s\",\"reasons\":", d.allow ? "allow" : "deny");
+	append_ids(&sc.out, d.reasons, d.nreasons);
+	appendStringInfoString(&sc.out, ",\"errored_policies\":");
+	append_ids(&sc.out, d.errored, d.nerrored);
+	appendStringInfoChar(&sc.out, '}');
+	PG_RETURN_JSONB_P(cedar_scratch_end_json(&sc));
+}
