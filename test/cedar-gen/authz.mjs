@@ -14,7 +14,7 @@ import { P, node, leaf, at, render, genString, strLit, genPattern, shrinkNode } 
 
 // ---------------------------------------------------------------- vocabulary
 const ETYPES = ['User', 'Group', 'Doc', 'Folder'];
-const IDS = { User: ['alice', 'bob', 'carol'], Group: ['admins', 'staff'], Doc: ['d1', 'd2', 'd3'], Folder: ['root', 'f1'] };
+const IDS = { User: ['alice', 'bob', 'carol'], Group: ['admins', 'staff'], Doc: ['d1', 'd2', 'd3', 'é v'], Folder: ['root', 'f1', ''] };
 const ACTIONS = ['read', 'write', 'delete', 'readOnly', 'all'];
 const ACTION_GROUPS = { read: ['readOnly', 'all'], write: ['all'], delete: ['all'], readOnly: ['all'], all: [] };
 const PARENT_TYPES = { User: ['Group'], Group: ['Group'], Doc: ['Folder'], Folder: ['Folder'] };
@@ -172,7 +172,8 @@ function lit(r, want) {
 	case 'String': return leaf(P.PRI, strLit(r, r.chance(0.6) ? r.pick(STRINGS) : genString(r, 5)));
 	case 'Bool': return leaf(P.PRI, r.pick(['true', 'false']));
 	case 'Ent': { const t = r.pick(ETYPES); return leaf(P.PRI, `${t}::${JSON.stringify(r.chance(0.9) ? r.pick(IDS[t]) : 'nobody')}`); }
-	case 'Set': return leaf(P.PRI, `[${Array.from({ length: r.range(0, 3) }, () => r.chance(0.5) ? String(r.int(5)) : JSON.stringify(r.pick(STRINGS))).join(', ')}]`);
+	case 'Set': { const small = r.chance(0.5);	// from {1, 2}: sets that are often equal
+		return leaf(P.PRI, `[${Array.from({ length: r.range(0, 3) }, () => small ? String(r.range(1, 2)) : r.chance(0.5) ? String(r.int(5)) : JSON.stringify(r.pick(STRINGS))).join(', ')}]`); }
 	case 'Rec': return leaf(P.PRI, `{a: ${r.int(3)}, name: ${JSON.stringify(r.pick(STRINGS))}}`);
 	default: {
 		const bad = r.chance(0.1);
@@ -205,7 +206,7 @@ export function genT(r, env, want, d) {
 		[2, () => { const m = r.pick(['toDays', 'toHours', 'toMinutes', 'toSeconds', 'toMilliseconds']); return node(P.MEM, ([a], [x]) => `${at(x, P.MEM, a)}.${m}()`, [t('duration')]); }],
 		[1, () => lit(r, 'Long')],
 		[1, () => { const tag = JSON.stringify(r.pick(['level', 'color'])); const e = r.pick(['principal', 'resource']);
-			return leaf(r.chance(0.7) ? P.IF : P.MEM, r.chance(0.7) ? `if ${e}.hasTag(${tag}) then ${e}.getTag(${tag}) else 0` : `${e}.getTag(${tag})`); }],
+			return r.chance(0.7) ? leaf(P.IF, `if ${e}.hasTag(${tag}) then ${e}.getTag(${tag}) else 0`) : leaf(P.MEM, `${e}.getTag(${tag})`); }],
 	])();
 	case 'String': return r.wpick([acc, ite, [2, () => lit(r, 'String')],
 		[1, () => { const e = r.pick(['principal', 'resource']); const tag = r.pick(['color', 'owner', 'x y']); return leaf(P.IF, `if ${e}.hasTag(${JSON.stringify(tag)}) then ${e}.getTag(${JSON.stringify(tag)}) else ""`); }],
@@ -336,7 +337,7 @@ function renderSchema(m, s) {
 // ---------------------------------------------------------------- calls
 // Flaws: ways a call is malformed or does not conform (the reference refuses
 // most of them whole; a few turn out fine, which is compared all the same).
-const FLAWS = ['no-context', 'no-entities', 'context-not-record', 'unknown-member', 'duplicate-entity', 'cycle', 'bad-extn', 'missing-id',
+const FLAWS = ['no-context', 'no-entities', 'context-not-record', 'unknown-member', 'duplicate-entity', 'duplicate-differing', 'extn-wrong-type', 'cycle', 'bad-extn', 'missing-id',
 	'policy-syntax', 'template', 'attr-wrong-type', 'undeclared-attr', 'missing-required', 'request-type',
 	'unknown-action', 'entity-unknown-member', 'bad-parent', 'context-extra', 'action-entity', 'unknown-type'];
 
@@ -362,7 +363,7 @@ export function genAuthz(r) {
 	request.forms = ['principal', 'action', 'resource'].filter(() => r.chance(0.05));	// written as {"__entity": ...}
 	const policies = Array.from({ length: r.range(1, 6) }, () => genPolicy(r, m, request));
 	const flaw = r.chance(0.1) ? r.pick(FLAWS) : null;
-	return { m, schema, entities: [...entities, ...actionEntities], request, policies, flaw, flawSeed: r.int(1 << 30) };
+	return { m, schema, entities: [...entities, ...actionEntities], request, policies, flaw, flawSeed: r.int(1 << 30), ns: r.chance(0.2) };
 }
 
 const uidJson = (e) => (e.uidForm === '__entity' ? { __entity: { type: e.type, id: e.id } } : { type: e.type, id: e.id });
@@ -385,7 +386,16 @@ export function renderAuthz(c) {
 	if (c.schema) call.schema = renderSchema(c.m, c.schema);
 	if (c.request.validateRequest !== null) call.validateRequest = c.request.validateRequest;
 	if (c.flaw) applyFlaw(c, call);
-	return call;
+	return c.ns ? inNamespace(call) : call;
+}
+// The same call with every entity type in namespace App (App::User, ...,
+// App::Action): type names in JSON, in policy text, and the schema wrapped.
+const TYPE_NAME = /\b(User|Group|Doc|Folder|Action)\b(?!")/g;
+function inNamespace(call) {
+	const out = JSON.parse(JSON.stringify(call).replace(/"type":"(User|Group|Doc|Folder|Action)"/g, '"type":"App::$1"'));
+	if (out.policies && typeof out.policies.staticPolicies === 'string') out.policies.staticPolicies = out.policies.staticPolicies.replace(TYPE_NAME, 'App::$1');
+	if (out.schema) out.schema = `namespace App {\n${out.schema}}\n`;
+	return out;
 }
 function applyFlaw(c, call) {
 	// its own PRNG, so that shrinking the rest keeps the flaw
@@ -397,8 +407,11 @@ function applyFlaw(c, call) {
 	case 'no-entities': delete call.entities; break;
 	case 'context-not-record': call.context = pick([[1, 2], 'ctx', 7, null, true]); break;
 	case 'unknown-member': call[pick(['extra', 'slice', 'Principal'])] = {}; break;
+	// the reference takes an entity listed twice alike, not listed twice differently
 	case 'duplicate-entity': if (ents.length) ents.push(JSON.parse(JSON.stringify(pick(ents)))); break;
+	case 'duplicate-differing': if (ents.length) { const e = JSON.parse(JSON.stringify(pick(ents))); e.attrs = pick([{}, { x: 1 }]); e.parents = pick([[], [{ type: 'Group', id: 'x' }]]); ents.push(e); } break;
 	case 'cycle': if (ents.length) { const e = pick(ents); e.parents.push({ ...e.uid.__entity || e.uid }); } break;
+	case 'extn-wrong-type': if (ents.length) { const e = pick(ents); const k = Object.keys(e.attrs)[0] || 'age'; e.attrs[k] = { __extn: { fn: pick(['ip', 'decimal', 'datetime', 'duration']), arg: pick(['1.0', '10.0.0.1', '1d', '2024-01-01']) } }; } break;
 	case 'bad-extn': call.context[pick(['bad', 'addr'])] = { __extn: { fn: pick(['ip', 'decimal', 'datetime', 'duration', 'nope']), arg: pick(['1.2.3', 'x', '1']) } }; break;
 	case 'missing-id': delete call[pick(['principal', 'resource', 'action'])].id; break;
 	case 'policy-syntax': call.policies.staticPolicies += pick(['\npermit(principal, action, resource) when { 1 + };', '\nforbid(principal);', '\npermit(principal, action, resource) when { principal.a.b( };']); break;
@@ -420,6 +433,7 @@ function applyFlaw(c, call) {
 export function* shrinkAuthz(c) {
 	const without = (list, i) => list.filter((_, j) => j !== i);
 	if (c.flaw) yield { ...c, flaw: null };
+	if (c.ns) yield { ...c, ns: false };
 	for (let i = 0; i < c.policies.length; i++) if (c.policies.length > 1) yield { ...c, policies: without(c.policies, i) };
 	for (let i = 0; i < c.entities.length; i++) yield { ...c, entities: without(c.entities, i) };
 	if (c.schema) yield { ...c, schema: null, request: { ...c.request, validateRequest: null } };
