@@ -116,7 +116,7 @@ function valueText(v) {
 function genModel(r) {
 	const types = {};
 	for (const t of ETYPES) {
-		types[t] = { attrs: genAttrs(r, 2, 5), tags: r.chance(0.3) ? r.pick([{ t: 'String' }, { t: 'Long' }, { t: 'Set', el: { t: 'String' } }]) : null };
+		types[t] = { attrs: genAttrs(r, 2, 5), tags: r.chance(0.3) ? r.pick([{ t: 'String' }, { t: 'Long' }, { t: 'Set', el: { t: 'String' } }, { t: 'Ext', name: r.pick(EXT_NAMES) }]) : null };
 	}
 	const ctx = genAttrs(r, 2, 4);
 	return { types, ctx };
@@ -264,6 +264,9 @@ function genBool(r, env, d, t, acc, ite) {
 			return node(P.MEM, ([a], [x]) => `${at(x, P.MEM, a)}.${m}()`, [t('ipaddr')]); }],
 		[2, () => node(P.MEM, ([a, b], [x]) => `${at(x, P.MEM, a)}.isInRange(${b})`, [t('ipaddr'), t('ipaddr')])],
 		[1, () => lit(r, 'Bool')],
+		// calls of the wrong shape: some the parser refuses (the whole call
+		// then), some that error when evaluated; action attributes
+		[1, () => leaf(P.AND, r.pick(ODD_CALLS))],
 		// ill-typed on purpose: an operator on the wrong kind of operand
 		[1, () => { const k = anyKind(); const op = r.pick(['<', '+', '&&', 'like "*"', '.isEmpty()', '.lessThan(decimal("1.0"))', '.isIpv4()', '.toDays()', 'in', '.contains(1)']);
 			if (op.startsWith('.')) return node(P.MEM, ([a], [x]) => `${at(x, P.MEM, a)}${op}${op === '.toDays()' ? ' > 0' : ''}`, [t(k)]);
@@ -272,6 +275,12 @@ function genBool(r, env, d, t, acc, ite) {
 			return rel(op === '&&' ? '==' : op, t(k), t(anyKind())); }],
 	])();
 }
+
+const ODD_CALLS = ['ip("1.2.3.4").isLoopback(1)', 'decimal() == decimal("1.0")', 'decimal("1.0", "2.0") == decimal("1.0")', 'ip("1.2.3.4").isInRange()',
+	'datetime("2024-01-01").offset(duration("1d"), 1) == datetime("2024-01-01")', 'ip(context) == ip("::1")', 'decimal(1) == decimal("1.0")',
+	'"a".contains("a")', 'context.isEmpty()', 'ip("1.2.3.4").foo()', 'foo(1)', '[1].contains()', 'principal.getTag()', 'isIpv4(ip("1.2.3.4"))',
+	'lessThan(decimal("1.0"), decimal("2.0"))', '[].isEmpty(1)', 'action has level && action.level > 1', 'action.level == 2',
+	'action has "level"', 'principal.hasTag(1)', 'context has "x y"', 'context["name"] == "a"', 'principal["age"] > 1'];
 
 // ---------------------------------------------------------------- policies
 const entRef = (r, t) => `${t}::${JSON.stringify(r.chance(0.9) ? r.pick(IDS[t]) : 'ghost')}`;
@@ -349,7 +358,7 @@ export function genAuthz(r) {
 	for (const t of ETYPES) for (const id of IDS[t]) if (r.chance(0.8)) entities.push(genEntity(r, m, t, id, withSchema));
 	// action entities (without a schema, the call carries the action groups)
 	const actionEntities = !withSchema && r.chance(0.7)
-		? ACTIONS.filter(() => r.chance(0.8)).map((a) => ({ type: 'Action', id: a, attrs: [], parents: ACTION_GROUPS[a].filter(() => r.chance(0.9)).map((g) => ({ type: 'Action', id: g })), tags: null, uidForm: 'plain' }))
+		? ACTIONS.filter(() => r.chance(0.8)).map((a) => ({ type: 'Action', id: a, attrs: r.chance(0.3) ? [['level', { k: 'long', v: r.int(4) }]] : [], parents: ACTION_GROUPS[a].filter(() => r.chance(0.9)).map((g) => ({ type: 'Action', id: g })), tags: null, uidForm: 'plain' }))
 		: [];
 	const pt = r.pick(['User', 'User', 'Group']);
 	const rt = r.pick(['Doc', 'Doc', 'Folder']);
@@ -455,4 +464,59 @@ export function* shrinkAuthz(c) {
 		for (let k = 0; k < e.parents.length; k++) yield set({ parents: without(e.parents, k) });
 		if (e.tags && e.tags.length) yield set({ tags: e.tags.length > 1 ? e.tags.slice(1) : null });
 	}
+}
+
+// ---------------------------------------------------------------- extension grids
+// Deterministic calls that hold one permit per fact about extension values:
+// every constructor on edge literals (valid ones satisfy their policy,
+// refused ones error it), and every method and comparison over pairs of
+// values, plain and derived (toDate, toTime, offset, durationSince).  The
+// reasons and errored policies of one call then pin down every result.
+const EDGE_LITS = {
+	ip: [...EXT_LITS.ipaddr, ...BAD_LITS.ipaddr, '1.2.3.4/0', '1.2.3.4/32', '::/128', '::ffff:7f00:1', '0.0.0.0', '255.255.255.255/31',
+		'fe80::/10', 'ff01::1/16', '1:2:3:4:5:6:7:8', '1::8/64', ' 1.2.3.4', '1.2.3.4 ', '1.2.3', '00::1', '::00001'],
+	decimal: [...EXT_LITS.decimal, ...BAD_LITS.decimal, '-0.0', '00001.1', '9223372036854775807.0', '-.5', '1.0e2', '- 1.0', '0.00001'],
+	datetime: [...EXT_LITS.datetime, ...BAD_LITS.datetime, '2024-10-15T00:00:00+2359', '2024-10-15T23:59:59.999-2359', '0000-02-29', '1900-02-29',
+		'2000-02-29', '2024-04-31', '2024-10-15T11:35:00.12Z', '2024-10-15Z', '2024-10-15T11:35:00z', '1969-12-31', '0000-01-01T00:00:00+0001'],
+	duration: [...EXT_LITS.duration, ...BAD_LITS.duration, '-106751991167d', '9223372036854775807ms', '2562047788015215h', '2562047788015216h',
+		'-1d1ms', '1m1ms', '1ms1s', '00001d', '1d1d', '-0ms', '9223372036854775s', '9223372036854776s'],
+};
+function gridCall(policies) {
+	return { principal: { type: 'User', id: 'alice' }, action: { type: 'Action', id: 'read' }, resource: { type: 'Doc', id: 'd1' },
+		context: {}, policies: { staticPolicies: policies.map((w) => `permit(principal, action, resource) when { ${w} };`).join('\n') }, entities: [] };
+}
+const q = JSON.stringify;
+export function extensionGridCalls() {
+	const calls = [];
+	// constructors on edge literals
+	for (const [fn, lits] of Object.entries(EDGE_LITS)) calls.push([`${fn} literals`, gridCall(lits.map((l) => `${fn}(${q(l)}) == ${fn}(${q(l)})`))]);
+	// ipaddr methods and pairs
+	const ips = [...EXT_LITS.ipaddr, '1.2.3.4/0', '10.0.0.1/32', '::ffff:7f00:1', 'fe80::/10'].map((l) => `ip(${q(l)})`);
+	calls.push(['ip methods', gridCall(ips.flatMap((a) => ['isIpv4', 'isIpv6', 'isLoopback', 'isMulticast'].map((m) => `${a}.${m}()`)))]);
+	calls.push(['ip pairs', gridCall(ips.flatMap((a) => ips.flatMap((b) => [`${a}.isInRange(${b})`, `${a} == ${b}`])))]);
+	// decimal pairs
+	const decs = EXT_LITS.decimal.map((l) => `decimal(${q(l)})`);
+	calls.push(['decimal pairs', gridCall(decs.flatMap((a) => decs.flatMap((b) => ['lessThan', 'lessThanOrEqual', 'greaterThan', 'greaterThanOrEqual'].map((m) => `${a}.${m}(${b})`).concat(`${a} == ${b}`))))]);
+	// datetime and duration values, plain and derived, compared pairwise
+	const dts = EXT_LITS.datetime.map((l) => `datetime(${q(l)})`);
+	const durs = EXT_LITS.duration.map((l) => `duration(${q(l)})`);
+	const dtDerived = [...dts, ...dts.map((d) => `${d}.toDate()`), ...dts.slice(0, 6).flatMap((d) => durs.slice(0, 6).map((u) => `${d}.offset(${u})`)),
+		'datetime("9999-12-31T23:59:59Z").offset(duration("-9223372036854775808ms"))', 'datetime("0000-01-01").offset(duration("106751991167d"))'];
+	const durDerived = [...durs, ...dts.map((d) => `${d}.toTime()`), ...dts.slice(0, 5).flatMap((a) => dts.slice(0, 5).map((b) => `${a}.durationSince(${b})`)),
+		'datetime("0000-01-01").durationSince(datetime("9999-12-31"))'];
+	const cmp = (xs) => xs.flatMap((a, i) => xs.filter((_, j) => (i * 7 + j) % 3 === 0).flatMap((b) => [`${a} < ${b}`, `${a} <= ${b}`, `${a} == ${b}`]));
+	calls.push(['datetime pairs', gridCall(cmp(dtDerived))]);
+	calls.push(['duration pairs', gridCall(cmp(durDerived))]);
+	// duration conversions against small numbers, zero and each other
+	const longs = [-2, -1, 0, 1, 2, 24, 36, 60, 90, 150];
+	calls.push(['duration conversions', gridCall(durDerived.flatMap((d) => ['toDays', 'toHours', 'toMinutes', 'toSeconds', 'toMilliseconds']
+		.flatMap((m) => longs.map((n) => `${d}.${m}() ${n < 0 ? '<' : '=='} ${n}`))))]);
+	calls.push(['datetime limits', gridCall(['datetime("1970-01-01").offset(duration("9223372036854775807ms")) == datetime("1970-01-01")',
+		'datetime("1970-01-01").offset(duration("-9223372036854775808ms")).toDate() == datetime("1970-01-01")',
+		'datetime("1969-12-31T23:59:59.999Z").toTime() == duration("86399999ms")', 'datetime("1969-12-31T23:59:59.999Z").toDate() == datetime("1969-12-31")',
+		'datetime("2024-10-15T00:30:00+0100").toDate() == datetime("2024-10-14")', 'datetime("2024-10-15T23:30:00-0100").toDate() == datetime("2024-10-16")',
+		'datetime("2024-10-15") < duration("1d")', 'datetime("2024-10-15") == duration("1d")', 'decimal("1.0") < decimal("2.0")',
+		'ip("1.2.3.4") < ip("1.2.3.5")', 'duration("1d") + 1 == 2', '[datetime("2024-10-15"), datetime("2024-10-15T00:00:00Z")] == [datetime("2024-10-15")]',
+		'[ip("::1"), ip("::1/128")].containsAll([ip("0::1")])', '{a: decimal("1.0")} == {a: decimal("1.00")}'])]);
+	return calls;
 }

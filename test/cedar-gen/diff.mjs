@@ -232,6 +232,26 @@ export function authzChecks(text) {
 		return `keycard: ${v.slice(0, 1500)}\nreference: ${want}`;
 	}]] };
 }
+// A grid call (one permit per fact, authz.mjs extensionGridCalls): the same
+// comparison, and a disagreement names the policies whose outcome differs.
+function gridChecks(text) {
+	const p = authzChecks(text);
+	const [[what, call, judge]] = p.checks;
+	const lines = JSON.parse(text).policies.staticPolicies.split('\n');
+	const outcome = (reasons, errored, id) => (errored.includes(id) ? 'error' : reasons.includes(id) ? 'true' : 'false');
+	return { ...p, checks: [[what, call, (v) => {
+		const why = judge(v);
+		let g = null;
+		try { g = JSON.parse(okVal(v)); } catch (e) { /* not an answer */ }
+		if (why === null || !g || p.ref.error) return why;
+		const diffs = lines.map((l, i) => [l, outcome(g.reasons, g.errored_policies, `policy${i}`), outcome(p.ref.reasons, p.ref.errored, `policy${i}`)])
+			.filter(([, k, r]) => k !== r);
+		return `${diffs.length} policies differ (keycard / reference):\n` + diffs.slice(0, 25).map(([l, k, r]) => `${k} / ${r}: ${l}`).join('\n');
+	}]] };
+}
+export function extensionGridCases() {
+	return A.extensionGridCalls().map(([name, call]) => ({ name: `grid: ${name}`, text: JSON.stringify(call), checksOf: gridChecks, grid: true }));
+}
 // allow / deny / with errored policies / refused, of planned authorization cases
 export function authzTally(planned) {
 	const t = { allow: 0, deny: 0, errored: 0, refused: 0 };
@@ -279,7 +299,8 @@ export function runCases(label, cases, opts = {}) {
 				}
 			}
 			const show = typeof minimal === 'string' ? minimal : `-- schema\n${minimal.schema}-- policies\n${minimal.policies}`;
-			console.log('# minimal input:\n# ' + show.replace(/\n/g, '\n# '));
+			// (a grid call is too large to print: its message names what differs)
+			if (!c.grid) console.log('# minimal input:\n# ' + show.replace(/\n/g, '\n# '));
 			console.log('# ' + String(mwhy).slice(0, 3000).replace(/\n/g, '\n# '));
 		});
 	});
