@@ -346,7 +346,7 @@ function renderSchema(m, s) {
 // ---------------------------------------------------------------- calls
 // Flaws: ways a call is malformed or does not conform (the reference refuses
 // most of them whole; a few turn out fine, which is compared all the same).
-const FLAWS = ['no-context', 'no-entities', 'context-not-record', 'unknown-member', 'duplicate-entity', 'duplicate-differing', 'extn-wrong-type', 'cycle', 'bad-extn', 'missing-id',
+const FLAWS = ['no-context', 'no-entities', 'context-not-record', 'unknown-member', 'duplicate-entity', 'duplicate-differing', 'extn-wrong-type', 'tag-wrong-type', 'tags-undeclared', 'null-attr', 'escape-shape', 'cycle', 'bad-extn', 'missing-id',
 	'policy-syntax', 'template', 'attr-wrong-type', 'undeclared-attr', 'missing-required', 'request-type',
 	'unknown-action', 'entity-unknown-member', 'bad-parent', 'context-extra', 'action-entity', 'unknown-type'];
 
@@ -421,6 +421,11 @@ function applyFlaw(c, call) {
 	case 'duplicate-differing': if (ents.length) { const e = JSON.parse(JSON.stringify(pick(ents))); e.attrs = pick([{}, { x: 1 }]); e.parents = pick([[], [{ type: 'Group', id: 'x' }]]); ents.push(e); } break;
 	case 'cycle': if (ents.length) { const e = pick(ents); e.parents.push({ ...e.uid.__entity || e.uid }); } break;
 	case 'extn-wrong-type': if (ents.length) { const e = pick(ents); const k = Object.keys(e.attrs)[0] || 'age'; e.attrs[k] = { __extn: { fn: pick(['ip', 'decimal', 'datetime', 'duration']), arg: pick(['1.0', '10.0.0.1', '1d', '2024-01-01']) } }; } break;
+	case 'tag-wrong-type': { const e = ents.find((x) => x.tags && Object.keys(x.tags).length); if (e) e.tags[Object.keys(e.tags)[0]] = pick([true, { a: 1 }, 'x', 3]); break; }
+	case 'tags-undeclared': if (ents.length) { const e = pick(ents); e.tags = { ...(e.tags || {}), color: 'red' }; } break;
+	case 'null-attr': if (ents.length) pick(ents).attrs.nick = null; break;
+	case 'escape-shape': call.context.odd = pick([{ __extn: { fn: 'ip' } }, { __extn: { fn: 'ip', arg: '1.2.3.4', x: 1 } }, { __extn: { fn: 'ip', arg: 5 } },
+		{ __entity: { type: 'User' } }, { __entity: { type: 'User', id: 'alice', x: 1 } }, { __entity: { type: 'Nope::', id: 'a' } }, { __expr: 'true' }]); break;
 	case 'bad-extn': call.context[pick(['bad', 'addr'])] = { __extn: { fn: pick(['ip', 'decimal', 'datetime', 'duration', 'nope']), arg: pick(['1.2.3', 'x', '1']) } }; break;
 	case 'missing-id': delete call[pick(['principal', 'resource', 'action'])].id; break;
 	case 'policy-syntax': call.policies.staticPolicies += pick(['\npermit(principal, action, resource) when { 1 + };', '\nforbid(principal);', '\npermit(principal, action, resource) when { principal.a.b( };']); break;
