@@ -16,6 +16,7 @@
 #include "cedar/jsonb_read.h"
 #include "cedar/schema.h"
 #include "fmgr.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 
 #define MALFORMED ERRCODE_INVALID_TEXT_REPRESENTATION
@@ -107,13 +108,30 @@ read_schema(const JsonbValue *v)
 				cedar_jsonb_kind(v));
 }
 
-/* policies: {"staticPolicies": "<text>"} */
+/* True if v is absent, an empty object or an empty array */
+static bool
+is_empty_json(const JsonbValue *v)
+{
+	int			n = 1;
+
+	if (cedar_jsonb_is_object(v))
+		(void) cedar_jsonb_members(v, &n);
+	else if (cedar_jsonb_is_array(v))
+		(void) cedar_jsonb_elems(v, &n);
+	return n == 0;
+}
+
+/*
+ * policies: {"staticPolicies": "<policy set text>"} (ids policy0, ...) or
+ * {"staticPolicies": {"<id>": "<one policy>", ...}}; templates and links are
+ * not supported.
+ */
 static CedarPolicySet *
 read_policies(const JsonbValue *v)
 {
 	CedarJsonbMember *m;
 	int			n;
-	const JsonbValue *text = NULL;
+	const JsonbValue *sp = NULL;
 	StringInfoData path;
 
 	initStringInfo(&path);
@@ -124,27 +142,62 @@ read_policies(const JsonbValue *v)
 	m = cedar_jsonb_members(v, &n);
 	for (int i = 0; i < n; i++)
 	{
-		if (strcmp(m[i].key.data, "staticPolicies") == 0)
-			text = &m[i].val;
+		const char *k = m[i].key.data;
+
+		if (strcmp(k, "staticPolicies") == 0)
+			sp = &m[i].val;
+		else if (strcmp(k, "templates") == 0 || strcmp(k, "templateLinks") == 0)
+		{
+			if (!is_empty_json(&m[i].val))
+			{
+				cedar_jsonb_push_key(&path, k, m[i].key.len);
+				cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, ERRCODE_FEATURE_NOT_SUPPORTED, &path,
+									"Write the policies as static policies.",
+									"policy templates are not supported");
+			}
+		}
 		else
 		{
-			cedar_jsonb_push_key(&path, m[i].key.data, m[i].key.len);
+			cedar_jsonb_push_key(&path, k, m[i].key.len);
 			cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path,
-								"Only static policies are supported: templates and template links are not.",
-								"unsupported member \"%s\"", m[i].key.data);
+								"policies has members \"staticPolicies\", \"templates\" and \"templateLinks\".",
+								"unknown member \"%s\"", k);
 		}
 	}
-	if (text == NULL)
+	if (sp == NULL)
 		return cedar_policy_set_compile("", 0);
-	if (text->type != jbvString)
+	cedar_jsonb_push_key(&path, "staticPolicies", 14);
+	if (sp->type == jbvString)
+		return cedar_policy_set_compile(pnstrdup(sp->val.string.val, sp->val.string.len),
+										sp->val.string.len);
+	if (cedar_jsonb_is_object(sp))
 	{
-		cedar_jsonb_push_key(&path, "staticPolicies", 14);
-		cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, NULL,
-							"staticPolicies must be policy set text, not %s",
-							cedar_jsonb_kind(text));
+		const char **ids;
+		const char **texts;
+		int		   *lens;
+
+		m = cedar_jsonb_members(sp, &n);
+		ids = palloc(sizeof(char *) * Max(n, 1));
+		texts = palloc(sizeof(char *) * Max(n, 1));
+		lens = palloc(sizeof(int) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+		{
+			if (m[i].val.type != jbvString)
+			{
+				cedar_jsonb_push_key(&path, m[i].key.data, m[i].key.len);
+				cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, NULL,
+									"a static policy must be policy text, not %s",
+									cedar_jsonb_kind(&m[i].val));
+			}
+			ids[i] = m[i].key.data;
+			texts[i] = pnstrdup(m[i].val.val.string.val, m[i].val.val.string.len);
+			lens[i] = m[i].val.val.string.len;
+		}
+		return cedar_policy_set_compile_map(ids, texts, lens, n);
 	}
-	return cedar_policy_set_compile(pnstrdup(text->val.string.val, text->val.string.len),
-									text->val.string.len);
+	cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, NULL,
+						"staticPolicies must be policy set text or an object of policies, not %s",
+						cedar_jsonb_kind(sp));
 }
 
 static void
@@ -155,7 +208,7 @@ append_ids(StringInfo out, const char **ids, int n)
 	{
 		if (i > 0)
 			appendStringInfoChar(out, ',');
-		appendStringInfo(out, "\"%s\"", ids[i]);
+		escape_json(out, ids[i]);
 	}
 	appendStringInfoChar(out, ']');
 }

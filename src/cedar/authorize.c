@@ -22,24 +22,46 @@
 static const char *const request_hint =
 "The request must be one the schema declares for its action.";
 
+/*
+ * Runs a parse with U+0000 allowed in strings (lexer.h), resetting the
+ * flag whatever happens.
+ */
+#define WITH_NUL_ALLOWED(stmt) \
+	do { \
+		cedar_lexer_allow_nul = true; \
+		PG_TRY(); \
+		{ \
+			stmt; \
+		} \
+		PG_FINALLY(); \
+		{ \
+			cedar_lexer_allow_nul = false; \
+		} \
+		PG_END_TRY(); \
+	} while (0)
+
 CedarPolicySet *
 cedar_policy_set_compile(const char *text, int len)
 {
 	CedarPolicySet *ps = palloc(sizeof(CedarPolicySet));
 
-	cedar_lexer_allow_nul = true;
-	PG_TRY();
-	{
-		ps->policies = cedar_parse_policy_set(text, len, &ps->n);
-	}
-	PG_FINALLY();
-	{
-		cedar_lexer_allow_nul = false;
-	}
-	PG_END_TRY();
+	WITH_NUL_ALLOWED(ps->policies = cedar_parse_policy_set(text, len, &ps->n));
 	ps->ids = palloc(sizeof(char *) * Max(ps->n, 1));
 	for (int i = 0; i < ps->n; i++)
 		ps->ids[i] = psprintf("policy%d", i);
+	return ps;
+}
+
+CedarPolicySet *
+cedar_policy_set_compile_map(const char **ids, const char **texts, const int *lens, int n)
+{
+	CedarPolicySet *ps = palloc(sizeof(CedarPolicySet));
+
+	ps->n = n;
+	ps->ids = ids;
+	ps->policies = palloc(sizeof(CedarPolicy *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		WITH_NUL_ALLOWED(ps->policies[i] = cedar_parse_policy(texts[i], lens[i]));
 	return ps;
 }
 
@@ -48,16 +70,7 @@ cedar_schema_compile(const char *text, int len)
 {
 	const CedarSchema *schema;
 
-	cedar_lexer_allow_nul = true;
-	PG_TRY();
-	{
-		schema = cedar_schema_build(cedar_schema_fragment_from_text(text, len));
-	}
-	PG_FINALLY();
-	{
-		cedar_lexer_allow_nul = false;
-	}
-	PG_END_TRY();
+	WITH_NUL_ALLOWED(schema = cedar_schema_build(cedar_schema_fragment_from_text(text, len)));
 	return schema;
 }
 
@@ -142,7 +155,7 @@ cedar_request_build(const JsonbValue *principal, const JsonbValue *action,
 	if (!cedar_jsonb_is_object(context))
 		authz_error_at(MALFORMED, &path, NULL, "context must be an object, not %s",
 					   cedar_jsonb_kind(context));
-	req->context = cedar_json_to_value(context, act ? act->context : NULL, schema, &path);
+	req->context = cedar_json_to_value(context, act ? act->context : NULL, schema, &path, 2);
 	if (req->context->kind != CEDAR_V_RECORD)
 		authz_error_at(MALFORMED, &path, NULL, "context must be a record, not %s",
 					   cedar_value_kind_name(req->context->kind));

@@ -47,6 +47,11 @@ typedef struct CedarPolicySet
 /* Policy set text; ids policy0, policy1, ... in text order */
 extern CedarPolicySet *cedar_policy_set_compile(const char *text, int len);
 
+/* n policies, each the text of one policy, with the ids given (kept) */
+extern CedarPolicySet *cedar_policy_set_compile_map(const char **ids,
+													const char **texts,
+													const int *lens, int n);
+
 /*
  * Schema text for evaluation.  Both compile functions accept strings
  * holding U+0000 (\0 escapes), as the reference does: evaluation keeps

@@ -403,13 +403,13 @@ add_schema_actions(CedarEntityStore *store, const CedarSchema *schema)
 /* A record of attributes or tags; type is the schema's record or tag type */
 static const CedarValue *
 read_map(const JsonbValue *v, const CedarType *rectype, const CedarType *valtype,
-		 bool typed, const CedarSchema *schema, StringInfo path, const char *what)
+		 const CedarSchema *schema, StringInfo path, const char *what)
 {
 	if (!cedar_jsonb_is_object(v))
 		authz_error_at(MALFORMED, path, NULL, "entity %s must be an object, not %s",
 					   what, cedar_jsonb_kind(v));
 	if (rectype != NULL)
-		return cedar_json_to_value(v, rectype, schema, path);
+		return cedar_json_to_value(v, rectype, schema, path, 4);
 	{
 		CedarJsonbMember *m;
 		int			n;
@@ -424,7 +424,7 @@ read_map(const JsonbValue *v, const CedarType *rectype, const CedarType *valtype
 			int			saved = cedar_jsonb_push_key(path, m[i].key.data, m[i].key.len);
 
 			keys[i] = m[i].key;
-			vals[i] = cedar_json_to_value(&m[i].val, valtype, schema, path);
+			vals[i] = cedar_json_to_value(&m[i].val, valtype, schema, path, 5);
 			cedar_jsonb_pop(path, saved);
 		}
 		return cedar_value_record(keys, vals, n);
@@ -438,6 +438,25 @@ find_member(CedarJsonbMember *m, int n, const char *key)
 		if (strcmp(m[i].key.data, key) == 0)
 			return &m[i].val;
 	return NULL;
+}
+
+/* Two listings of one uid agree: same attributes, tags and parents */
+static bool
+same_entity(CedarEntityStore *store, const CedarEntity *a, const CedarEntity *b)
+{
+	uint32		walk;
+
+	if (a->nparents != b->nparents || !cedar_value_equal(a->attrs, b->attrs) ||
+		!cedar_value_equal(a->tags, b->tags))
+		return false;
+	/* parents are distinct in each: mark a's, check b's */
+	walk = ++store->walk;
+	for (int i = 0; i < a->nparents; i++)
+		a->parents[i]->mark = walk;
+	for (int i = 0; i < b->nparents; i++)
+		if (b->parents[i]->mark != walk)
+			return false;
+	return true;
 }
 
 /* One entity JSON object */
@@ -454,6 +473,7 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 	const CedarValue *uid;
 	CedarEntity *ent;
 	CedarEntityTypeDef *def = NULL;
+	CedarEntity *dupof;
 	bool		is_action;
 	bool		found;
 	int			saved;
@@ -485,30 +505,27 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 	}
 
 	ent = entity_for(store, uid, &found);
-	if (found && ent->exists)
-		authz_error_at(NONCONFORMING, path,
-					   "Each entity may be listed once.",
-					   "duplicate entity %s::\"%s\"", uid->u.uid.type.data, uid->u.uid.id.data);
-	ent->exists = true;
+	/* read into a fresh entity: a duplicate must equal the first listing */
+	dupof = (found && ent->exists) ? ent : NULL;
+	if (dupof != NULL)
+		ent = palloc0(sizeof(CedarEntity));
+	ent->type = uid->u.uid.type;
+	ent->id = uid->u.uid.id;
 	ent->uid = uid;
+	ent->exists = true;
 
 	saved = cedar_jsonb_push_key(path, "attrs", 5);
-	ent->attrs = read_map(jattrs, def ? def->shape : NULL, NULL, false, schema, path, "attributes");
+	ent->attrs = read_map(jattrs, def ? def->shape : NULL, NULL, schema, path, "attributes");
 	cedar_jsonb_pop(path, saved);
 
+	ent->tags = empty_record();
 	if (jtags != NULL)
 	{
 		saved = cedar_jsonb_push_key(path, "tags", 4);
-		if (def != NULL && def->tags == NULL && cedar_jsonb_is_object(jtags))
-		{
-			int			nt;
-
-			(void) cedar_jsonb_members(jtags, &nt);
-			if (nt > 0)
-				authz_error_at(NONCONFORMING, path, schema_hint,
-							   "entity type %s has no tags in the schema", uid->u.uid.type.data);
-		}
-		ent->tags = read_map(jtags, NULL, def ? def->tags : NULL, def != NULL, schema, path, "tags");
+		ent->tags = read_map(jtags, NULL, def ? def->tags : NULL, schema, path, "tags");
+		if (def != NULL && def->tags == NULL && ent->tags->u.rec.n > 0)
+			authz_error_at(NONCONFORMING, path, schema_hint,
+						   "entity type %s has no tags in the schema", uid->u.uid.type.data);
 		cedar_jsonb_pop(path, saved);
 	}
 
@@ -519,6 +536,7 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 	{
 		int			np;
 		JsonbValue *elems = cedar_jsonb_elems(jparents, &np);
+		uint32		walk = ++store->walk;	/* marks the parents seen */
 
 		ent->parents = palloc(sizeof(CedarEntity *) * Max(np, 1));
 		ent->nparents = 0;
@@ -527,7 +545,6 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 			int			s2 = cedar_jsonb_push_index(path, i);
 			const CedarValue *puid = cedar_json_to_uid(&elems[i], path);
 			CedarEntity *p;
-			bool		dup = false;
 
 			if (is_action && !cedar_is_action_type_name(&puid->u.uid.type))
 				authz_error_at(NONCONFORMING, path, NULL,
@@ -535,10 +552,11 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 							   uid->u.uid.type.data, uid->u.uid.id.data,
 							   puid->u.uid.type.data, puid->u.uid.id.data);
 			p = entity_for(store, puid, &found);
-			for (int j = 0; j < ent->nparents && !dup; j++)
-				dup = ent->parents[j] == p;
-			if (!dup)
+			if (p->mark != walk)
+			{
+				p->mark = walk;
 				ent->parents[ent->nparents++] = p;
+			}
 			cedar_jsonb_pop(path, s2);
 		}
 	}
@@ -546,6 +564,14 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 		check_entity_parents(schema, def, ent, path);
 	cedar_jsonb_pop(path, saved);
 
+	if (dupof != NULL)
+	{
+		if (!same_entity(store, dupof, ent))
+			authz_error_at(NONCONFORMING, path,
+						   "An entity may be listed twice only with the same attributes, tags and parents.",
+						   "duplicate entity %s::\"%s\"", uid->u.uid.type.data, uid->u.uid.id.data);
+		return;
+	}
 	store->listed[store->nlisted++] = ent;
 }
 

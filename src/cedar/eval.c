@@ -610,12 +610,16 @@ eval(EvalCtx *cx, const CedarExpr *e)
 			{
 				int			n = e->u.record.nitems;
 				const CedarValue **vals = palloc(sizeof(CedarValue *) * Max(n, 1));
+				CedarString *keys;
 
 				for (int i = 0; i < n; i++)
 					if ((vals[i] = eval(cx, e->u.record.values[i])) == NULL)
 						return NULL;
-				/* keys are sorted and distinct (ast.h) */
-				return cedar_value_record(e->u.record.keys, vals, n);
+				keys = palloc(sizeof(CedarString) * Max(n, 1));
+
+				/* a copy: the value may sort its keys, the AST must not change */
+				memcpy(keys, e->u.record.keys, sizeof(CedarString) * n);
+				return cedar_value_record(keys, vals, n);
 			}
 		case CEDAR_EXPR_EXT_CALL:
 			{

@@ -52,7 +52,15 @@ extern bool cedar_entity_is_descendant_of_any(CedarEntityStore *store,
 extern const CedarValue *cedar_json_to_value(const JsonbValue *v,
 											 const CedarType *type,
 											 const CedarSchema *schema,
-											 StringInfo path);
+											 StringInfo path, int level);
+
+/*
+ * level above: the nesting level of v in the whole call (the call object is
+ * level 1, its context object level 2, an entity's attrs object level 4).
+ * The reference reads the call with serde_json, which refuses more than
+ * CEDAR_JSON_MAX_LEVEL levels of arrays and objects.
+ */
+#define CEDAR_JSON_MAX_LEVEL 127
 
 /*
  * An entity uid in the JSON forms {"type", "id"} or {"__entity": {...}};

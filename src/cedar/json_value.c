@@ -24,6 +24,10 @@
 #define MALFORMED ERRCODE_INVALID_TEXT_REPRESENTATION
 #define NONCONFORMING ERRCODE_INVALID_PARAMETER_VALUE
 
+static const CedarValue *json_to_value(const JsonbValue *v, const CedarType *type,
+									   const CedarSchema *schema, StringInfo path,
+									   int level);
+
 static const char *const schema_hint =
 "Entities and context must conform to the schema given with the request.";
 
@@ -163,7 +167,7 @@ cedar_check_uid_in_schema(const CedarSchema *schema, const CedarValue *uid,
 
 /* {"fn": F, "arg": A} or {"fn": F, "args": [...]}: NULL if not that form */
 static const CedarValue *
-extn_call(CedarJsonbMember *m, int n, StringInfo path)
+extn_call(CedarJsonbMember *m, int n, StringInfo path, int level)
 {
 	const JsonbValue *fn = member(m, n, "fn");
 	const JsonbValue *arg = member(m, n, "arg");
@@ -180,7 +184,7 @@ extn_call(CedarJsonbMember *m, int n, StringInfo path)
 		int			saved = cedar_jsonb_push_key(path, "arg", 3);
 
 		vals = palloc(sizeof(CedarValue *));
-		vals[0] = cedar_json_to_value(arg, NULL, NULL, path);
+		vals[0] = json_to_value(arg, NULL, NULL, path, level + 1);
 		nvals = 1;
 		cedar_jsonb_pop(path, saved);
 	}
@@ -194,7 +198,7 @@ extn_call(CedarJsonbMember *m, int n, StringInfo path)
 		{
 			int			s2 = cedar_jsonb_push_index(path, i);
 
-			vals[i] = cedar_json_to_value(&elems[i], NULL, NULL, path);
+			vals[i] = json_to_value(&elems[i], NULL, NULL, path, level + 2);
 			cedar_jsonb_pop(path, s2);
 		}
 		cedar_jsonb_pop(path, saved);
@@ -233,7 +237,7 @@ find_attr_type(const CedarType *rectype, const CedarString *name)
 /* Schemaless parse of an object: escapes, else a record */
 static const CedarValue *
 object_to_value(const JsonbValue *v, const CedarType *rectype,
-				const CedarSchema *schema, StringInfo path)
+				const CedarSchema *schema, StringInfo path, int level)
 {
 	CedarJsonbMember *m;
 	int			n;
@@ -253,7 +257,7 @@ object_to_value(const JsonbValue *v, const CedarType *rectype,
 			int			saved = cedar_jsonb_push_key(path, k, 6);
 
 			im = cedar_jsonb_members(&m[0].val, &in);
-			r = extn_call(im, in, path);
+			r = extn_call(im, in, path, level + 1);
 			cedar_jsonb_pop(path, saved);
 			if (r != NULL)
 				return r;
@@ -299,7 +303,7 @@ object_to_value(const JsonbValue *v, const CedarType *rectype,
 		}
 		saved = cedar_jsonb_push_key(path, m[i].key.data, m[i].key.len);
 		keys[i] = m[i].key;
-		vals[i] = cedar_json_to_value(&m[i].val, at, schema, path);
+		vals[i] = json_to_value(&m[i].val, at, schema, path, level + 1);
 		cedar_jsonb_pop(path, saved);
 	}
 	/* jsonb gives keys sorted by (length, bytes): sort by bytes */
@@ -359,7 +363,7 @@ type_mismatch(StringInfo path, const CedarType *type, const char *got)
 
 /* A value of an extension type: __extn escape, {fn, arg}, or a bare string */
 static const CedarValue *
-ext_value(const JsonbValue *v, const CedarType *type, StringInfo path)
+ext_value(const JsonbValue *v, const CedarType *type, StringInfo path, int level)
 {
 	CedarValueKind want = ext_kind(type->ext);
 	const CedarValue *r = NULL;
@@ -389,11 +393,11 @@ ext_value(const JsonbValue *v, const CedarType *type, StringInfo path)
 			int			saved = cedar_jsonb_push_key(path, "__extn", 6);
 
 			m = cedar_jsonb_members(&m[0].val, &n);
-			r = extn_call(m, n, path);
+			r = extn_call(m, n, path, level + 1);
 			cedar_jsonb_pop(path, saved);
 		}
 		else
-			r = extn_call(m, n, path);
+			r = extn_call(m, n, path, level);
 	}
 	if (r == NULL)
 		type_mismatch(path, type, cedar_jsonb_kind(v));
@@ -404,10 +408,21 @@ ext_value(const JsonbValue *v, const CedarType *type, StringInfo path)
 
 const CedarValue *
 cedar_json_to_value(const JsonbValue *v, const CedarType *type,
-					const CedarSchema *schema, StringInfo path)
+					const CedarSchema *schema, StringInfo path, int level)
+{
+	return json_to_value(v, type, schema, path, level);
+}
+
+static const CedarValue *
+json_to_value(const JsonbValue *v, const CedarType *type,
+			  const CedarSchema *schema, StringInfo path, int level)
 {
 	CedarValue *r;
 
+	if (level > CEDAR_JSON_MAX_LEVEL && v->type == jbvBinary)
+		authz_error_at(ERRCODE_PROGRAM_LIMIT_EXCEEDED, path,
+					   "The call may nest arrays and objects at most 127 levels deep, as the reference reads it.",
+					   "JSON nested too deeply");
 	check_stack_depth();
 	CHECK_FOR_INTERRUPTS();
 
@@ -436,7 +451,7 @@ cedar_json_to_value(const JsonbValue *v, const CedarType *type,
 			case CEDAR_T_RECORD:
 				if (!cedar_jsonb_is_object(v))
 					type_mismatch(path, type, cedar_jsonb_kind(v));
-				return object_to_value(v, type, schema, path);
+				return object_to_value(v, type, schema, path, level);
 			case CEDAR_T_ENTITY:
 			case CEDAR_T_ANY_ENTITY:
 				{
@@ -456,7 +471,7 @@ cedar_json_to_value(const JsonbValue *v, const CedarType *type,
 					return uid;
 				}
 			case CEDAR_T_EXT:
-				return ext_value(v, type, path);
+				return ext_value(v, type, path, level);
 			case CEDAR_T_NEVER:
 				type_mismatch(path, type, cedar_jsonb_kind(v));
 		}
@@ -492,12 +507,12 @@ cedar_json_to_value(const JsonbValue *v, const CedarType *type,
 				{
 					int			saved = cedar_jsonb_push_index(path, i);
 
-					items[i] = cedar_json_to_value(&elems[i], et, schema, path);
+					items[i] = json_to_value(&elems[i], et, schema, path, level + 1);
 					cedar_jsonb_pop(path, saved);
 				}
 				return cedar_value_set(items, n);
 			}
-			return object_to_value(v, NULL, schema, path);
+			return object_to_value(v, NULL, schema, path, level);
 		default:
 			break;
 	}
