@@ -24,7 +24,7 @@ struct CedarEntity
 	const CedarValue *tags;		/* a record (empty if none) */
 	CedarEntity **parents;
 	int			nparents;
-	uint32		mark;			/* ancestor walks (entities.c) */
+	uint32		mark[2];		/* ancestor walks, two at a time (entities.c) */
 	int			dfs_state;		/* cycle detection */
 };
 
