@@ -69,6 +69,11 @@ CREATE FUNCTION pg_temp.show(a jsonb) RETURNS text LANGUAGE sql AS $$
 												 x ->> 'decision', pg_temp.names(x -> 'reasons'), x ->> 'differs'), '' ORDER BY n)
 						FROM jsonb_array_elements(a -> 'shadow') WITH ORDINALITY t(x, n)), '')
 $$;
+-- cache(): what this backend's cache of compiled set versions did (a new backend: empty)
+CREATE FUNCTION pg_temp.cache() RETURNS text LANGUAGE sql AS $$
+	SELECT format('entries %s, loads %s, hits %s, evictions %s', c ->> 'entries', c ->> 'loads', c ->> 'hits', c ->> 'evictions')
+	FROM keycard.authorize_cache() c
+$$;
 -- req(principal id, action, extra): a request with alice (editor, @example.com) and doc-1 as entities
 CREATE FUNCTION pg_temp.req(principal text, action text, extra jsonb DEFAULT '{}') RETURNS jsonb LANGUAGE sql AS $$
 	SELECT jsonb_build_object(
@@ -87,6 +92,7 @@ $$;
 
 -- Nothing bound yet: Cedar's default, deny
 SELECT pg_temp.show(keycard.authorize(:'zone', pg_temp.req('alice', 'read')));
+SELECT pg_temp.cache();
 
 -- Zone scope
 SELECT version FROM keycard.activate_policy_set_version(:'zone', :'s_base', :'base1');
@@ -96,6 +102,8 @@ SELECT pg_temp.show(keycard.authorize(:'zone', pg_temp.req('alice', 'write')));
 SELECT pg_temp.show(keycard.authorize(:'zone', pg_temp.req('carol', 'access')));
 SELECT pg_temp.show(keycard.authorize(:'zone', pg_temp.req('alice', 'access')));
 SELECT pg_temp.show(keycard.authorize(:'zone', pg_temp.req('bob', 'access')));
+-- base v1 loaded once, then answered from the cache
+SELECT pg_temp.cache();
 
 -- Scope unions: the user target's set joins the zone's (write needs alice-rules)
 SELECT version FROM keycard.activate_policy_set_version(:'zone', :'s_alice', :'alice1', 'alice');
@@ -136,11 +144,14 @@ SELECT pg_temp.try($$DELETE FROM keycard.shadow_decisions$$);
 SELECT pg_temp.try($$TRUNCATE keycard.shadow_decisions$$);
 SELECT count(*) FROM keycard.shadow_decisions WHERE zone_id = :'zone';
 
--- Cache and activation: the new binding is seen by the next call (base v1 was cached above)
+-- Cache and activation: the new binding is seen by the next call (both versions are cached:
+-- no load below)
+SELECT pg_temp.cache();
 SELECT version, mode FROM keycard.activate_policy_set_version(:'zone', :'s_base', :'base2');
 SELECT pg_temp.show(keycard.authorize(:'zone', pg_temp.req('alice', 'read')));
 SELECT version, mode FROM keycard.activate_policy_set_version(:'zone', :'s_base', :'base1');
 SELECT pg_temp.show(keycard.authorize(:'zone', pg_temp.req('alice', 'read')));
+SELECT pg_temp.cache();
 -- and in one transaction, before it commits
 BEGIN;
 SELECT version, mode FROM keycard.activate_policy_set_version(:'zone', :'s_base', :'base2');
@@ -151,6 +162,7 @@ SELECT pg_temp.show(keycard.authorize(:'zone', pg_temp.req('alice', 'read')));
 -- Key rotation re-signs every version: still evaluated, here from the cache ...
 SELECT (keycard.rotate_zone_key(:'zone') ->> 're_signed')::int > 0 AS re_signed;
 SELECT pg_temp.show(keycard.authorize(:'zone', pg_temp.req('alice', 'read')));
+SELECT pg_temp.cache();
 SELECT count(*) AS attestations FROM keycard.attestations WHERE zone_id = :'zone' AND version_id = :'base1';
 
 -- Read only: a READ ONLY transaction answers; recording is refused there
@@ -228,8 +240,10 @@ EXCEPTION WHEN data_corrupted THEN
 		strpos(SQLERRM, current_setting('regress.t1')) > 0, strpos(d, current_setting('regress.pv_t')) > 0;
 END
 $$;
--- the other slots still answer (zone scope only), after the key rotation, from a fresh backend
+-- the other slots still answer (zone scope only), after the key rotation, from a fresh backend:
+-- base v1 loaded (its re-signed attestation verified), the refused versions never cached
 SELECT keycard.authorize(:'zone', pg_temp.req('nobody')) ->> 'decision' AS decision;
+SELECT c ->> 'entries' AS entries, c ->> 'loads' AS loads FROM keycard.authorize_cache() c;
 -- restored, the three sets evaluate again (mallory's forbids, the others permit)
 ALTER TABLE keycard.policy_versions DISABLE TRIGGER policy_versions_immutable;
 UPDATE keycard.policy_versions SET cedar_json = jsonb_set(cedar_json, '{effect}', '"forbid"')
@@ -334,6 +348,37 @@ RESET ROLE;
 SELECT count(*) FROM regress_documents;
 
 DROP TABLE regress_documents;
+
+-- The cache is bounded: 300 user-scope sets, each bound for its own user, answered in turn
+-- (a new backend); the least recently used versions make room and load again when asked
+\c
+SELECT set_config('regress.zone', :'zone', false) IS NOT NULL AS ok;
+DO $$
+DECLARE
+	z text := current_setting('regress.zone');
+	p text := (SELECT policy_id FROM keycard.policies WHERE zone_id = z AND name = 'read');
+	pv text := (SELECT version_id FROM keycard.policy_versions WHERE zone_id = z AND policy_id = p);
+	s text;
+BEGIN
+	FOR i IN 1..300 LOOP
+		s := (keycard.create_policy_set(z, 'many-' || i, 'user')).policy_set_id;
+		PERFORM keycard.activate_policy_set_version(z, s, (keycard.create_policy_set_version(z, s,
+			jsonb_build_object('entries', jsonb_build_array(jsonb_build_object('policy_id', p, 'policy_version_id', pv))),
+			'2026-03-16')).version_id, 'many-' || i);
+	END LOOP;
+END $$;
+CREATE FUNCTION pg_temp.many(i int) RETURNS text LANGUAGE sql AS $$
+	SELECT keycard.authorize(current_setting('regress.zone'), jsonb_build_object(
+		'principal', '{"type": "Keycard::User", "id": "u"}'::jsonb, 'action', '{"type": "Action", "id": "write"}'::jsonb,
+		'resource', '{"type": "Keycard::Resource", "id": "r"}'::jsonb, 'targets', jsonb_build_object('user', 'many-' || i)))
+		-> 'policy_set_versions' -> 1 ->> 'scope_target_id'
+$$;
+SELECT count(*) FILTER (WHERE pg_temp.many(i) = 'many-' || i) AS answered FROM generate_series(1, 300) i;
+SELECT c ->> 'entries' AS entries, c ->> 'loads' AS loads, c ->> 'evictions' AS evictions, c ->> 'max_entries' AS max_entries
+FROM keycard.authorize_cache() c;
+-- the first ones were evicted: loaded again, still right
+SELECT pg_temp.many(1) = 'many-1' AS again, (keycard.authorize_cache() ->> 'loads')::int AS loads;
+SELECT pg_temp.many(300) = 'many-300' AS cached, (keycard.authorize_cache() ->> 'loads')::int AS loads;
 DROP OWNED BY regress_kc_rls_ann, regress_kc_rls_ben, regress_kc_authz_member, regress_kc_authz_outsider;
 DROP ROLE regress_kc_rls_ann, regress_kc_rls_ben, regress_kc_rls_sales, regress_kc_rls_eng,
 	regress_kc_authz_member, regress_kc_authz_outsider, regress_kc_authz_nogrant;

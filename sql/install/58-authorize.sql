@@ -67,3 +67,9 @@ CREATE FUNCTION keycard.authorize_and_record(zone_id text, request jsonb) RETURN
 	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION keycard.authorize_and_record(text, jsonb) IS
 	'keycard.authorize, and each shadow decision that differs from the active one recorded in keycard.shadow_decisions';
+
+CREATE FUNCTION keycard.authorize_cache() RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'keycard_authorize_cache'
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION keycard.authorize_cache() IS
+	'This backend''s cache of compiled policy set versions: entries, bytes, hits, loads, evictions and its bounds';

@@ -23,8 +23,10 @@
  *
  *	  Set versions never change, so each backend keeps them compiled, keyed
  *	  by version id, in a bounded cache (least recently used out first) that
- *	  is never stale.  Bindings are read on every call, so a binding change
- *	  is seen by the next call.  Nothing is written (authorize_and_record
+ *	  is never stale.  Bindings are read on every call (a direct scan of
+ *	  their primary key, as caller.c reads zone_members: a row-level
+ *	  security policy calls this once per row), so a binding change is seen
+ *	  by the next call.  Nothing is written (authorize_and_record
  *	  excepted): standbys and READ ONLY transactions answer too.
  *
  *	  Entities and context are read as explicit Cedar JSON, without a schema
@@ -35,14 +37,23 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/json.h"
+#include "utils/fmgroids.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "canon.h"
@@ -54,6 +65,7 @@
 
 PG_FUNCTION_INFO_V1(keycard_authorize);
 PG_FUNCTION_INFO_V1(keycard_authorize_and_record);
+PG_FUNCTION_INFO_V1(keycard_authorize_cache);
 
 /* keycard.jws_verify(jws, jwks) (jws.c): the verified payload, or an error */
 extern Datum keycard_jws_verify(PG_FUNCTION_ARGS);
@@ -75,7 +87,7 @@ static const char *const request_hint =
 
 enum
 {
-	Q_BINDINGS,
+	Q_ZONE,
 	Q_VERSION,
 	Q_POLICIES,
 	Q_RECORD,
@@ -83,15 +95,7 @@ enum
 };
 
 static RegistryQuery queries[NQUERIES] = {
-	/* One row per slot while the zone exists; no row for an unknown zone. */
-	[Q_BINDINGS] = {"SELECT s.ord, b.mode, b.policy_set_id, b.version_id "
-		"FROM keycard.zones z "
-		"CROSS JOIN (VALUES (0, 'zone', $1), (1, 'resource', $2), (2, 'user', $3), (3, 'session', $4)) "
-		"s (ord, scope_type, scope_target_id) "
-		"LEFT JOIN keycard.bindings b ON b.zone_id = z.zone_id AND b.scope_type = s.scope_type "
-		"AND b.scope_target_id = s.scope_target_id "
-		"WHERE z.zone_id = $1",
-	4, {TEXTOID, TEXTOID, TEXTOID, TEXTOID}},
+	[Q_ZONE] = {"SELECT 1 FROM keycard.zones z WHERE z.zone_id = $1", 1, {TEXTOID}},
 	[Q_VERSION] = {"SELECT v.policy_set_id, v.version, v.manifest, v.manifest_sha, a.jws, keycard.zone_jwks(v.zone_id) "
 		"FROM keycard.policy_set_versions v "
 		"LEFT JOIN LATERAL (SELECT x.jws FROM keycard.attestations x "
@@ -128,6 +132,10 @@ static HTAB *cache;
 static MemoryContext cache_cxt;
 static Size cache_bytes;
 static uint64 cache_clock;
+/* What the cache did in this backend (keycard.authorize_cache()) */
+static uint64 cache_hits;
+static uint64 cache_loads;
+static uint64 cache_evictions;
 
 /* What one call reads from its request */
 typedef struct AuthzRequest
@@ -147,11 +155,31 @@ typedef struct SetOutcome
 	CedarDecision d;
 } SetOutcome;
 
+/*
+ * Connects to SPI on first use in a call (*connected tracks it; the call
+ * finishes SPI if it connected): most calls read only the bindings, and
+ * those directly.
+ */
+static void
+spi_connect_once(bool *connected)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (*connected)
+		return;
+	SPI_connect();
+	*connected = true;
+	MemoryContextSwitchTo(cxt);
+}
+
 /* Reads of this file run with the caller's snapshot, as a STABLE function's should. */
 static uint64
-run_read(RegistryQuery *q, Datum *values, const char *nulls)
+run_read(bool *connected, RegistryQuery *q, Datum *values, const char *nulls)
 {
-	int			rc = SPI_execute_plan(registry_plan(q), values, nulls, true, 0);
+	int			rc;
+
+	spi_connect_once(connected);
+	rc = SPI_execute_plan(registry_plan(q), values, nulls, true, 0);
 
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", q->sql, SPI_result_code_string(rc));
@@ -353,7 +381,7 @@ policy_row_cmp(const void *a, const void *b)
  * context under the current one (the caller moves it into the cache).
  */
 static void
-load_version(const char *zone_id, const char *version_id, CompiledVersion *cv)
+load_version(bool *spi, const char *zone_id, const char *version_id, CompiledVersion *cv)
 {
 	Datum		values[2];
 	bool		isnull;
@@ -375,7 +403,7 @@ load_version(const char *zone_id, const char *version_id, CompiledVersion *cv)
 	memset(cv, 0, sizeof(*cv));
 	values[0] = CStringGetTextDatum(zone_id);
 	values[1] = CStringGetTextDatum(version_id);
-	if (run_read(&queries[Q_VERSION], values, NULL) != 1)
+	if (run_read(spi, &queries[Q_VERSION], values, NULL) != 1)
 		elog(ERROR, "bound policy set version \"%s\" has no row", version_id);
 
 	cv->cxt = AllocSetContextCreate(CurrentMemoryContext, "keycard authorize: policy set version",
@@ -419,7 +447,7 @@ load_version(const char *zone_id, const char *version_id, CompiledVersion *cv)
 		ids[i] = CStringGetTextDatum(pvid);
 	}
 	values[1] = PointerGetDatum(construct_array(ids, n, TEXTOID, -1, false, TYPALIGN_INT));
-	nrows = (int) run_read(&queries[Q_POLICIES], values, NULL);
+	nrows = (int) run_read(spi, &queries[Q_POLICIES], values, NULL);
 	rows = palloc(sizeof(PolicyRow) * Max(nrows, 1));
 	for (int i = 0; i < nrows; i++)
 	{
@@ -482,12 +510,13 @@ evict_one(uint64 pinned_from)
 	cache_bytes -= victim->bytes;
 	MemoryContextDelete(victim->cxt);
 	hash_search(cache, victim->version_id, HASH_REMOVE, NULL);
+	cache_evictions++;
 	return true;
 }
 
 /* The compiled set version, from the cache or loaded (and then kept if it fits). */
 static CompiledVersion *
-compiled_version(const char *zone_id, const char *version_id, uint64 pinned_from)
+compiled_version(bool *spi, const char *zone_id, const char *version_id, uint64 pinned_from)
 {
 	CompiledVersion loaded;
 	CompiledVersion *cv;
@@ -510,11 +539,13 @@ compiled_version(const char *zone_id, const char *version_id, uint64 pinned_from
 		if (cv != NULL && strcmp(cv->zone_id, zone_id) == 0)
 		{
 			cv->last_used = ++cache_clock;
+			cache_hits++;
 			return cv;
 		}
 	}
 
-	load_version(zone_id, version_id, &loaded);
+	load_version(spi, zone_id, version_id, &loaded);
+	cache_loads++;
 	fits = strlen(version_id) < CACHE_KEY_LEN;
 	while (fits && (hash_get_num_entries(cache) >= CACHE_MAX_ENTRIES ||
 					cache_bytes + loaded.bytes > CACHE_MAX_BYTES))
@@ -538,6 +569,83 @@ compiled_version(const char *zone_id, const char *version_id, uint64 pinned_from
 	cache_bytes += cv->bytes;
 	cv->last_used = ++cache_clock;
 	return cv;
+}
+
+/* Bindings ------------------------------------------------------------------------------- */
+
+/* Snapshot for the direct scans: the one the calling statement reads with. */
+static Snapshot
+scan_snapshot(void)
+{
+	return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+}
+
+static AttrNumber
+column(Oid relid, const char *name)
+{
+	AttrNumber	a = get_attnum(relid, name);
+
+	if (a == InvalidAttrNumber)
+		elog(ERROR, "column keycard.bindings.%s does not exist", name);
+	return a;
+}
+
+/*
+ * The version ids bound to each named slot, [0] active and [1] shadow: one
+ * lookup of the primary key (zone_id, scope_type, scope_target_id, mode)
+ * per slot.  Returns the number of bindings found.
+ */
+static int
+read_bindings(const char *zone_id, const char *const *targets, char *bound[2][NSLOTS])
+{
+	Oid			relid = get_relname_relid("bindings", get_namespace_oid("keycard", false));
+	Relation	rel;
+	TupleDesc	desc;
+	AttrNumber	zone_att, type_att, target_att, mode_att, version_att;
+	Oid			collation;
+	int			found = 0;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation keycard.bindings does not exist");
+	zone_att = column(relid, "zone_id");
+	type_att = column(relid, "scope_type");
+	target_att = column(relid, "scope_target_id");
+	mode_att = column(relid, "mode");
+	version_att = column(relid, "version_id");
+	rel = table_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	/* The index orders by the columns' collation; ScanKeyInit assumes C. */
+	collation = TupleDescAttr(desc, zone_att - 1)->attcollation;
+	for (int s = 0; s < NSLOTS; s++)
+	{
+		ScanKeyData key[3];
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		if (targets[s] == NULL)
+			continue;
+		ScanKeyInit(&key[0], zone_att, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(zone_id));
+		ScanKeyInit(&key[1], type_att, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(slot_types[s]));
+		ScanKeyInit(&key[2], target_att, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(targets[s]));
+		for (int k = 0; k < 3; k++)
+			key[k].sk_collation = collation;
+		scan = systable_beginscan(rel, RelationGetPrimaryKeyIndex(rel), true, scan_snapshot(), 3, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			bool		mode_null;
+			bool		version_null;
+			Datum		mode = heap_getattr(tup, mode_att, desc, &mode_null);
+			Datum		version = heap_getattr(tup, version_att, desc, &version_null);
+
+			if (mode_null || version_null)
+				continue;
+			bound[strcmp(TextDatumGetCString(mode), "active") == 0 ? 0 : 1][s] = TextDatumGetCString(version);
+			found++;
+		}
+		systable_endscan(scan);
+	}
+	table_close(rel, AccessShareLock);
+	return found;
 }
 
 /* The answer ----------------------------------------------------------------------------- */
@@ -621,7 +729,7 @@ append_binding(StringInfo out, int slot, const char *target, CompiledVersion *cv
 }
 
 static void
-record_difference(const char *zone_id, int slot, const char *target, CompiledVersion *active,
+record_difference(bool *spi, const char *zone_id, int slot, const char *target, CompiledVersion *active,
 				  CompiledVersion *shadow, bool allow, bool shadow_allow, Jsonb *request, Jsonb *answer)
 {
 	char		id[REGISTRY_ID_LEN + 1];
@@ -647,6 +755,7 @@ record_difference(const char *zone_id, int slot, const char *target, CompiledVer
 	values[11] = CStringGetTextDatum(shadow_allow ? "allow" : "deny");
 	values[12] = JsonbPGetDatum(request);
 	values[13] = JsonbPGetDatum(answer);
+	spi_connect_once(spi);
 	registry_run(&queries[Q_RECORD], values, nulls, 0);
 }
 
@@ -658,9 +767,8 @@ authorize(FunctionCallInfo fcinfo, bool record)
 	CedarScratch sc;
 	AuthzRequest req;
 	char	   *zone_id;
-	Datum		values[NSLOTS];
-	char		nulls[NSLOTS];
-	uint64		nrows;
+	Datum		values[1];
+	bool		spi = false;	/* connected to SPI (spi_connect_once) */
 	char	   *bound[2][NSLOTS] = {{0}};	/* [0] active, [1] shadow version ids */
 	SetOutcome	outcomes[2][NSLOTS] = {{{0}}};
 	SetOutcome *sets[NSLOTS];
@@ -684,27 +792,12 @@ authorize(FunctionCallInfo fcinfo, bool record)
 	if (!registry_zone_visible(zone_id, strlen(zone_id)))
 		registry_error("not_found", "No zone with that id is visible to the caller.", NULL,
 					   "zone \"%s\" not found", zone_id);
-	SPI_connect();
-	MemoryContextSwitchTo(sc.scratch);
-	for (int s = 0; s < NSLOTS; s++)
+	if (read_bindings(zone_id, req.targets, bound) == 0)
 	{
-		values[s] = req.targets[s] ? CStringGetTextDatum(req.targets[s]) : (Datum) 0;
-		nulls[s] = req.targets[s] ? ' ' : 'n';
-	}
-	nrows = run_read(&queries[Q_BINDINGS], values, nulls);
-	if (nrows == 0)
-		registry_error("not_found", "No zone with that id is visible to the caller.", NULL,
-					   "zone \"%s\" not found", zone_id);
-	for (uint64 i = 0; i < nrows; i++)
-	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
-		bool		isnull;
-		int			slot = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
-		char	   *mode = SPI_getvalue(t, d, 2);
-
-		if (mode != NULL)
-			bound[strcmp(mode, "active") == 0 ? 0 : 1][slot] = SPI_getvalue(t, d, 4);
+		values[0] = CStringGetTextDatum(zone_id);
+		if (run_read(&spi, &queries[Q_ZONE], values, NULL) == 0)
+			registry_error("not_found", "No zone with that id is visible to the caller.", NULL,
+						   "zone \"%s\" not found", zone_id);
 	}
 
 	/* Entries used by this call stay in the cache until it ends. */
@@ -712,7 +805,7 @@ authorize(FunctionCallInfo fcinfo, bool record)
 	for (int m = 0; m < 2; m++)
 		for (int s = 0; s < NSLOTS; s++)
 			if (bound[m][s] != NULL)
-				outcomes[m][s].cv = compiled_version(zone_id, bound[m][s], pinned_from);
+				outcomes[m][s].cv = compiled_version(&spi, zone_id, bound[m][s], pinned_from);
 
 	creq = cedar_request_build(req.principal, req.action, req.resource, req.context, NULL, false);
 	store = cedar_entities_build(req.entities, NULL);
@@ -765,10 +858,11 @@ authorize(FunctionCallInfo fcinfo, bool record)
 
 		for (int s = 0; s < NSLOTS; s++)
 			if (outcomes[1][s].cv != NULL && shadow_allow[s] != allow)
-				record_difference(zone_id, s, req.targets[s], outcomes[0][s].cv, outcomes[1][s].cv,
+				record_difference(&spi, zone_id, s, req.targets[s], outcomes[0][s].cv, outcomes[1][s].cv,
 								  allow, shadow_allow[s], request, answer);
 	}
-	SPI_finish();
+	if (spi)
+		SPI_finish();
 	PG_RETURN_JSONB_P(cedar_scratch_end_json(&sc));
 }
 
@@ -784,4 +878,17 @@ Datum
 keycard_authorize_and_record(PG_FUNCTION_ARGS)
 {
 	return authorize(fcinfo, true);
+}
+
+/* SQL function: authorize_cache() returns jsonb */
+Datum
+keycard_authorize_cache(PG_FUNCTION_ARGS)
+{
+	char	   *json = psprintf("{\"entries\": %ld, \"bytes\": " UINT64_FORMAT ", \"hits\": " UINT64_FORMAT
+								", \"loads\": " UINT64_FORMAT ", \"evictions\": " UINT64_FORMAT
+								", \"max_entries\": %d, \"max_bytes\": " UINT64_FORMAT "}",
+								cache ? hash_get_num_entries(cache) : 0L, (uint64) cache_bytes, cache_hits,
+								cache_loads, cache_evictions, CACHE_MAX_ENTRIES, (uint64) CACHE_MAX_BYTES);
+
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
 }
