@@ -197,6 +197,9 @@ SELECT version FROM keycard.activate_policy_set_version(:'zone', :'s_m', :'m1', 
 SELECT policy_set_id AS s_a FROM keycard.create_policy_set(:'zone', 'oscar-rules', 'user') \gset
 SELECT version_id AS a1 FROM keycard.create_policy_set_version(:'zone', :'s_a', pg_temp.manifest(:'p_read', :'pv_read'), '2026-03-16') \gset
 SELECT version FROM keycard.activate_policy_set_version(:'zone', :'s_a', :'a1', 'oscar');
+SELECT policy_set_id AS s_e FROM keycard.create_policy_set(:'zone', 'eve-rules', 'user') \gset
+SELECT version_id AS e1 FROM keycard.create_policy_set_version(:'zone', :'s_e', pg_temp.manifest(:'p_read', :'pv_read'), '2026-03-16') \gset
+SELECT version FROM keycard.activate_policy_set_version(:'zone', :'s_e', :'e1', 'eve');
 -- (a new connection below: its cache is empty, so the versions are loaded after the tampering)
 SELECT set_config('regress.t1', :'t1', false) IS NOT NULL AS ok, set_config('regress.m1', :'m1', false) IS NOT NULL AS ok,
        set_config('regress.a1', :'a1', false) IS NOT NULL AS ok;
@@ -226,9 +229,18 @@ UPDATE keycard.policy_set_versions SET manifest = '{"entries": []}' WHERE zone_i
 UPDATE keycard.policy_set_versions SET manifest = '{"entries": []}', manifest_sha = keycard.jcs_sha256('{"entries": []}'::jsonb)
 WHERE zone_id = :'zone' AND version_id = :'a1';
 ALTER TABLE keycard.policy_set_versions ENABLE ALWAYS TRIGGER policy_set_versions_immutable;
+-- 4. an attestation's signature: another version's signature in its place
+SELECT jws AS e1_jws FROM keycard.current_attestations WHERE zone_id = :'zone' AND version_id = :'e1' \gset
+ALTER TABLE keycard.attestations DISABLE TRIGGER attestations_immutable;
+UPDATE keycard.attestations SET jws = jsonb_set(jws, '{signature}', (SELECT c.jws -> 'signature' FROM keycard.current_attestations c
+																	  WHERE c.zone_id = :'zone' AND c.version_id = :'a1'))
+WHERE zone_id = :'zone' AND version_id = :'e1'
+  AND attestation_id = (SELECT attestation_id FROM keycard.current_attestations WHERE zone_id = :'zone' AND version_id = :'e1');
+ALTER TABLE keycard.attestations ENABLE ALWAYS TRIGGER attestations_immutable;
 SELECT regexp_replace(pg_temp.try(format('SELECT keycard.authorize(%L, pg_temp.req(%L))', :'zone', 'mallory')), '[0-9a-f]{64}', '<sha>', 'g');
 SELECT regexp_replace(pg_temp.try(format('SELECT keycard.authorize(%L, pg_temp.req(%L))', :'zone', 'trudy')), '[0-9a-f]{64}', '<sha>', 'g');
 SELECT regexp_replace(pg_temp.try(format('SELECT keycard.authorize(%L, pg_temp.req(%L))', :'zone', 'oscar')), '[0-9a-f]{64}', '<sha>', 'g');
+SELECT regexp_replace(pg_temp.try(format('SELECT keycard.authorize(%L, pg_temp.req(%L))', :'zone', 'eve')), '[0-9a-f]{64}', '<sha>', 'g');
 -- the error names the set version (message) and the policy version (detail)
 DO $$
 DECLARE d text;
@@ -244,7 +256,7 @@ $$;
 -- base v1 loaded (its re-signed attestation verified), the refused versions never cached
 SELECT keycard.authorize(:'zone', pg_temp.req('nobody')) ->> 'decision' AS decision;
 SELECT c ->> 'entries' AS entries, c ->> 'loads' AS loads FROM keycard.authorize_cache() c;
--- restored, the three sets evaluate again (mallory's forbids, the others permit)
+-- restored, the four sets evaluate again (mallory's forbids, the others permit)
 ALTER TABLE keycard.policy_versions DISABLE TRIGGER policy_versions_immutable;
 UPDATE keycard.policy_versions SET cedar_json = jsonb_set(cedar_json, '{effect}', '"forbid"')
 WHERE zone_id = :'zone' AND version_id = (SELECT policy_version_id FROM keycard.policy_set_version_entries WHERE version_id = :'t1');
@@ -253,8 +265,11 @@ ALTER TABLE keycard.policy_set_versions DISABLE TRIGGER policy_set_versions_immu
 UPDATE keycard.policy_set_versions SET manifest = :'m1_manifest', manifest_sha = :'m1_sha' WHERE zone_id = :'zone' AND version_id = :'m1';
 UPDATE keycard.policy_set_versions SET manifest = :'a1_manifest', manifest_sha = :'a1_sha' WHERE zone_id = :'zone' AND version_id = :'a1';
 ALTER TABLE keycard.policy_set_versions ENABLE ALWAYS TRIGGER policy_set_versions_immutable;
+ALTER TABLE keycard.attestations DISABLE TRIGGER attestations_immutable;
+UPDATE keycard.attestations SET jws = :'e1_jws' WHERE zone_id = :'zone' AND version_id = :'e1';
+ALTER TABLE keycard.attestations ENABLE ALWAYS TRIGGER attestations_immutable;
 SELECT target, keycard.authorize(:'zone', pg_temp.req(target)) ->> 'decision' AS decision
-FROM unnest(ARRAY['mallory', 'trudy', 'oscar']) target;
+FROM unnest(ARRAY['mallory', 'trudy', 'oscar', 'eve']) target;
 SELECT count(*) AS problems FROM keycard.verify_zone(:'zone');
 
 -- Identity: members of the zone only (unknown and foreign zones look alike); not for PUBLIC

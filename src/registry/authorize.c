@@ -338,9 +338,19 @@ check_attestation(const char *zone_id, const char *version_id, const char *polic
 	{
 		ErrorData  *e;
 
-		/* Re-raised at once as the version's error (nothing else runs meanwhile). */
+		/*
+		 * A JWS that does not verify (a data exception or an unsupported
+		 * algorithm) is the version's error, raised at once (nothing else runs
+		 * meanwhile); anything else (a cancel, out of memory) goes on as it is.
+		 */
 		MemoryContextSwitchTo(cxt);
 		e = CopyErrorData();
+		if (ERRCODE_TO_CATEGORY(e->sqlerrcode) != ERRCODE_DATA_EXCEPTION &&
+			e->sqlerrcode != ERRCODE_FEATURE_NOT_SUPPORTED)
+		{
+			FreeErrorData(e);
+			PG_RE_THROW();
+		}
 		FlushErrorState();
 		corrupted(version_id, "Its newest attestation does not verify against the zone's keys: %s", e->message);
 	}
