@@ -337,7 +337,8 @@ function renderSchema(m, s) {
 		const groups = ACTION_GROUPS[a].filter((g) => s.groups);
 		let line = `action ${JSON.stringify(a)}`;
 		if (groups.length) line += ` in [${groups.map((g) => JSON.stringify(g)).join(', ')}]`;
-		line += ` appliesTo { principal: [${s.principals.join(', ')}], resource: [${s.resources.join(', ')}], context: ${schemaType({ t: 'Rec', attrs: m.ctx })} }`;
+		const ap = s.applies ? s.applies[a] : s;
+		if (ap) line += ` appliesTo { principal: [${ap.principals.join(', ')}], resource: [${ap.resources.join(', ')}], context: ${schemaType({ t: 'Rec', attrs: m.ctx })} }`;
 		out.push(line + ';');
 	}
 	return out.join('\n') + '\n';
@@ -354,6 +355,11 @@ export function genAuthz(r) {
 	const m = genModel(r);
 	const withSchema = r.chance(0.5);
 	const schema = withSchema ? { groups: r.chance(0.8), principals: ['User', 'Group'], resources: ['Doc', 'Folder'] } : null;
+	// sometimes actions that apply to fewer types, or to none
+	if (schema && r.chance(0.2)) {
+		schema.applies = Object.fromEntries(ACTIONS.map((a) => [a, r.chance(0.15) ? null
+			: { principals: r.pick([['User'], ['Group'], ['User', 'Group']]), resources: r.pick([['Doc'], ['Folder'], ['Doc', 'Folder']]) }]));
+	}
 	const entities = [];
 	for (const t of ETYPES) for (const id of IDS[t]) if (r.chance(0.8)) entities.push(genEntity(r, m, t, id, withSchema));
 	// action entities (without a schema, the call carries the action groups)
