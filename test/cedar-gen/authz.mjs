@@ -347,7 +347,7 @@ function renderSchema(m, s) {
 // ---------------------------------------------------------------- calls
 // Flaws: ways a call is malformed or does not conform (the reference refuses
 // most of them whole; a few turn out fine, which is compared all the same).
-const FLAWS = ['no-context', 'no-entities', 'context-not-record', 'unknown-member', 'duplicate-entity', 'duplicate-differing', 'extn-wrong-type', 'tag-wrong-type', 'tags-undeclared', 'null-attr', 'escape-shape', 'cycle', 'bad-extn', 'missing-id',
+const FLAWS = ['no-context', 'no-entities', 'context-not-record', 'unknown-member', 'duplicate-entity', 'duplicate-differing', 'extn-wrong-type', 'tag-wrong-type', 'tags-undeclared', 'null-attr', 'escape-shape', 'entity-shape', 'entity-shape', 'uid-escape-extra', 'policies-array', 'cycle', 'bad-extn', 'missing-id',
 	'policy-syntax', 'template', 'attr-wrong-type', 'undeclared-attr', 'missing-required', 'request-type',
 	'unknown-action', 'entity-unknown-member', 'bad-parent', 'context-extra', 'action-entity', 'unknown-type'];
 
@@ -432,6 +432,36 @@ function applyFlaw(c, call) {
 	case 'null-attr': if (ents.length) pick(ents).attrs.nick = null; break;
 	case 'escape-shape': call.context.odd = pick([{ __extn: { fn: 'ip' } }, { __extn: { fn: 'ip', arg: '1.2.3.4', x: 1 } }, { __extn: { fn: 'ip', arg: 5 } },
 		{ __entity: { type: 'User' } }, { __entity: { type: 'User', id: 'alice', x: 1 } }, { __entity: { type: 'Nope::', id: 'a' } }, { __expr: 'true' }]); break;
+	case 'entity-shape': if (ents.length) {
+		const e = pick(ents);
+		const k = pick(['no-attrs', 'no-parents', 'parents-escaped', 'parent-string', 'uid-string', 'uid-expr', 'tags-null', 'attrs-null', 'parents-dup', 'self-parent', 'uid-extra']);
+		if (k === 'no-attrs') delete e.attrs;
+		else if (k === 'no-parents') delete e.parents;
+		else if (k === 'parents-escaped') e.parents = e.parents.map((x) => ({ __entity: x }));
+		else if (k === 'parent-string') e.parents.push('Group::"admins"');
+		else if (k === 'uid-string') e.uid = `${(e.uid.__entity || e.uid).type}::"${(e.uid.__entity || e.uid).id}"`;
+		else if (k === 'uid-expr') e.uid = { __expr: 'User::"alice"' };
+		else if (k === 'tags-null') e.tags = null;
+		else if (k === 'attrs-null') e.attrs = null;
+		else if (k === 'parents-dup') e.parents = [...e.parents, ...e.parents];
+		else if (k === 'self-parent') e.parents.push(e.uid.__entity || e.uid);
+		else e.uid = { ...(e.uid.__entity || e.uid), extra: 1 };
+	} break;
+	// a uid in __entity form with other members beside it (the reference
+	// reads the __entity member alone)
+	case 'uid-escape-extra': {
+		const extra = pick([{ extra: 1 }, { type: 'Doc', id: 'other' }, { id: 'x' }]);
+		const v = pick(['principal', 'resource', 'entity', 'parent']);
+		if (v === 'principal' || v === 'resource') call[v] = { __entity: call[v].__entity || call[v], ...extra };
+		else if (ents.length) {
+			const e = pick(ents);
+			if (v === 'entity') e.uid = { __entity: e.uid.__entity || e.uid, ...extra };
+			else if (e.parents.length) e.parents[0] = { __entity: e.parents[0], ...extra };
+		}
+		break;
+	}
+	// staticPolicies as an array of single policies (ids policy0, ...)
+	case 'policies-array': call.policies.staticPolicies = pick([[], c.policies.slice(0, 1).map(renderPolicy), c.policies.slice(0, 2).map(renderPolicy)]); break;
 	case 'bad-extn': call.context[pick(['bad', 'addr'])] = { __extn: { fn: pick(['ip', 'decimal', 'datetime', 'duration', 'nope']), arg: pick(['1.2.3', 'x', '1']) } }; break;
 	case 'missing-id': delete call[pick(['principal', 'resource', 'action'])].id; break;
 	case 'policy-syntax': call.policies.staticPolicies += pick(['\npermit(principal, action, resource) when { 1 + };', '\nforbid(principal);', '\npermit(principal, action, resource) when { principal.a.b( };']); break;
