@@ -376,6 +376,8 @@ export function genAuthz(r) {
 		validateRequest: withSchema && r.chance(0.2) ? r.chance(0.5) : null,
 	};
 	request.forms = ['principal', 'action', 'resource'].filter(() => r.chance(0.05));	// written as {"__entity": ...}
+	// sometimes the policies as an object of texts by id (the ids are its keys)
+	request.policyIds = r.chance(0.1) ? ['a', 'b', 'policy1', 'p 1', 'é', '', 'policy0', 'z'].filter(() => r.chance(0.7)) : null;
 	const policies = Array.from({ length: r.range(1, 6) }, () => genPolicy(r, m, request));
 	const flaw = r.chance(0.1) ? r.pick(FLAWS) : null;
 	return { m, schema, entities: [...entities, ...actionEntities], request, policies, flaw, flawSeed: r.int(1 << 30), ns: r.chance(0.2) };
@@ -398,6 +400,10 @@ export function renderAuthz(c) {
 		entities: c.entities.map(entityJson),
 	};
 	for (const v of c.request.forms || []) call[v] = { __entity: call[v] };
+	if (c.request.policyIds) {
+		const ids = c.request.policyIds;
+		call.policies.staticPolicies = Object.fromEntries(c.policies.slice(0, ids.length).map((p, i) => [ids[i], renderPolicy(p)]));
+	}
 	if (c.schema) call.schema = renderSchema(c.m, c.schema);
 	if (c.request.validateRequest !== null) call.validateRequest = c.request.validateRequest;
 	if (c.flaw) applyFlaw(c, call);
