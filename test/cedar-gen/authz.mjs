@@ -169,7 +169,8 @@ const kindOf = (t) => (t.t === 'Ext' ? t.name : t.t);
 function lit(r, want) {
 	switch (want) {
 	case 'Long': return r.chance(0.75) ? leaf(P.PRI, String(r.pick(LONGS.slice(0, 10)))) : r.chance(0.4) ? leaf(P.UN, `-${r.pick(LONGS.slice(1, 8))}`) : ((b) => leaf(b[0] === '-' ? P.UN : P.PRI, b))(r.pick(BIG_LONGS));
-	case 'String': return leaf(P.PRI, strLit(r, r.chance(0.6) ? r.pick(STRINGS) : genString(r, 5)));
+	// (U+0000 through Cedar escapes too: authorization takes it, jsonb data cannot)
+	case 'String': return leaf(P.PRI, r.chance(0.15) ? r.pick(['"a\\0b"', '"\\u{0}"', '"\\x00"', '"\\0"']) : strLit(r, r.chance(0.6) ? r.pick(STRINGS) : genString(r, 5)));
 	case 'Bool': return leaf(P.PRI, r.pick(['true', 'false']));
 	case 'Ent': { const t = r.pick(ETYPES); return leaf(P.PRI, `${t}::${JSON.stringify(r.chance(0.9) ? r.pick(IDS[t]) : 'nobody')}`); }
 	case 'Set': { const small = r.chance(0.5);	// from {1, 2}: sets that are often equal
@@ -251,7 +252,7 @@ function genBool(r, env, d, t, acc, ite) {
 			if (p) { const parts = p.text.split('.'); const cut = r.range(1, parts.length - 1);
 				return leaf(P.REL, `${parts.slice(0, cut).join('.')} has ${parts.slice(cut).join('.')}`); }
 			return leaf(P.REL, `${r.pick(['principal', 'resource', 'context'])} has ${r.pick(ATTR_NAMES)}${r.chance(0.3) ? '.' + r.pick(ATTR_NAMES) : ''}`); }],
-		[2, () => { const pat = r.chance(0.5) ? genPattern(r) : JSON.stringify(r.pick(['*', 'a*', '*e', 'al*ce', '*l*', 'bob', '']));
+		[2, () => { const pat = r.chance(0.5) ? genPattern(r) : r.chance(0.1) ? r.pick(['"a\\0*"', '"*\\u{0}*"']) : JSON.stringify(r.pick(['*', 'a*', '*e', 'al*ce', '*l*', 'bob', '']));
 			return node(P.REL, ([a], [x]) => `${at(x, P.ADD, a)} like ${pat}`, [t('String')]); }],
 		[3, () => { const m = r.pick(['contains', 'containsAll', 'containsAny']);
 			return node(P.MEM, ([a, b], [x]) => `${at(x, P.MEM, a)}.${m}(${b})`, [t('Set'), m === 'contains' ? t(r.pick(['Long', 'String', 'Ent'])) : t('Set')]); }],
