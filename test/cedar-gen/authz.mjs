@@ -14,7 +14,8 @@ import { P, node, leaf, at, render, genString, strLit, genPattern, shrinkNode } 
 
 // ---------------------------------------------------------------- vocabulary
 const ETYPES = ['User', 'Group', 'Doc', 'Folder'];
-const IDS = { User: ['alice', 'bob', 'carol'], Group: ['admins', 'staff'], Doc: ['d1', 'd2', 'd3', 'é v'], Folder: ['root', 'f1', ''] };
+// Color is an enumerated type under a schema (red, blue; green is not one)
+const IDS = { Color: ['red', 'blue', 'green'], User: ['alice', 'bob', 'carol'], Group: ['admins', 'staff'], Doc: ['d1', 'd2', 'd3', 'é v'], Folder: ['root', 'f1', ''] };
 const ACTIONS = ['read', 'write', 'delete', 'readOnly', 'all'];
 const ACTION_GROUPS = { read: ['readOnly', 'all'], write: ['all'], delete: ['all'], readOnly: ['all'], all: [] };
 const PARENT_TYPES = { User: ['Group'], Group: ['Group'], Doc: ['Folder'], Folder: ['Folder'] };
@@ -49,7 +50,7 @@ function genType(r, d, exts) {
 	if (k === 'Ext') return { t: 'Ext', name: r.pick(EXT_NAMES) };
 	if (k === 'Set') return { t: 'Set', el: r.chance(0.7) ? { t: r.pick(['Long', 'String']) } : r.chance(0.5) ? { t: 'Ent', name: r.pick(ETYPES) } : { t: 'Ext', name: r.pick(EXT_NAMES) } };
 	if (k === 'Rec') return { t: 'Rec', attrs: genAttrs(r, d - 1, 3) };
-	if (k === 'Ent') return { t: 'Ent', name: r.pick(ETYPES) };
+	if (k === 'Ent') return { t: 'Ent', name: r.chance(0.15) ? 'Color' : r.pick(ETYPES) };
 	return { t: k };
 }
 function genAttrs(r, d, max) {
@@ -86,7 +87,7 @@ function genValue(r, t, schema, d = 2) {
 	// (without one they stay a string and a record)
 	case 'Ext': return { k: 'ext', fn: CTOR[t.name], arg: r.pick(EXT_LITS[t.name]), implicit: r.chance(schema ? 0.5 : 0.04) };
 	case 'Set': return { k: 'set', els: Array.from({ length: r.range(0, 3) }, () => genValue(r, t.el, schema, d - 1)) };
-	case 'Ent': return { k: 'ent', type: t.name, id: r.pick(IDS[t.name]), implicit: r.chance(schema ? 0.5 : 0.06) };
+	case 'Ent': return { k: 'ent', type: t.name, id: t.name === 'Color' && r.chance(0.9) ? r.pick(['red', 'blue']) : r.pick(IDS[t.name]), implicit: r.chance(schema ? 0.5 : 0.06) };
 	default: return { k: 'rec', fields: t.attrs.filter((a) => !a.opt || r.chance(0.6)).map((a) => [a.name, genValue(r, a.type, schema, d - 1)]) };
 	}
 }
@@ -149,7 +150,7 @@ function paths(v, attrs, m, depth = 2, prefix = null, guards = []) {
 		const g = a.opt ? [...guards, `${prefix || v} has ${a.name}`] : guards;
 		out.push({ text, type: a.type, guards: g });
 		if (depth > 0 && a.type.t === 'Rec') out.push(...paths(text, a.type.attrs, m, depth - 1, text, g));
-		if (depth > 1 && a.type.t === 'Ent') out.push(...paths(`${text}`, m.types[a.type.name].attrs, m, 0, text, g).map((p) => ({ ...p, viaEntity: true })));
+		if (depth > 1 && a.type.t === 'Ent' && m.types[a.type.name]) out.push(...paths(`${text}`, m.types[a.type.name].attrs, m, 0, text, g).map((p) => ({ ...p, viaEntity: true })));
 	}
 	return out;
 }
@@ -172,7 +173,7 @@ function lit(r, want) {
 	// (U+0000 through Cedar escapes too: authorization takes it, jsonb data cannot)
 	case 'String': return leaf(P.PRI, r.chance(0.15) ? r.pick(['"a\\0b"', '"\\u{0}"', '"\\x00"', '"\\0"']) : strLit(r, r.chance(0.6) ? r.pick(STRINGS) : genString(r, 5)));
 	case 'Bool': return leaf(P.PRI, r.pick(['true', 'false']));
-	case 'Ent': { const t = r.pick(ETYPES); return leaf(P.PRI, `${t}::${JSON.stringify(r.chance(0.9) ? r.pick(IDS[t]) : 'nobody')}`); }
+	case 'Ent': { const t = r.chance(0.1) ? 'Color' : r.pick(ETYPES); return leaf(P.PRI, `${t}::${JSON.stringify(r.chance(0.9) ? r.pick(IDS[t]) : 'nobody')}`); }
 	case 'Set': { const small = r.chance(0.5);	// from {1, 2}: sets that are often equal
 		return leaf(P.PRI, `[${Array.from({ length: r.range(0, 3) }, () => small ? String(r.range(1, 2)) : r.chance(0.5) ? String(r.int(5)) : JSON.stringify(r.pick(STRINGS))).join(', ')}]`); }
 	case 'Rec': return leaf(P.PRI, `{a: ${r.int(3)}, name: ${JSON.stringify(r.pick(STRINGS))}}`);
@@ -324,7 +325,7 @@ const renderPolicy = (p) => `${p.id}${p.effect}(${p.scope.join(', ')})${p.condit
 
 // ---------------------------------------------------------------- schema
 function renderSchema(m, s) {
-	const out = [];
+	const out = ['entity Color enum ["red", "blue"];'];
 	for (const t of ETYPES) {
 		const T = m.types[t];
 		let line = `entity ${t}`;
@@ -412,9 +413,9 @@ export function renderAuthz(c) {
 }
 // The same call with every entity type in namespace App (App::User, ...,
 // App::Action): type names in JSON, in policy text, and the schema wrapped.
-const TYPE_NAME = /\b(User|Group|Doc|Folder|Action)\b(?!")/g;
+const TYPE_NAME = /\b(User|Group|Doc|Folder|Action|Color)\b(?!")/g;
 function inNamespace(call) {
-	const out = JSON.parse(JSON.stringify(call).replace(/"type":"(User|Group|Doc|Folder|Action)"/g, '"type":"App::$1"'));
+	const out = JSON.parse(JSON.stringify(call).replace(/"type":"(User|Group|Doc|Folder|Action|Color)"/g, '"type":"App::$1"'));
 	if (out.policies && typeof out.policies.staticPolicies === 'string') out.policies.staticPolicies = out.policies.staticPolicies.replace(TYPE_NAME, 'App::$1');
 	if (out.schema) out.schema = `namespace App {\n${out.schema}}\n`;
 	return out;
