@@ -318,6 +318,12 @@ CREATE TEMP TABLE big AS SELECT
 			 FROM generate_series(1, 100000) i) || ']')::jsonb AS flat,
 	('{"s": [' || (SELECT string_agg(i::text, ',') FROM generate_series(1, 100000) i) || '], "t": ['
 	 || (SELECT string_agg(i::text, ',' ORDER BY -i) FROM generate_series(1, 100000) i) || ']}')::jsonb AS sets,
+	'entity U; entity R; action a0 appliesTo { principal: U, resource: R };'
+	 || (SELECT string_agg(format('action a%s in [a%s] appliesTo { principal: U, resource: R };', i, i - 1), ' ')
+		 FROM generate_series(1, 3000) i) AS action_chain_schema,
+	('[{"uid": {"type": "Action", "id": "a0"}, "attrs": {}, "parents": []}, '
+	 || (SELECT string_agg(format('{"uid": {"type": "Action", "id": "a%s"}, "attrs": {}, "parents": [{"type": "Action", "id": "a%s"}]}', i, i - 1), ',')
+		 FROM generate_series(1, 3000) i) || ']')::jsonb AS action_chain,
 	('{"a": ' || repeat('[', 125) || repeat(']', 125) || '}')::jsonb AS deep,
 	('{"a": ' || repeat('[', 126) || repeat(']', 126) || '}')::jsonb AS deeper,
 	('{"a": ' || repeat('[', 2000) || repeat(']', 2000) || '}')::jsonb AS deepest,
@@ -335,9 +341,17 @@ SELECT pg_temp.try($$SELECT pg_temp.az('permit(principal, action, resource);', (
 SELECT pg_temp.ev(repeat('(', 400) || 'true' || repeat(')', 400));
 SELECT pg_temp.az('permit(principal in G::"g100000", action, resource) when { principal in G::"g100000" };',
 	(SELECT chain FROM big));
+-- the same hierarchy questions in 5,000 conditions over the chain: each entity is walked once
+SELECT pg_temp.az(repeat('permit(principal in G::"g100000", action, resource) when { principal in G::"none" || resource in [G::"none"] };', 5000)
+	|| 'permit(principal, action, resource) when { resource in G::"g100000" };',
+	(SELECT chain FROM big), resource => '{"type": "G", "id": "g2"}')->'reasons';
 SELECT pg_temp.az('permit(principal, action, resource) when { User::"u99999".n == 99999 && principal in [G::"x", G::"y"] };',
 	(SELECT flat FROM big));
 SELECT pg_temp.try($$SELECT pg_temp.az('permit(principal, action, resource);', (SELECT cycle FROM big))$$);
+-- 3,001 actions listed along a chain of 3,000 declarations, each checked against its declaration
+SELECT pg_temp.az('permit(principal, action in Action::"a0", resource);', action_chain, '{}', action_chain_schema,
+	principal => '{"type": "U", "id": "u"}', action => '{"type": "Action", "id": "a3000"}', resource => '{"type": "R", "id": "r"}')
+FROM big;
 -- like: 100,000 characters against 20,000 wildcards that nearly match, and a long literal pattern
 SELECT pg_temp.ev('context.s like "' || repeat('*a', 20000) || '*b"', jsonb_build_object('s', repeat('a', 100000)));
 SELECT pg_temp.ev('context.s like "' || repeat('*a', 20000) || '*"', jsonb_build_object('s', repeat('a', 100000)));

@@ -21,9 +21,9 @@
 
 #include "cedar/eval_int.h"
 #include "cedar/jsonb_read.h"
+#include "cedar/parser.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
-#include "nodes/pg_list.h"
 
 #define MALFORMED ERRCODE_INVALID_TEXT_REPRESENTATION
 #define NONCONFORMING ERRCODE_INVALID_PARAMETER_VALUE
@@ -71,6 +71,16 @@ struct CedarEntityStore
 	CedarEntity **listed;		/* entities read from JSON, in order */
 	int			nlisted;
 	uint32		walk;			/* number of the last ancestor walk */
+	/*
+	 * The last two ancestor walks, each in its own mark slot: a request asks
+	 * about the same few entities (principal, action, resource) in policy
+	 * after policy, and each is walked once.  Valid once the store is built.
+	 */
+	CedarEntity *memo_entity[2];
+	uint32		memo_walk[2];
+	int			next_slot;
+	bool	  **type_ancestors;	/* ancestor_types(), by entity type idx */
+	CedarEntity **listed_actions;	/* by action idx: the listed entity or NULL */
 	CedarEntity **stack;		/* walk stack, grown as needed */
 	int			stack_size;
 };
@@ -135,16 +145,42 @@ stack_reserve(CedarEntityStore *store, int n)
 		store->stack = MemoryContextAlloc(store->cxt, sizeof(CedarEntity *) * store->stack_size);
 }
 
+/* A walk's marks: entity t was reached if t->mark[slot] == walk */
+typedef struct AncestorMarks
+{
+	int			slot;
+	uint32		walk;
+} AncestorMarks;
+
+static inline bool
+is_marked(const CedarEntity *t, AncestorMarks m)
+{
+	return t->mark[m.slot] == m.walk;
+}
+
 /*
- * Marks every strict ancestor of e with a new walk number, which it
- * returns.
+ * Marks every strict ancestor of e (count: how many), or reuses the marks of
+ * a remembered walk from e.
  */
-static uint32
+static AncestorMarks
 mark_ancestors(CedarEntityStore *store, CedarEntity *e, int *count)
 {
-	uint32		walk = ++store->walk;
+	AncestorMarks m;
 	int			top = 0;
 	int			marked = 0;
+
+	for (int s = 0; s < 2 && count == NULL; s++)
+		if (store->memo_entity[s] == e)
+		{
+			m.slot = s;
+			m.walk = store->memo_walk[s];
+			return m;
+		}
+	m.slot = store->next_slot;
+	m.walk = ++store->walk;
+	store->next_slot ^= 1;
+	store->memo_entity[m.slot] = e;
+	store->memo_walk[m.slot] = m.walk;
 
 	stack_reserve(store, e->nparents + 16);
 	store->stack[top++] = e;
@@ -157,9 +193,9 @@ mark_ancestors(CedarEntityStore *store, CedarEntity *e, int *count)
 		{
 			CedarEntity *p = cur->parents[i];
 
-			if (p->mark == walk)
+			if (is_marked(p, m))
 				continue;
-			p->mark = walk;
+			p->mark[m.slot] = m.walk;
 			marked++;
 			stack_reserve(store, top + p->nparents + 1);
 			store->stack[top++] = p;
@@ -167,7 +203,7 @@ mark_ancestors(CedarEntityStore *store, CedarEntity *e, int *count)
 	}
 	if (count)
 		*count = marked;
-	return walk;
+	return m;
 }
 
 bool
@@ -175,35 +211,41 @@ cedar_entity_is_descendant(CedarEntityStore *store, CedarEntity *e,
 						   const CedarValue *target)
 {
 	CedarEntity *t;
-	uint32		walk;
 
 	if (e->nparents == 0)
 		return false;
 	t = cedar_entities_lookup(store, &target->u.uid.type, &target->u.uid.id);
 	if (t == NULL)
 		return false;
-	walk = mark_ancestors(store, e, NULL);
-	return t->mark == walk;
+	return is_marked(t, mark_ancestors(store, e, NULL));
 }
 
 bool
 cedar_entity_is_descendant_of_any(CedarEntityStore *store, CedarEntity *e,
 								  const CedarValue *set)
 {
-	uint32		walk;
+	AncestorMarks m;
 
 	if (e->nparents == 0 || set->u.set.n == 0)
 		return false;
-	walk = mark_ancestors(store, e, NULL);
+	m = mark_ancestors(store, e, NULL);
 	for (int i = 0; i < set->u.set.n; i++)
 	{
 		const CedarValue *v = set->u.set.items[i];
 		CedarEntity *t = cedar_entities_lookup(store, &v->u.uid.type, &v->u.uid.id);
 
-		if (t != NULL && t->mark == walk)
+		if (t != NULL && is_marked(t, m))
 			return true;
 	}
 	return false;
+}
+
+/* A fresh number for marking entities in slot 0 while the store is built */
+static uint32
+build_mark(CedarEntityStore *store)
+{
+	store->memo_entity[0] = store->memo_entity[1] = NULL;
+	return ++store->walk;
 }
 
 /* Raises an error if the hierarchy has a cycle (iterative DFS, colours) */
@@ -266,70 +308,61 @@ check_no_cycle(CedarEntityStore *store)
 }
 
 /*
- * True if ancestor_type is an ancestor type of def (memberOfTypes,
- * transitively): a walk over the schema's type graph, which is small.
+ * The ancestor types of def (memberOfTypes, transitively) as a flag per
+ * entity type of the schema (by idx), computed once per type and store.
  */
-static bool
-type_may_have_ancestor(CedarEntityTypeDef *def, const CedarString *ancestor_type)
+static const bool *
+ancestor_types(CedarEntityStore *store, const CedarSchema *schema,
+			   CedarEntityTypeDef *def)
 {
-	List	   *todo = list_make1(def);
-	List	   *seen = NIL;
+	int			ntypes;
+	bool	   *flags;
+	CedarEntityTypeDef **todo;
+	int			ntodo = 0;
 
-	while (todo != NIL)
+	(void) cedar_schema_entity_types(schema, &ntypes);
+	if (store->type_ancestors == NULL)
+		store->type_ancestors = palloc0(sizeof(bool *) * Max(ntypes, 1));
+	if (store->type_ancestors[def->idx] != NULL)
+		return store->type_ancestors[def->idx];
+	flags = palloc0(sizeof(bool) * Max(ntypes, 1));
+	todo = palloc(sizeof(CedarEntityTypeDef *) * Max(ntypes, 1));
+	todo[ntodo++] = def;
+	while (ntodo > 0)
 	{
-		CedarEntityTypeDef *cur = linitial(todo);
+		CedarEntityTypeDef *cur = todo[--ntodo];
 
-		todo = list_delete_first(todo);
 		for (int i = 0; i < cur->nparents; i++)
 		{
 			CedarEntityTypeDef *p = cur->parents[i];
 
-			if (strlen(p->name) == ancestor_type->len &&
-				memcmp(p->name, ancestor_type->data, ancestor_type->len) == 0)
-				return true;
-			if (list_member_ptr(seen, p))
-				continue;
-			seen = lappend(seen, p);
-			todo = lappend(todo, p);
+			if (!flags[p->idx])
+			{
+				flags[p->idx] = true;
+				todo[ntodo++] = p;
+			}
 		}
 	}
-	return false;
+	pfree(todo);
+	store->type_ancestors[def->idx] = flags;
+	return flags;
 }
 
-/* Schema conformance of a non-action entity (attrs/tags parsed by type) */
+/* Schema conformance of a non-action entity's parents */
 static void
-check_entity_parents(const CedarSchema *schema, CedarEntityTypeDef *def,
-					 CedarEntity *ent, StringInfo path)
+check_entity_parents(CedarEntityStore *store, const CedarSchema *schema,
+					 CedarEntityTypeDef *def, CedarEntity *ent, StringInfo path)
 {
 	for (int i = 0; i < ent->nparents; i++)
 	{
 		CedarEntity *p = ent->parents[i];
+		CedarEntityTypeDef *pdef = cedar_schema_entity_type(schema, p->type.data, p->type.len);
 
 		cedar_check_uid_in_schema(schema, p->uid, path);
-		if (!type_may_have_ancestor(def, &p->type))
+		if (pdef == NULL || !ancestor_types(store, schema, def)[pdef->idx])
 			authz_error_at(NONCONFORMING, path, schema_hint,
 						   "entity %s::\"%s\" cannot have a parent of type %s",
 						   ent->type.data, ent->id.data, p->type.data);
-	}
-}
-
-/* The uid set of an action's declared ancestors, transitively */
-static void
-collect_action_ancestors(const CedarActionDef *a, List **out)
-{
-	for (int i = 0; i < a->nparents; i++)
-	{
-		CedarActionDef *p = a->parents[i];
-		ListCell   *lc;
-		bool		seen = false;
-
-		foreach(lc, *out)
-			if (lfirst(lc) == p)
-				seen = true;
-		if (seen)
-			continue;
-		*out = lappend(*out, p);
-		collect_action_ancestors(p, out);
 	}
 }
 
@@ -343,9 +376,13 @@ check_listed_action(CedarEntityStore *store, const CedarSchema *schema,
 {
 	CedarActionDef *def = cedar_schema_action(schema, ent->type.data, ent->type.len,
 											  ent->id.data, ent->id.len);
-	List	   *declared = NIL;
-	ListCell   *lc;
-	uint32		walk;
+	int			nactions;
+	CedarActionDef **acts;
+	bool	   *declared;
+	CedarActionDef **todo;
+	int			ntodo = 0;
+	int			ndeclared = 0;
+	AncestorMarks marks;
 	int			nmarked = 0;
 	bool		same = true;
 
@@ -353,18 +390,43 @@ check_listed_action(CedarEntityStore *store, const CedarSchema *schema,
 		authz_error_at(NONCONFORMING, path, schema_hint,
 					   "action %s::\"%s\" is not declared in the schema",
 					   ent->type.data, ent->id.data);
-	collect_action_ancestors(def, &declared);
-	walk = mark_ancestors(store, ent, &nmarked);
-	foreach(lc, declared)
+	/* the declared ancestors, transitively */
+	acts = cedar_schema_actions(schema, &nactions);
+	if (store->listed_actions == NULL)
 	{
-		CedarActionDef *a = lfirst(lc);
-		CedarString type = {a->type, strlen(a->type)};
-		CedarEntity *t = cedar_entities_lookup(store, &type, &a->id);
+		store->listed_actions = palloc(sizeof(CedarEntity *) * Max(nactions, 1));
+		for (int i = 0; i < nactions; i++)
+		{
+			CedarString type = {acts[i]->type, strlen(acts[i]->type)};
 
-		if (t == NULL || t->mark != walk)
-			same = false;
+			store->listed_actions[i] = cedar_entities_lookup(store, &type, &acts[i]->id);
+		}
 	}
-	if (!same || nmarked != list_length(declared) ||
+	declared = palloc0(sizeof(bool) * Max(nactions, 1));
+	todo = palloc(sizeof(CedarActionDef *) * Max(nactions, 1));
+	todo[ntodo++] = def;
+	marks = mark_ancestors(store, ent, &nmarked);
+	while (ntodo > 0 && same)
+	{
+		CedarActionDef *cur = todo[--ntodo];
+
+		for (int i = 0; i < cur->nparents && same; i++)
+		{
+			CedarActionDef *a = cur->parents[i];
+			CedarEntity *t = store->listed_actions[a->idx];
+
+			if (declared[a->idx])
+				continue;
+			declared[a->idx] = true;
+			ndeclared++;
+			todo[ntodo++] = a;
+			if (t == NULL || !is_marked(t, marks))
+				same = false;
+		}
+	}
+	pfree(declared);
+	pfree(todo);
+	if (!same || nmarked != ndeclared ||
 		ent->attrs->u.rec.n != 0 || ent->tags->u.rec.n != 0)
 		authz_error_at(NONCONFORMING, path, schema_hint,
 					   "action %s::\"%s\" does not match its declaration in the schema",
@@ -406,7 +468,7 @@ read_map(const JsonbValue *v, const CedarType *rectype, const CedarType *valtype
 		 const CedarSchema *schema, StringInfo path, const char *what)
 {
 	if (!cedar_jsonb_is_object(v))
-		authz_error_at(MALFORMED, path, NULL, "entity %s must be an object, not %s",
+		authz_error_at(MALFORMED, path, "An entity is {\"uid\": ..., \"attrs\": {...}, \"parents\": [...]} with optional \"tags\".", "entity %s must be an object, not %s",
 					   what, cedar_jsonb_kind(v));
 	if (rectype != NULL)
 		return cedar_json_to_value(v, rectype, schema, path, 4);
@@ -431,15 +493,6 @@ read_map(const JsonbValue *v, const CedarType *rectype, const CedarType *valtype
 	}
 }
 
-static const JsonbValue *
-find_member(CedarJsonbMember *m, int n, const char *key)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(m[i].key.data, key) == 0)
-			return &m[i].val;
-	return NULL;
-}
-
 /* Two listings of one uid agree: same attributes, tags and parents */
 static bool
 same_entity(CedarEntityStore *store, const CedarEntity *a, const CedarEntity *b)
@@ -450,11 +503,11 @@ same_entity(CedarEntityStore *store, const CedarEntity *a, const CedarEntity *b)
 		!cedar_value_equal(a->tags, b->tags))
 		return false;
 	/* parents are distinct in each: mark a's, check b's */
-	walk = ++store->walk;
+	walk = build_mark(store);
 	for (int i = 0; i < a->nparents; i++)
-		a->parents[i]->mark = walk;
+		a->parents[i]->mark[0] = walk;
 	for (int i = 0; i < b->nparents; i++)
-		if (b->parents[i]->mark != walk)
+		if (b->parents[i]->mark[0] != walk)
 			return false;
 	return true;
 }
@@ -479,13 +532,13 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 	int			saved;
 
 	if (!cedar_jsonb_is_object(v))
-		authz_error_at(MALFORMED, path, NULL, "an entity must be an object, not %s",
+		authz_error_at(MALFORMED, path, "An entity is {\"uid\": ..., \"attrs\": {...}, \"parents\": [...]} with optional \"tags\".", "an entity must be an object, not %s",
 					   cedar_jsonb_kind(v));
 	m = cedar_jsonb_members(v, &n);
-	juid = find_member(m, n, "uid");
-	jattrs = find_member(m, n, "attrs");
-	jparents = find_member(m, n, "parents");
-	jtags = find_member(m, n, "tags");
+	juid = cedar_jsonb_member(m, n, "uid");
+	jattrs = cedar_jsonb_member(m, n, "attrs");
+	jparents = cedar_jsonb_member(m, n, "parents");
+	jtags = cedar_jsonb_member(m, n, "tags");
 	if (juid == NULL || jattrs == NULL || jparents == NULL)
 		authz_error_at(MALFORMED, path,
 					   "An entity is {\"uid\": ..., \"attrs\": {...}, \"parents\": [...]} with optional \"tags\".",
@@ -494,7 +547,7 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 	saved = cedar_jsonb_push_key(path, "uid", 3);
 	uid = cedar_json_to_uid(juid, path);
 	cedar_jsonb_pop(path, saved);
-	is_action = cedar_is_action_type_name(&uid->u.uid.type);
+	is_action = cedarpol_is_action_type(&uid->u.uid.type);
 	if (schema != NULL && !is_action)
 	{
 		def = cedar_schema_entity_type(schema, uid->u.uid.type.data, uid->u.uid.type.len);
@@ -531,12 +584,12 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 
 	saved = cedar_jsonb_push_key(path, "parents", 7);
 	if (!cedar_jsonb_is_array(jparents))
-		authz_error_at(MALFORMED, path, NULL, "entity parents must be an array, not %s",
+		authz_error_at(MALFORMED, path, "An entity is {\"uid\": ..., \"attrs\": {...}, \"parents\": [...]} with optional \"tags\".", "entity parents must be an array, not %s",
 					   cedar_jsonb_kind(jparents));
 	{
 		int			np;
 		JsonbValue *elems = cedar_jsonb_elems(jparents, &np);
-		uint32		walk = ++store->walk;	/* marks the parents seen */
+		uint32		walk = build_mark(store);	/* marks the parents seen */
 
 		ent->parents = palloc(sizeof(CedarEntity *) * Max(np, 1));
 		ent->nparents = 0;
@@ -546,22 +599,22 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 			const CedarValue *puid = cedar_json_to_uid(&elems[i], path);
 			CedarEntity *p;
 
-			if (is_action && !cedar_is_action_type_name(&puid->u.uid.type))
-				authz_error_at(NONCONFORMING, path, NULL,
+			if (is_action && !cedarpol_is_action_type(&puid->u.uid.type))
+				authz_error_at(NONCONFORMING, path, "The parents of an action are actions.",
 							   "action %s::\"%s\" has a parent that is not an action: %s::\"%s\"",
 							   uid->u.uid.type.data, uid->u.uid.id.data,
 							   puid->u.uid.type.data, puid->u.uid.id.data);
 			p = entity_for(store, puid, &found);
-			if (p->mark != walk)
+			if (p->mark[0] != walk)
 			{
-				p->mark = walk;
+				p->mark[0] = walk;
 				ent->parents[ent->nparents++] = p;
 			}
 			cedar_jsonb_pop(path, s2);
 		}
 	}
 	if (def != NULL)
-		check_entity_parents(schema, def, ent, path);
+		check_entity_parents(store, schema, def, ent, path);
 	cedar_jsonb_pop(path, saved);
 
 	if (dupof != NULL)
@@ -587,7 +640,7 @@ cedar_entities_build(const JsonbValue *entities, const CedarSchema *schema)
 	initStringInfo(&path);
 	cedar_jsonb_push_key(&path, "entities", 8);
 	if (!cedar_jsonb_is_array(entities))
-		authz_error_at(MALFORMED, &path, NULL, "entities must be an array, not %s",
+		authz_error_at(MALFORMED, &path, "An entity is {\"uid\": ..., \"attrs\": {...}, \"parents\": [...]} with optional \"tags\". The entities are an array of them.", "entities must be an array, not %s",
 					   cedar_jsonb_kind(entities));
 	elems = cedar_jsonb_elems(entities, &n);
 	store->table = uidtab_create(CurrentMemoryContext, Max(n * 2, 16), NULL);
@@ -607,7 +660,7 @@ cedar_entities_build(const JsonbValue *entities, const CedarSchema *schema)
 		{
 			CedarEntity *ent = store->listed[i];
 
-			if (cedar_is_action_type_name(&ent->type))
+			if (cedarpol_is_action_type(&ent->type))
 			{
 				int			saved = cedar_jsonb_push_index(&path, i);
 
@@ -617,5 +670,7 @@ cedar_entities_build(const JsonbValue *entities, const CedarSchema *schema)
 		}
 		add_schema_actions(store, schema);
 	}
+	/* the hierarchy is final: walks from now on may be remembered */
+	(void) build_mark(store);
 	return store;
 }

@@ -24,7 +24,7 @@ struct CedarEntity
 	const CedarValue *tags;		/* a record (empty if none) */
 	CedarEntity **parents;
 	int			nparents;
-	uint32		mark;			/* ancestor walks (entities.c) */
+	uint32		mark[2];		/* ancestor walks, two at a time (entities.c) */
 	int			dfs_state;		/* cycle detection */
 };
 
@@ -71,9 +71,6 @@ extern const CedarValue *cedar_json_to_uid(const JsonbValue *v, StringInfo path)
 /* Schema checks of an entity reference (enum choices, declared actions) */
 extern void cedar_check_uid_in_schema(const CedarSchema *schema,
 									  const CedarValue *uid, StringInfo path);
-
-/* True if type's last component is "Action" */
-extern bool cedar_is_action_type_name(const CedarString *type);
 
 /*
  * Calls the extension function or method name with args (a method's
