@@ -348,6 +348,13 @@ SELECT pg_temp.az(repeat('permit(principal in G::"g100000", action, resource) wh
 SELECT pg_temp.az('permit(principal, action, resource) when { User::"u99999".n == 99999 && principal in [G::"x", G::"y"] };',
 	(SELECT flat FROM big));
 SELECT pg_temp.try($$SELECT pg_temp.az('permit(principal, action, resource);', (SELECT cycle FROM big))$$);
+-- operator chains nest to the left without limit: 25,000 ||, +, attribute accesses
+SELECT pg_temp.az('permit(principal, action, resource) when { '
+	|| (SELECT string_agg(format('principal in G::"g%s"', i), ' || ') FROM generate_series(1, 25000) i) || ' || true };
+permit(principal, action, resource) when { ' || (SELECT string_agg('1', ' + ') FROM generate_series(1, 25000) i) || ' == 25000 };
+permit(principal, action, resource) when { context' || repeat('.a', 25000) || ' == 1 };
+permit(principal, action, resource) when { 9223372036854775807' || repeat(' + 1 - 1', 12500) || ' == 0 };',
+	'[]', jsonb_build_object('a', 1));
 -- 3,001 actions listed along a chain of 3,000 declarations, each checked against its declaration
 SELECT pg_temp.az('permit(principal, action in Action::"a0", resource);', action_chain, '{}', action_chain_schema,
 	principal => '{"type": "U", "id": "u"}', action => '{"type": "Action", "id": "a3000"}', resource => '{"type": "R", "id": "r"}')

@@ -87,7 +87,7 @@ read_call(Jsonb *jb, AuthorizationCall *call)
 	if (call->validate && call->validate->type != jbvBool)
 	{
 		cedar_jsonb_push_key(&path, "validateRequest", 15);
-		cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, NULL,
+		cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, call_hint,
 							"validateRequest must be a boolean");
 	}
 }
@@ -103,7 +103,7 @@ read_schema(const JsonbValue *v)
 									v->val.string.len);
 	if (cedar_jsonb_is_object(v))
 		return cedar_schema_load_jsonb(JsonbValueToJsonb((JsonbValue *) v));
-	cedar_error(CEDAR_INPUT_AUTHORIZATION, MALFORMED, "The error is at JSON path $.schema.", NULL,
+	cedar_error(CEDAR_INPUT_AUTHORIZATION, MALFORMED, "The error is at JSON path $.schema.", call_hint,
 				"the schema must be Cedar schema text or a Cedar JSON schema, not %s",
 				cedar_jsonb_kind(v));
 }
@@ -185,7 +185,7 @@ read_policies(const JsonbValue *v)
 			if (m[i].val.type != jbvString)
 			{
 				cedar_jsonb_push_key(&path, m[i].key.data, m[i].key.len);
-				cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, NULL,
+				cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, call_hint,
 									"a static policy must be policy text, not %s",
 									cedar_jsonb_kind(&m[i].val));
 			}
@@ -195,7 +195,7 @@ read_policies(const JsonbValue *v)
 		}
 		return cedar_policy_set_compile_map(ids, texts, lens, n);
 	}
-	cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, NULL,
+	cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, call_hint,
 						"staticPolicies must be policy set text or an object of policies, not %s",
 						cedar_jsonb_kind(sp));
 }

@@ -21,6 +21,7 @@
 
 #include "cedar/eval_int.h"
 #include "cedar/jsonb_read.h"
+#include "cedar/parser.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 
@@ -467,7 +468,7 @@ read_map(const JsonbValue *v, const CedarType *rectype, const CedarType *valtype
 		 const CedarSchema *schema, StringInfo path, const char *what)
 {
 	if (!cedar_jsonb_is_object(v))
-		authz_error_at(MALFORMED, path, NULL, "entity %s must be an object, not %s",
+		authz_error_at(MALFORMED, path, "An entity is {\"uid\": ..., \"attrs\": {...}, \"parents\": [...]} with optional \"tags\".", "entity %s must be an object, not %s",
 					   what, cedar_jsonb_kind(v));
 	if (rectype != NULL)
 		return cedar_json_to_value(v, rectype, schema, path, 4);
@@ -490,15 +491,6 @@ read_map(const JsonbValue *v, const CedarType *rectype, const CedarType *valtype
 		}
 		return cedar_value_record(keys, vals, n);
 	}
-}
-
-static const JsonbValue *
-find_member(CedarJsonbMember *m, int n, const char *key)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(m[i].key.data, key) == 0)
-			return &m[i].val;
-	return NULL;
 }
 
 /* Two listings of one uid agree: same attributes, tags and parents */
@@ -540,13 +532,13 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 	int			saved;
 
 	if (!cedar_jsonb_is_object(v))
-		authz_error_at(MALFORMED, path, NULL, "an entity must be an object, not %s",
+		authz_error_at(MALFORMED, path, "An entity is {\"uid\": ..., \"attrs\": {...}, \"parents\": [...]} with optional \"tags\".", "an entity must be an object, not %s",
 					   cedar_jsonb_kind(v));
 	m = cedar_jsonb_members(v, &n);
-	juid = find_member(m, n, "uid");
-	jattrs = find_member(m, n, "attrs");
-	jparents = find_member(m, n, "parents");
-	jtags = find_member(m, n, "tags");
+	juid = cedar_jsonb_member(m, n, "uid");
+	jattrs = cedar_jsonb_member(m, n, "attrs");
+	jparents = cedar_jsonb_member(m, n, "parents");
+	jtags = cedar_jsonb_member(m, n, "tags");
 	if (juid == NULL || jattrs == NULL || jparents == NULL)
 		authz_error_at(MALFORMED, path,
 					   "An entity is {\"uid\": ..., \"attrs\": {...}, \"parents\": [...]} with optional \"tags\".",
@@ -555,7 +547,7 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 	saved = cedar_jsonb_push_key(path, "uid", 3);
 	uid = cedar_json_to_uid(juid, path);
 	cedar_jsonb_pop(path, saved);
-	is_action = cedar_is_action_type_name(&uid->u.uid.type);
+	is_action = cedarpol_is_action_type(&uid->u.uid.type);
 	if (schema != NULL && !is_action)
 	{
 		def = cedar_schema_entity_type(schema, uid->u.uid.type.data, uid->u.uid.type.len);
@@ -592,7 +584,7 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 
 	saved = cedar_jsonb_push_key(path, "parents", 7);
 	if (!cedar_jsonb_is_array(jparents))
-		authz_error_at(MALFORMED, path, NULL, "entity parents must be an array, not %s",
+		authz_error_at(MALFORMED, path, "An entity is {\"uid\": ..., \"attrs\": {...}, \"parents\": [...]} with optional \"tags\".", "entity parents must be an array, not %s",
 					   cedar_jsonb_kind(jparents));
 	{
 		int			np;
@@ -607,8 +599,8 @@ read_entity(CedarEntityStore *store, const JsonbValue *v, const CedarSchema *sch
 			const CedarValue *puid = cedar_json_to_uid(&elems[i], path);
 			CedarEntity *p;
 
-			if (is_action && !cedar_is_action_type_name(&puid->u.uid.type))
-				authz_error_at(NONCONFORMING, path, NULL,
+			if (is_action && !cedarpol_is_action_type(&puid->u.uid.type))
+				authz_error_at(NONCONFORMING, path, "The parents of an action are actions.",
 							   "action %s::\"%s\" has a parent that is not an action: %s::\"%s\"",
 							   uid->u.uid.type.data, uid->u.uid.id.data,
 							   puid->u.uid.type.data, puid->u.uid.id.data);
@@ -648,7 +640,7 @@ cedar_entities_build(const JsonbValue *entities, const CedarSchema *schema)
 	initStringInfo(&path);
 	cedar_jsonb_push_key(&path, "entities", 8);
 	if (!cedar_jsonb_is_array(entities))
-		authz_error_at(MALFORMED, &path, NULL, "entities must be an array, not %s",
+		authz_error_at(MALFORMED, &path, "An entity is {\"uid\": ..., \"attrs\": {...}, \"parents\": [...]} with optional \"tags\". The entities are an array of them.", "entities must be an array, not %s",
 					   cedar_jsonb_kind(entities));
 	elems = cedar_jsonb_elems(entities, &n);
 	store->table = uidtab_create(CurrentMemoryContext, Max(n * 2, 16), NULL);
@@ -668,7 +660,7 @@ cedar_entities_build(const JsonbValue *entities, const CedarSchema *schema)
 		{
 			CedarEntity *ent = store->listed[i];
 
-			if (cedar_is_action_type_name(&ent->type))
+			if (cedarpol_is_action_type(&ent->type))
 			{
 				int			saved = cedar_jsonb_push_index(&path, i);
 

@@ -377,18 +377,12 @@ orderable(const CedarValue *a, const CedarValue *b)
 		(a->kind == CEDAR_V_LONG || a->kind == CEDAR_V_DATETIME || a->kind == CEDAR_V_DURATION);
 }
 
+/* The binary operator of e applied to its evaluated operands a and b */
 static const CedarValue *
-eval_binary(EvalCtx *cx, const CedarExpr *e)
+eval_binary(EvalCtx *cx, const CedarExpr *e, const CedarValue *a, const CedarValue *b)
 {
-	const CedarValue *a = eval(cx, e->u.op.a);
-	const CedarValue *b;
 	int64		r;
 
-	if (a == NULL)
-		return NULL;
-	b = eval(cx, e->u.op.b);
-	if (b == NULL)
-		return NULL;
 	switch (e->kind)
 	{
 		case CEDAR_EXPR_EQ:
@@ -470,13 +464,139 @@ eval_binary(EvalCtx *cx, const CedarExpr *e)
 	FAIL(cx, "unknown operator");
 }
 
+/*
+ * The operand of e evaluated first (its receiver: the left operand of a
+ * binary operator, the operand of a unary one, of `.attr`, `has`, `like`,
+ * `is`, the receiver of a method), or NULL for the other kinds.
+ */
+static const CedarExpr *
+receiver(const CedarExpr *e)
+{
+	switch (e->kind)
+	{
+		case CEDAR_EXPR_NOT:
+		case CEDAR_EXPR_NEG:
+		case CEDAR_EXPR_IS_EMPTY:
+		case CEDAR_EXPR_EQ:
+		case CEDAR_EXPR_NE:
+		case CEDAR_EXPR_LT:
+		case CEDAR_EXPR_LE:
+		case CEDAR_EXPR_GT:
+		case CEDAR_EXPR_GE:
+		case CEDAR_EXPR_IN:
+		case CEDAR_EXPR_AND:
+		case CEDAR_EXPR_OR:
+		case CEDAR_EXPR_ADD:
+		case CEDAR_EXPR_SUB:
+		case CEDAR_EXPR_MUL:
+		case CEDAR_EXPR_CONTAINS:
+		case CEDAR_EXPR_CONTAINS_ALL:
+		case CEDAR_EXPR_CONTAINS_ANY:
+		case CEDAR_EXPR_GET_TAG:
+		case CEDAR_EXPR_HAS_TAG:
+			return e->u.op.a;
+		case CEDAR_EXPR_GET_ATTR:
+			return e->u.attr.a;
+		case CEDAR_EXPR_HAS:
+			return e->u.has.a;
+		case CEDAR_EXPR_LIKE:
+			return e->u.like.a;
+		case CEDAR_EXPR_IS:
+			return e->u.is.a;
+		case CEDAR_EXPR_EXT_CALL:
+			return (e->u.call.method && e->u.call.nargs > 0) ? e->u.call.args[0] : NULL;
+		default:
+			return NULL;
+	}
+}
+
+/* e, whose receiver evaluated to a (not NULL) */
 static const CedarValue *
-eval(EvalCtx *cx, const CedarExpr *e)
+apply(EvalCtx *cx, const CedarExpr *e, const CedarValue *a)
+{
+	const CedarValue *b;
+
+	switch (e->kind)
+	{
+		case CEDAR_EXPR_NOT:
+			if (a->kind != CEDAR_V_BOOL)
+				FAIL(cx, "! needs a boolean");
+			return cedar_value_bool(!a->u.b);
+		case CEDAR_EXPR_NEG:
+			if (a->kind != CEDAR_V_LONG)
+				FAIL(cx, "negation needs a long");
+			if (a->u.l == PG_INT64_MIN)
+				FAIL(cx, "integer overflow");
+			return long_value(-a->u.l);
+		case CEDAR_EXPR_IS_EMPTY:
+			if (a->kind != CEDAR_V_SET)
+				FAIL(cx, "isEmpty needs a set");
+			return cedar_value_bool(a->u.set.n == 0);
+		case CEDAR_EXPR_AND:
+		case CEDAR_EXPR_OR:
+			if (a->kind != CEDAR_V_BOOL)
+				FAIL(cx, "&& and || need booleans");
+			if (a->u.b == (e->kind == CEDAR_EXPR_OR))
+				return a;		/* short-circuit: the right is not evaluated */
+			if ((b = eval(cx, e->u.op.b)) == NULL)
+				return NULL;
+			if (b->kind != CEDAR_V_BOOL)
+				FAIL(cx, "&& and || need booleans");
+			return b;
+		case CEDAR_EXPR_GET_ATTR:
+			return get_attr(cx, a, &e->u.attr.attr);
+		case CEDAR_EXPR_HAS:
+			/* a has p1.p2.p3 = a has p1 && a.p1 has p2 && a.p1.p2 has p3 */
+			for (int i = 0; i < e->u.has.npath; i++)
+			{
+				const CedarValue *h = has_attr(cx, a, &e->u.has.path[i]);
+
+				if (h == NULL || !h->u.b || i == e->u.has.npath - 1)
+					return h;
+				if ((a = get_attr(cx, a, &e->u.has.path[i])) == NULL)
+					return NULL;
+			}
+			return cedar_value_bool(true);
+		case CEDAR_EXPR_LIKE:
+			if (a->kind != CEDAR_V_STRING)
+				FAIL(cx, "like needs a string");
+			return cedar_value_bool(like_match(&a->u.str, e->u.like.elems, e->u.like.nelems));
+		case CEDAR_EXPR_IS:
+			if (a->kind != CEDAR_V_ENTITY)
+				FAIL(cx, "is needs an entity");
+			if (!type_is(a, &e->u.is.entity_type))
+				return cedar_value_bool(false);
+			if (e->u.is.in == NULL)
+				return cedar_value_bool(true);
+			if ((b = eval(cx, e->u.is.in)) == NULL)
+				return NULL;
+			return eval_in(cx, a, b);
+		case CEDAR_EXPR_EXT_CALL:
+			{
+				int			n = e->u.call.nargs;
+				const CedarValue **args = palloc(sizeof(CedarValue *) * n);
+
+				args[0] = a;
+				for (int i = 1; i < n; i++)
+					if ((args[i] = eval(cx, e->u.call.args[i])) == NULL)
+						return NULL;
+				return cedar_ext_call(e->u.call.name.data, e->u.call.name.len, args, n, &cx->why);
+			}
+		default:
+			/* the binary operators: the right operand is evaluated second */
+			if ((b = eval(cx, e->u.op.b)) == NULL)
+				return NULL;
+			return eval_binary(cx, e, a, b);
+	}
+}
+
+/* An expression without a receiver */
+static const CedarValue *
+eval_leaf(EvalCtx *cx, const CedarExpr *e)
 {
 	const CedarValue *a;
 	CedarValue *v;
 
-	check_stack_depth();
 	switch (e->kind)
 	{
 		case CEDAR_EXPR_BOOL:
@@ -502,95 +622,6 @@ eval(EvalCtx *cx, const CedarExpr *e)
 					return cx->req->context;
 			}
 			break;
-		case CEDAR_EXPR_NOT:
-			if ((a = eval(cx, e->u.op.a)) == NULL)
-				return NULL;
-			if (a->kind != CEDAR_V_BOOL)
-				FAIL(cx, "! needs a boolean");
-			return cedar_value_bool(!a->u.b);
-		case CEDAR_EXPR_NEG:
-			if ((a = eval(cx, e->u.op.a)) == NULL)
-				return NULL;
-			if (a->kind != CEDAR_V_LONG)
-				FAIL(cx, "negation needs a long");
-			if (a->u.l == PG_INT64_MIN)
-				FAIL(cx, "integer overflow");
-			return long_value(-a->u.l);
-		case CEDAR_EXPR_IS_EMPTY:
-			if ((a = eval(cx, e->u.op.a)) == NULL)
-				return NULL;
-			if (a->kind != CEDAR_V_SET)
-				FAIL(cx, "isEmpty needs a set");
-			return cedar_value_bool(a->u.set.n == 0);
-		case CEDAR_EXPR_AND:
-		case CEDAR_EXPR_OR:
-			if ((a = eval(cx, e->u.op.a)) == NULL)
-				return NULL;
-			if (a->kind != CEDAR_V_BOOL)
-				FAIL(cx, "&& and || need booleans");
-			if (a->u.b == (e->kind == CEDAR_EXPR_OR))
-				return a;
-			if ((a = eval(cx, e->u.op.b)) == NULL)
-				return NULL;
-			if (a->kind != CEDAR_V_BOOL)
-				FAIL(cx, "&& and || need booleans");
-			return a;
-		case CEDAR_EXPR_EQ:
-		case CEDAR_EXPR_NE:
-		case CEDAR_EXPR_LT:
-		case CEDAR_EXPR_LE:
-		case CEDAR_EXPR_GT:
-		case CEDAR_EXPR_GE:
-		case CEDAR_EXPR_IN:
-		case CEDAR_EXPR_ADD:
-		case CEDAR_EXPR_SUB:
-		case CEDAR_EXPR_MUL:
-		case CEDAR_EXPR_CONTAINS:
-		case CEDAR_EXPR_CONTAINS_ALL:
-		case CEDAR_EXPR_CONTAINS_ANY:
-		case CEDAR_EXPR_GET_TAG:
-		case CEDAR_EXPR_HAS_TAG:
-			return eval_binary(cx, e);
-		case CEDAR_EXPR_GET_ATTR:
-			if ((a = eval(cx, e->u.attr.a)) == NULL)
-				return NULL;
-			return get_attr(cx, a, &e->u.attr.attr);
-		case CEDAR_EXPR_HAS:
-			/* a has p1.p2.p3 = a has p1 && a.p1 has p2 && a.p1.p2 has p3 */
-			if ((a = eval(cx, e->u.has.a)) == NULL)
-				return NULL;
-			for (int i = 0; i < e->u.has.npath; i++)
-			{
-				const CedarValue *h = has_attr(cx, a, &e->u.has.path[i]);
-
-				if (h == NULL || !h->u.b || i == e->u.has.npath - 1)
-					return h;
-				if ((a = get_attr(cx, a, &e->u.has.path[i])) == NULL)
-					return NULL;
-			}
-			return cedar_value_bool(true);
-		case CEDAR_EXPR_LIKE:
-			if ((a = eval(cx, e->u.like.a)) == NULL)
-				return NULL;
-			if (a->kind != CEDAR_V_STRING)
-				FAIL(cx, "like needs a string");
-			return cedar_value_bool(like_match(&a->u.str, e->u.like.elems, e->u.like.nelems));
-		case CEDAR_EXPR_IS:
-			if ((a = eval(cx, e->u.is.a)) == NULL)
-				return NULL;
-			if (a->kind != CEDAR_V_ENTITY)
-				FAIL(cx, "is needs an entity");
-			if (!type_is(a, &e->u.is.entity_type))
-				return cedar_value_bool(false);
-			if (e->u.is.in == NULL)
-				return cedar_value_bool(true);
-			{
-				const CedarValue *b = eval(cx, e->u.is.in);
-
-				if (b == NULL)
-					return NULL;
-				return eval_in(cx, a, b);
-			}
 		case CEDAR_EXPR_IF:
 			if ((a = eval(cx, e->u.ite.cond)) == NULL)
 				return NULL;
@@ -616,7 +647,6 @@ eval(EvalCtx *cx, const CedarExpr *e)
 					if ((vals[i] = eval(cx, e->u.record.values[i])) == NULL)
 						return NULL;
 				keys = palloc(sizeof(CedarString) * Max(n, 1));
-
 				/* a copy: the value may sort its keys, the AST must not change */
 				memcpy(keys, e->u.record.keys, sizeof(CedarString) * n);
 				return cedar_value_record(keys, vals, n);
@@ -631,8 +661,44 @@ eval(EvalCtx *cx, const CedarExpr *e)
 						return NULL;
 				return cedar_ext_call(e->u.call.name.data, e->u.call.name.len, args, n, &cx->why);
 			}
+		default:
+			break;
 	}
 	FAIL(cx, "unknown expression");
+}
+
+/*
+ * Evaluates e.  Operator chains such as a || b || c ... or x.a.b.c ... nest
+ * to the left without limit (the parser bounds only parentheses), so the
+ * chain of receivers below e is walked with a loop: the innermost receiver
+ * is evaluated first, then each node up the chain applied to the value so
+ * far, in the reference's order of evaluation.
+ */
+static const CedarValue *
+eval(EvalCtx *cx, const CedarExpr *e)
+{
+	const CedarExpr **spine;
+	const CedarExpr *cur;
+	const CedarValue *v;
+	int			n = 0;
+
+	check_stack_depth();
+	if (receiver(e) == NULL)
+		return eval_leaf(cx, e);
+	for (cur = e; receiver(cur) != NULL; cur = receiver(cur))
+		n++;
+	spine = palloc(sizeof(CedarExpr *) * n);
+	n = 0;
+	for (cur = e; receiver(cur) != NULL; cur = receiver(cur))
+		spine[n++] = cur;
+	v = eval_leaf(cx, cur);
+	for (int i = n - 1; i >= 0 && v != NULL; i--)
+	{
+		CHECK_FOR_INTERRUPTS();
+		v = apply(cx, spine[i], v);
+	}
+	pfree(spine);
+	return v;
 }
 
 /* ---------- policies ---------- */

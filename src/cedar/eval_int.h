@@ -72,9 +72,6 @@ extern const CedarValue *cedar_json_to_uid(const JsonbValue *v, StringInfo path)
 extern void cedar_check_uid_in_schema(const CedarSchema *schema,
 									  const CedarValue *uid, StringInfo path);
 
-/* True if type's last component is "Action" */
-extern bool cedar_is_action_type_name(const CedarString *type);
-
 /*
  * Calls the extension function or method name with args (a method's
  * receiver first); NULL on an evaluation error, with *why set.

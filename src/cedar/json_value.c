@@ -28,28 +28,14 @@ static const CedarValue *json_to_value(const JsonbValue *v, const CedarType *typ
 									   const CedarSchema *schema, StringInfo path,
 									   int level);
 
+static const char *const value_hint =
+"Cedar values in JSON are booleans, 64-bit integers, strings, arrays, objects, {\"__entity\": {\"type\", \"id\"}} and {\"__extn\": {\"fn\", \"arg\"}}.";
+
 static const char *const schema_hint =
 "Entities and context must conform to the schema given with the request.";
 
-static CedarString
-jsonb_string(const JsonbValue *v)
-{
-	CedarString s;
-
-	s.data = pnstrdup(v->val.string.val, v->val.string.len);
-	s.len = v->val.string.len;
-	return s;
-}
-
-/* The member key of an object value, or NULL */
-static const JsonbValue *
-member(CedarJsonbMember *m, int n, const char *key)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(m[i].key.data, key) == 0)
-			return &m[i].val;
-	return NULL;
-}
+/* A jsonb string as a counted, NUL-terminated copy */
+#define jsonb_string(v) cedarpol_make_string((v)->val.string.val, (v)->val.string.len)
 
 /* A JSON number that is an integer within int64 (serde's i64) */
 static bool
@@ -84,18 +70,12 @@ numeric_to_int64(Numeric num, int64 *out)
 	return true;
 }
 
-bool
-cedar_is_action_type_name(const CedarString *type)
-{
-	return cedarpol_is_action_type(type);
-}
-
 /* {"type": T, "id": I}: members already read */
 static const CedarValue *
 uid_from_members(CedarJsonbMember *m, int n, StringInfo path)
 {
-	const JsonbValue *t = member(m, n, "type");
-	const JsonbValue *id = member(m, n, "id");
+	const JsonbValue *t = cedar_jsonb_member(m, n, "type");
+	const JsonbValue *id = cedar_jsonb_member(m, n, "id");
 	CedarString type;
 
 	if (t == NULL || id == NULL || t->type != jbvString || id->type != jbvString)
@@ -117,7 +97,7 @@ cedar_json_to_uid(const JsonbValue *v, StringInfo path)
 	int			n;
 
 	if (!cedar_jsonb_is_object(v))
-		authz_error_at(MALFORMED, path, NULL,
+		authz_error_at(MALFORMED, path, value_hint,
 					   "an entity uid must be an object, not %s", cedar_jsonb_kind(v));
 	m = cedar_jsonb_members(v, &n);
 	if (n == 1 && strcmp(m[0].key.data, "__entity") == 0)
@@ -126,7 +106,7 @@ cedar_json_to_uid(const JsonbValue *v, StringInfo path)
 		const CedarValue *r;
 
 		if (!cedar_jsonb_is_object(&m[0].val))
-			authz_error_at(MALFORMED, path, NULL,
+			authz_error_at(MALFORMED, path, value_hint,
 						   "an entity uid must be an object, not %s", cedar_jsonb_kind(&m[0].val));
 		m = cedar_jsonb_members(&m[0].val, &n);
 		r = uid_from_members(m, n, path);
@@ -159,7 +139,7 @@ cedar_check_uid_in_schema(const CedarSchema *schema, const CedarValue *uid,
 						   "entity %s::\"%s\" is not one of the choices of enumerated type %s",
 						   type->data, id->data, type->data);
 	}
-	if (cedar_is_action_type_name(type) &&
+	if (cedarpol_is_action_type(type) &&
 		cedar_schema_action(schema, type->data, type->len, id->data, id->len) == NULL)
 		authz_error_at(NONCONFORMING, path, schema_hint,
 					   "action %s::\"%s\" is not declared in the schema", type->data, id->data);
@@ -169,9 +149,9 @@ cedar_check_uid_in_schema(const CedarSchema *schema, const CedarValue *uid,
 static const CedarValue *
 extn_call(CedarJsonbMember *m, int n, StringInfo path, int level)
 {
-	const JsonbValue *fn = member(m, n, "fn");
-	const JsonbValue *arg = member(m, n, "arg");
-	const JsonbValue *args = member(m, n, "args");
+	const JsonbValue *fn = cedar_jsonb_member(m, n, "fn");
+	const JsonbValue *arg = cedar_jsonb_member(m, n, "arg");
+	const JsonbValue *args = cedar_jsonb_member(m, n, "args");
 	const CedarValue **vals;
 	int			nvals;
 	const CedarValue *r;
@@ -207,7 +187,7 @@ extn_call(CedarJsonbMember *m, int n, StringInfo path, int level)
 		return NULL;
 	r = cedar_ext_call(fn->val.string.val, fn->val.string.len, vals, nvals, &why);
 	if (r == NULL)
-		authz_error_at(MALFORMED, path, NULL, "extension function %.*s failed: %s",
+		authz_error_at(MALFORMED, path, value_hint, "extension function %.*s failed: %s",
 					   fn->val.string.len, fn->val.string.val, why ? why : "error");
 	return r;
 }
@@ -263,7 +243,7 @@ object_to_value(const JsonbValue *v, const CedarType *rectype,
 				return r;
 		}
 		else if (strcmp(k, "__expr") == 0 && m[0].val.type == jbvString)
-			authz_error_at(MALFORMED, path, NULL,
+			authz_error_at(MALFORMED, path, value_hint,
 						   "the __expr escape is no longer supported");
 		else if (strcmp(k, "__entity") == 0 && cedar_jsonb_is_object(&m[0].val))
 		{
@@ -271,8 +251,8 @@ object_to_value(const JsonbValue *v, const CedarType *rectype,
 			int			in;
 
 			im = cedar_jsonb_members(&m[0].val, &in);
-			if (in >= 2 && member(im, in, "type") && member(im, in, "type")->type == jbvString &&
-				member(im, in, "id") && member(im, in, "id")->type == jbvString)
+			if (in >= 2 && cedar_jsonb_member(im, in, "type") && cedar_jsonb_member(im, in, "type")->type == jbvString &&
+				cedar_jsonb_member(im, in, "id") && cedar_jsonb_member(im, in, "id")->type == jbvString)
 			{
 				int			saved = cedar_jsonb_push_key(path, k, 8);
 
@@ -379,7 +359,7 @@ ext_value(const JsonbValue *v, const CedarType *type, StringInfo path, int level
 		args[0] = arg;
 		r = cedar_ext_call(ctor, strlen(ctor), args, 1, &why);
 		if (r == NULL)
-			authz_error_at(MALFORMED, path, NULL, "%s(\"%s\") failed: %s",
+			authz_error_at(MALFORMED, path, value_hint, "%s(\"%s\") failed: %s",
 						   ctor, arg->u.str.data, why ? why : "error");
 	}
 	else if (cedar_jsonb_is_object(v))
@@ -480,7 +460,7 @@ json_to_value(const JsonbValue *v, const CedarType *type,
 	switch (v->type)
 	{
 		case jbvNull:
-			authz_error_at(MALFORMED, path, NULL, "null is not a Cedar value");
+			authz_error_at(MALFORMED, path, value_hint, "null is not a Cedar value");
 			break;
 		case jbvBool:
 			return cedar_value_bool(v->val.boolean);
@@ -516,6 +496,6 @@ json_to_value(const JsonbValue *v, const CedarType *type,
 		default:
 			break;
 	}
-	authz_error_at(MALFORMED, path, NULL, "unexpected JSON value");
+	authz_error_at(MALFORMED, path, value_hint, "unexpected JSON value");
 	return NULL;
 }

@@ -14,7 +14,8 @@ import { P, node, leaf, at, render, genString, strLit, genPattern, shrinkNode } 
 
 // ---------------------------------------------------------------- vocabulary
 const ETYPES = ['User', 'Group', 'Doc', 'Folder'];
-const IDS = { User: ['alice', 'bob', 'carol'], Group: ['admins', 'staff'], Doc: ['d1', 'd2', 'd3', 'é v'], Folder: ['root', 'f1', ''] };
+// Color is an enumerated type under a schema (red, blue; green is not one)
+const IDS = { Color: ['red', 'blue', 'green'], User: ['alice', 'bob', 'carol'], Group: ['admins', 'staff'], Doc: ['d1', 'd2', 'd3', 'é v'], Folder: ['root', 'f1', ''] };
 const ACTIONS = ['read', 'write', 'delete', 'readOnly', 'all'];
 const ACTION_GROUPS = { read: ['readOnly', 'all'], write: ['all'], delete: ['all'], readOnly: ['all'], all: [] };
 const PARENT_TYPES = { User: ['Group'], Group: ['Group'], Doc: ['Folder'], Folder: ['Folder'] };
@@ -49,7 +50,7 @@ function genType(r, d, exts) {
 	if (k === 'Ext') return { t: 'Ext', name: r.pick(EXT_NAMES) };
 	if (k === 'Set') return { t: 'Set', el: r.chance(0.7) ? { t: r.pick(['Long', 'String']) } : r.chance(0.5) ? { t: 'Ent', name: r.pick(ETYPES) } : { t: 'Ext', name: r.pick(EXT_NAMES) } };
 	if (k === 'Rec') return { t: 'Rec', attrs: genAttrs(r, d - 1, 3) };
-	if (k === 'Ent') return { t: 'Ent', name: r.pick(ETYPES) };
+	if (k === 'Ent') return { t: 'Ent', name: r.chance(0.15) ? 'Color' : r.pick(ETYPES) };
 	return { t: k };
 }
 function genAttrs(r, d, max) {
@@ -86,7 +87,7 @@ function genValue(r, t, schema, d = 2) {
 	// (without one they stay a string and a record)
 	case 'Ext': return { k: 'ext', fn: CTOR[t.name], arg: r.pick(EXT_LITS[t.name]), implicit: r.chance(schema ? 0.5 : 0.04) };
 	case 'Set': return { k: 'set', els: Array.from({ length: r.range(0, 3) }, () => genValue(r, t.el, schema, d - 1)) };
-	case 'Ent': return { k: 'ent', type: t.name, id: r.pick(IDS[t.name]), implicit: r.chance(schema ? 0.5 : 0.06) };
+	case 'Ent': return { k: 'ent', type: t.name, id: t.name === 'Color' && r.chance(0.9) ? r.pick(['red', 'blue']) : r.pick(IDS[t.name]), implicit: r.chance(schema ? 0.5 : 0.06) };
 	default: return { k: 'rec', fields: t.attrs.filter((a) => !a.opt || r.chance(0.6)).map((a) => [a.name, genValue(r, a.type, schema, d - 1)]) };
 	}
 }
@@ -149,7 +150,7 @@ function paths(v, attrs, m, depth = 2, prefix = null, guards = []) {
 		const g = a.opt ? [...guards, `${prefix || v} has ${a.name}`] : guards;
 		out.push({ text, type: a.type, guards: g });
 		if (depth > 0 && a.type.t === 'Rec') out.push(...paths(text, a.type.attrs, m, depth - 1, text, g));
-		if (depth > 1 && a.type.t === 'Ent') out.push(...paths(`${text}`, m.types[a.type.name].attrs, m, 0, text, g).map((p) => ({ ...p, viaEntity: true })));
+		if (depth > 1 && a.type.t === 'Ent' && m.types[a.type.name]) out.push(...paths(`${text}`, m.types[a.type.name].attrs, m, 0, text, g).map((p) => ({ ...p, viaEntity: true })));
 	}
 	return out;
 }
@@ -169,9 +170,10 @@ const kindOf = (t) => (t.t === 'Ext' ? t.name : t.t);
 function lit(r, want) {
 	switch (want) {
 	case 'Long': return r.chance(0.75) ? leaf(P.PRI, String(r.pick(LONGS.slice(0, 10)))) : r.chance(0.4) ? leaf(P.UN, `-${r.pick(LONGS.slice(1, 8))}`) : ((b) => leaf(b[0] === '-' ? P.UN : P.PRI, b))(r.pick(BIG_LONGS));
-	case 'String': return leaf(P.PRI, strLit(r, r.chance(0.6) ? r.pick(STRINGS) : genString(r, 5)));
+	// (U+0000 through Cedar escapes too: authorization takes it, jsonb data cannot)
+	case 'String': return leaf(P.PRI, r.chance(0.15) ? r.pick(['"a\\0b"', '"\\u{0}"', '"\\x00"', '"\\0"']) : strLit(r, r.chance(0.6) ? r.pick(STRINGS) : genString(r, 5)));
 	case 'Bool': return leaf(P.PRI, r.pick(['true', 'false']));
-	case 'Ent': { const t = r.pick(ETYPES); return leaf(P.PRI, `${t}::${JSON.stringify(r.chance(0.9) ? r.pick(IDS[t]) : 'nobody')}`); }
+	case 'Ent': { const t = r.chance(0.1) ? 'Color' : r.pick(ETYPES); return leaf(P.PRI, `${t}::${JSON.stringify(r.chance(0.9) ? r.pick(IDS[t]) : 'nobody')}`); }
 	case 'Set': { const small = r.chance(0.5);	// from {1, 2}: sets that are often equal
 		return leaf(P.PRI, `[${Array.from({ length: r.range(0, 3) }, () => small ? String(r.range(1, 2)) : r.chance(0.5) ? String(r.int(5)) : JSON.stringify(r.pick(STRINGS))).join(', ')}]`); }
 	case 'Rec': return leaf(P.PRI, `{a: ${r.int(3)}, name: ${JSON.stringify(r.pick(STRINGS))}}`);
@@ -251,7 +253,7 @@ function genBool(r, env, d, t, acc, ite) {
 			if (p) { const parts = p.text.split('.'); const cut = r.range(1, parts.length - 1);
 				return leaf(P.REL, `${parts.slice(0, cut).join('.')} has ${parts.slice(cut).join('.')}`); }
 			return leaf(P.REL, `${r.pick(['principal', 'resource', 'context'])} has ${r.pick(ATTR_NAMES)}${r.chance(0.3) ? '.' + r.pick(ATTR_NAMES) : ''}`); }],
-		[2, () => { const pat = r.chance(0.5) ? genPattern(r) : JSON.stringify(r.pick(['*', 'a*', '*e', 'al*ce', '*l*', 'bob', '']));
+		[2, () => { const pat = r.chance(0.5) ? genPattern(r) : r.chance(0.1) ? r.pick(['"a\\0*"', '"*\\u{0}*"']) : JSON.stringify(r.pick(['*', 'a*', '*e', 'al*ce', '*l*', 'bob', '']));
 			return node(P.REL, ([a], [x]) => `${at(x, P.ADD, a)} like ${pat}`, [t('String')]); }],
 		[3, () => { const m = r.pick(['contains', 'containsAll', 'containsAny']);
 			return node(P.MEM, ([a, b], [x]) => `${at(x, P.MEM, a)}.${m}(${b})`, [t('Set'), m === 'contains' ? t(r.pick(['Long', 'String', 'Ent'])) : t('Set')]); }],
@@ -323,7 +325,7 @@ const renderPolicy = (p) => `${p.id}${p.effect}(${p.scope.join(', ')})${p.condit
 
 // ---------------------------------------------------------------- schema
 function renderSchema(m, s) {
-	const out = [];
+	const out = ['entity Color enum ["red", "blue"];'];
 	for (const t of ETYPES) {
 		const T = m.types[t];
 		let line = `entity ${t}`;
@@ -337,7 +339,8 @@ function renderSchema(m, s) {
 		const groups = ACTION_GROUPS[a].filter((g) => s.groups);
 		let line = `action ${JSON.stringify(a)}`;
 		if (groups.length) line += ` in [${groups.map((g) => JSON.stringify(g)).join(', ')}]`;
-		line += ` appliesTo { principal: [${s.principals.join(', ')}], resource: [${s.resources.join(', ')}], context: ${schemaType({ t: 'Rec', attrs: m.ctx })} }`;
+		const ap = s.applies ? s.applies[a] : s;
+		if (ap) line += ` appliesTo { principal: [${ap.principals.join(', ')}], resource: [${ap.resources.join(', ')}], context: ${schemaType({ t: 'Rec', attrs: m.ctx })} }`;
 		out.push(line + ';');
 	}
 	return out.join('\n') + '\n';
@@ -346,7 +349,7 @@ function renderSchema(m, s) {
 // ---------------------------------------------------------------- calls
 // Flaws: ways a call is malformed or does not conform (the reference refuses
 // most of them whole; a few turn out fine, which is compared all the same).
-const FLAWS = ['no-context', 'no-entities', 'context-not-record', 'unknown-member', 'duplicate-entity', 'duplicate-differing', 'extn-wrong-type', 'tag-wrong-type', 'tags-undeclared', 'null-attr', 'escape-shape', 'cycle', 'bad-extn', 'missing-id',
+const FLAWS = ['no-context', 'no-entities', 'context-not-record', 'unknown-member', 'duplicate-entity', 'duplicate-differing', 'extn-wrong-type', 'tag-wrong-type', 'tags-undeclared', 'null-attr', 'escape-shape', 'entity-shape', 'entity-shape', 'uid-escape-extra', 'policies-array', 'cycle', 'bad-extn', 'missing-id',
 	'policy-syntax', 'template', 'attr-wrong-type', 'undeclared-attr', 'missing-required', 'request-type',
 	'unknown-action', 'entity-unknown-member', 'bad-parent', 'context-extra', 'action-entity', 'unknown-type'];
 
@@ -354,6 +357,11 @@ export function genAuthz(r) {
 	const m = genModel(r);
 	const withSchema = r.chance(0.5);
 	const schema = withSchema ? { groups: r.chance(0.8), principals: ['User', 'Group'], resources: ['Doc', 'Folder'] } : null;
+	// sometimes actions that apply to fewer types, or to none
+	if (schema && r.chance(0.2)) {
+		schema.applies = Object.fromEntries(ACTIONS.map((a) => [a, r.chance(0.15) ? null
+			: { principals: r.pick([['User'], ['Group'], ['User', 'Group']]), resources: r.pick([['Doc'], ['Folder'], ['Doc', 'Folder']]) }]));
+	}
 	const entities = [];
 	for (const t of ETYPES) for (const id of IDS[t]) if (r.chance(0.8)) entities.push(genEntity(r, m, t, id, withSchema));
 	// action entities (without a schema, the call carries the action groups)
@@ -370,6 +378,8 @@ export function genAuthz(r) {
 		validateRequest: withSchema && r.chance(0.2) ? r.chance(0.5) : null,
 	};
 	request.forms = ['principal', 'action', 'resource'].filter(() => r.chance(0.05));	// written as {"__entity": ...}
+	// sometimes the policies as an object of texts by id (the ids are its keys)
+	request.policyIds = r.chance(0.1) ? ['a', 'b', 'policy1', 'p 1', 'é', '', 'policy0', 'z'].filter(() => r.chance(0.7)) : null;
 	const policies = Array.from({ length: r.range(1, 6) }, () => genPolicy(r, m, request));
 	const flaw = r.chance(0.1) ? r.pick(FLAWS) : null;
 	return { m, schema, entities: [...entities, ...actionEntities], request, policies, flaw, flawSeed: r.int(1 << 30), ns: r.chance(0.2) };
@@ -392,6 +402,10 @@ export function renderAuthz(c) {
 		entities: c.entities.map(entityJson),
 	};
 	for (const v of c.request.forms || []) call[v] = { __entity: call[v] };
+	if (c.request.policyIds) {
+		const ids = c.request.policyIds;
+		call.policies.staticPolicies = Object.fromEntries(c.policies.slice(0, ids.length).map((p, i) => [ids[i], renderPolicy(p)]));
+	}
 	if (c.schema) call.schema = renderSchema(c.m, c.schema);
 	if (c.request.validateRequest !== null) call.validateRequest = c.request.validateRequest;
 	if (c.flaw) applyFlaw(c, call);
@@ -399,9 +413,9 @@ export function renderAuthz(c) {
 }
 // The same call with every entity type in namespace App (App::User, ...,
 // App::Action): type names in JSON, in policy text, and the schema wrapped.
-const TYPE_NAME = /\b(User|Group|Doc|Folder|Action)\b(?!")/g;
+const TYPE_NAME = /\b(User|Group|Doc|Folder|Action|Color)\b(?!")/g;
 function inNamespace(call) {
-	const out = JSON.parse(JSON.stringify(call).replace(/"type":"(User|Group|Doc|Folder|Action)"/g, '"type":"App::$1"'));
+	const out = JSON.parse(JSON.stringify(call).replace(/"type":"(User|Group|Doc|Folder|Action|Color)"/g, '"type":"App::$1"'));
 	if (out.policies && typeof out.policies.staticPolicies === 'string') out.policies.staticPolicies = out.policies.staticPolicies.replace(TYPE_NAME, 'App::$1');
 	if (out.schema) out.schema = `namespace App {\n${out.schema}}\n`;
 	return out;
@@ -426,6 +440,36 @@ function applyFlaw(c, call) {
 	case 'null-attr': if (ents.length) pick(ents).attrs.nick = null; break;
 	case 'escape-shape': call.context.odd = pick([{ __extn: { fn: 'ip' } }, { __extn: { fn: 'ip', arg: '1.2.3.4', x: 1 } }, { __extn: { fn: 'ip', arg: 5 } },
 		{ __entity: { type: 'User' } }, { __entity: { type: 'User', id: 'alice', x: 1 } }, { __entity: { type: 'Nope::', id: 'a' } }, { __expr: 'true' }]); break;
+	case 'entity-shape': if (ents.length) {
+		const e = pick(ents);
+		const k = pick(['no-attrs', 'no-parents', 'parents-escaped', 'parent-string', 'uid-string', 'uid-expr', 'tags-null', 'attrs-null', 'parents-dup', 'self-parent', 'uid-extra']);
+		if (k === 'no-attrs') delete e.attrs;
+		else if (k === 'no-parents') delete e.parents;
+		else if (k === 'parents-escaped') e.parents = e.parents.map((x) => ({ __entity: x }));
+		else if (k === 'parent-string') e.parents.push('Group::"admins"');
+		else if (k === 'uid-string') e.uid = `${(e.uid.__entity || e.uid).type}::"${(e.uid.__entity || e.uid).id}"`;
+		else if (k === 'uid-expr') e.uid = { __expr: 'User::"alice"' };
+		else if (k === 'tags-null') e.tags = null;
+		else if (k === 'attrs-null') e.attrs = null;
+		else if (k === 'parents-dup') e.parents = [...e.parents, ...e.parents];
+		else if (k === 'self-parent') e.parents.push(e.uid.__entity || e.uid);
+		else e.uid = { ...(e.uid.__entity || e.uid), extra: 1 };
+	} break;
+	// a uid in __entity form with other members beside it (the reference
+	// reads the __entity member alone)
+	case 'uid-escape-extra': {
+		const extra = pick([{ extra: 1 }, { type: 'Doc', id: 'other' }, { id: 'x' }]);
+		const v = pick(['principal', 'resource', 'entity', 'parent']);
+		if (v === 'principal' || v === 'resource') call[v] = { __entity: call[v].__entity || call[v], ...extra };
+		else if (ents.length) {
+			const e = pick(ents);
+			if (v === 'entity') e.uid = { __entity: e.uid.__entity || e.uid, ...extra };
+			else if (e.parents.length) e.parents[0] = { __entity: e.parents[0], ...extra };
+		}
+		break;
+	}
+	// staticPolicies as an array of single policies (ids policy0, ...)
+	case 'policies-array': call.policies.staticPolicies = pick([[], c.policies.slice(0, 1).map(renderPolicy), c.policies.slice(0, 2).map(renderPolicy)]); break;
 	case 'bad-extn': call.context[pick(['bad', 'addr'])] = { __extn: { fn: pick(['ip', 'decimal', 'datetime', 'duration', 'nope']), arg: pick(['1.2.3', 'x', '1']) } }; break;
 	case 'missing-id': delete call[pick(['principal', 'resource', 'action'])].id; break;
 	case 'policy-syntax': call.policies.staticPolicies += pick(['\npermit(principal, action, resource) when { 1 + };', '\nforbid(principal);', '\npermit(principal, action, resource) when { principal.a.b( };']); break;
