@@ -47,11 +47,11 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
-#include "utils/json.h"
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -669,9 +669,42 @@ int_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * The answer is built as a jsonb value directly (a row-level security policy
+ * asks once per row: no JSON text to parse back).
+ */
+static void
+push_string(JsonbParseState **st, JsonbIteratorToken token, const char *str)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) str;
+	v.val.string.len = strlen(str);
+	pushJsonbValue(st, token, &v);
+}
+
+static void
+push_member(JsonbParseState **st, const char *key, const char *str)
+{
+	push_string(st, WJB_KEY, key);
+	push_string(st, WJB_VALUE, str);
+}
+
+static void
+push_bool_member(JsonbParseState **st, const char *key, bool b)
+{
+	JsonbValue	v;
+
+	push_string(st, WJB_KEY, key);
+	v.type = jbvBool;
+	v.val.boolean = b;
+	pushJsonbValue(st, WJB_VALUE, &v);
+}
+
 /* Policies named by ids of the set's decision, in manifest order */
 static void
-append_policies(StringInfo out, bool *first, CompiledVersion *cv, const char **ids, int n)
+push_policies(JsonbParseState **st, CompiledVersion *cv, const char **ids, int n)
 {
 	int		   *pos = palloc(sizeof(int) * Max(n, 1));
 
@@ -680,16 +713,12 @@ append_policies(StringInfo out, bool *first, CompiledVersion *cv, const char **i
 	qsort(pos, n, sizeof(int), int_cmp);
 	for (int i = 0; i < n; i++)
 	{
-		appendStringInfoString(out, *first ? "{\"policy_set_id\":" : ",{\"policy_set_id\":");
-		*first = false;
-		escape_json(out, cv->policy_set_id);
-		appendStringInfoString(out, ",\"policy_set_version_id\":");
-		escape_json(out, cv->version_id);
-		appendStringInfoString(out, ",\"policy_id\":");
-		escape_json(out, cv->policy_ids[pos[i]]);
-		appendStringInfoString(out, ",\"policy_version_id\":");
-		escape_json(out, cv->policy_version_ids[pos[i]]);
-		appendStringInfoChar(out, '}');
+		pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+		push_member(st, "policy_set_id", cv->policy_set_id);
+		push_member(st, "policy_set_version_id", cv->version_id);
+		push_member(st, "policy_id", cv->policy_ids[pos[i]]);
+		push_member(st, "policy_version_id", cv->policy_version_ids[pos[i]]);
+		pushJsonbValue(st, WJB_END_OBJECT, NULL);
 	}
 	pfree(pos);
 }
@@ -697,15 +726,14 @@ append_policies(StringInfo out, bool *first, CompiledVersion *cv, const char **i
 /*
  * The union of the sets' decisions (NULL entries skipped): a set that denies
  * with reasons has a satisfied forbid, one that allows a satisfied permit
- * and none satisfied forbid.  Appends "decision", "reasons" and
+ * and none satisfied forbid.  Pushes "decision", "reasons" and
  * "errored_policies"; returns the decision.
  */
 static bool
-append_union(StringInfo out, SetOutcome **sets, int n)
+push_union(JsonbParseState **st, SetOutcome **sets, int n)
 {
 	bool		forbid = false;
 	bool		permit = false;
-	bool		first = true;
 
 	for (int i = 0; i < n; i++)
 		if (sets[i] != NULL)
@@ -713,29 +741,35 @@ append_union(StringInfo out, SetOutcome **sets, int n)
 			forbid |= !sets[i]->d.allow && sets[i]->d.nreasons > 0;
 			permit |= sets[i]->d.allow;
 		}
-	appendStringInfo(out, "\"decision\":\"%s\",\"reasons\":[", !forbid && permit ? "allow" : "deny");
+	push_member(st, "decision", !forbid && permit ? "allow" : "deny");
+	push_string(st, WJB_KEY, "reasons");
+	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 	for (int i = 0; i < n; i++)
 		if (sets[i] != NULL && (forbid ? !sets[i]->d.allow : sets[i]->d.allow))
-			append_policies(out, &first, sets[i]->cv, sets[i]->d.reasons, sets[i]->d.nreasons);
-	appendStringInfoString(out, "],\"errored_policies\":[");
-	first = true;
+			push_policies(st, sets[i]->cv, sets[i]->d.reasons, sets[i]->d.nreasons);
+	pushJsonbValue(st, WJB_END_ARRAY, NULL);
+	push_string(st, WJB_KEY, "errored_policies");
+	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 	for (int i = 0; i < n; i++)
 		if (sets[i] != NULL)
-			append_policies(out, &first, sets[i]->cv, sets[i]->d.errored, sets[i]->d.nerrored);
-	appendStringInfoChar(out, ']');
+			push_policies(st, sets[i]->cv, sets[i]->d.errored, sets[i]->d.nerrored);
+	pushJsonbValue(st, WJB_END_ARRAY, NULL);
 	return !forbid && permit;
 }
 
 static void
-append_binding(StringInfo out, int slot, const char *target, CompiledVersion *cv)
+push_binding(JsonbParseState **st, int slot, const char *target, CompiledVersion *cv)
 {
-	appendStringInfo(out, "\"scope_type\":\"%s\",\"scope_target_id\":", slot_types[slot]);
-	escape_json(out, target);
-	appendStringInfoString(out, ",\"policy_set_id\":");
-	escape_json(out, cv->policy_set_id);
-	appendStringInfoString(out, ",\"policy_set_version_id\":");
-	escape_json(out, cv->version_id);
-	appendStringInfo(out, ",\"version\":%d", cv->version);
+	JsonbValue	v;
+
+	push_member(st, "scope_type", slot_types[slot]);
+	push_member(st, "scope_target_id", target);
+	push_member(st, "policy_set_id", cv->policy_set_id);
+	push_member(st, "policy_set_version_id", cv->version_id);
+	push_string(st, WJB_KEY, "version");
+	v.type = jbvNumeric;
+	v.val.numeric = int64_to_numeric(cv->version);
+	pushJsonbValue(st, WJB_VALUE, &v);
 }
 
 static void
@@ -789,7 +823,8 @@ authorize(FunctionCallInfo fcinfo, bool record)
 	bool		any_shadow = false;
 	bool		any_difference = false;
 	bool		shadow_allow[NSLOTS] = {0};
-	bool		first;
+	JsonbParseState *st = NULL;
+	Jsonb	   *answer;
 
 	if (record)
 		registry_require_writable("keycard.authorize_and_record()");
@@ -825,47 +860,49 @@ authorize(FunctionCallInfo fcinfo, bool record)
 				cedar_authorize(outcomes[m][s].cv->policies, store, creq, &outcomes[m][s].d);
 
 	for (int s = 0; s < NSLOTS; s++)
+	{
 		sets[s] = outcomes[0][s].cv ? &outcomes[0][s] : NULL;
-	appendStringInfoChar(&sc.out, '{');
-	allow = append_union(&sc.out, sets, NSLOTS);
-	appendStringInfoString(&sc.out, ",\"policy_set_versions\":[");
-	first = true;
+		any_shadow |= outcomes[1][s].cv != NULL;
+	}
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	allow = push_union(&st, sets, NSLOTS);
+	push_string(&st, WJB_KEY, "policy_set_versions");
+	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
 	for (int s = 0; s < NSLOTS; s++)
 		if (sets[s] != NULL)
 		{
-			appendStringInfoString(&sc.out, first ? "{" : ",{");
-			first = false;
-			append_binding(&sc.out, s, req.targets[s], sets[s]->cv);
-			appendStringInfoChar(&sc.out, '}');
+			pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+			push_binding(&st, s, req.targets[s], sets[s]->cv);
+			pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 		}
-	appendStringInfoChar(&sc.out, ']');
+	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
 
 	/* Each shadow version in place of its slot's active one */
-	for (int s = 0; s < NSLOTS; s++)
-	{
-		SetOutcome *active;
-
-		if (outcomes[1][s].cv == NULL)
-			continue;
-		appendStringInfoString(&sc.out, any_shadow ? ",{" : ",\"shadow\":[{");
-		any_shadow = true;
-		append_binding(&sc.out, s, req.targets[s], outcomes[1][s].cv);
-		appendStringInfoChar(&sc.out, ',');
-		active = sets[s];
-		sets[s] = &outcomes[1][s];
-		shadow_allow[s] = append_union(&sc.out, sets, NSLOTS);
-		sets[s] = active;
-		any_difference |= shadow_allow[s] != allow;
-		appendStringInfo(&sc.out, ",\"differs\":%s}", shadow_allow[s] != allow ? "true" : "false");
-	}
 	if (any_shadow)
-		appendStringInfoChar(&sc.out, ']');
-	appendStringInfoChar(&sc.out, '}');
+	{
+		push_string(&st, WJB_KEY, "shadow");
+		pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+		for (int s = 0; s < NSLOTS; s++)
+		{
+			SetOutcome *active = sets[s];
+
+			if (outcomes[1][s].cv == NULL)
+				continue;
+			pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+			push_binding(&st, s, req.targets[s], outcomes[1][s].cv);
+			sets[s] = &outcomes[1][s];
+			shadow_allow[s] = push_union(&st, sets, NSLOTS);
+			sets[s] = active;
+			any_difference |= shadow_allow[s] != allow;
+			push_bool_member(&st, "differs", shadow_allow[s] != allow);
+			pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+		}
+		pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+	}
+	answer = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 
 	if (record && any_difference)
 	{
-		Jsonb	   *answer = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(sc.out.data)));
-
 		for (int s = 0; s < NSLOTS; s++)
 			if (outcomes[1][s].cv != NULL && shadow_allow[s] != allow)
 				record_difference(&spi, zone_id, s, req.targets[s], outcomes[0][s].cv, outcomes[1][s].cv,
@@ -873,7 +910,7 @@ authorize(FunctionCallInfo fcinfo, bool record)
 	}
 	if (spi)
 		SPI_finish();
-	PG_RETURN_JSONB_P(cedar_scratch_end_json(&sc));
+	PG_RETURN_JSONB_P(cedar_scratch_end_jsonb(&sc, answer));
 }
 
 /* SQL function: authorize(zone_id text, request jsonb) returns jsonb */
