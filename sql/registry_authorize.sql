@@ -397,3 +397,28 @@ SELECT pg_temp.many(300) = 'many-300' AS cached, (keycard.authorize_cache() ->> 
 DROP OWNED BY regress_kc_rls_ann, regress_kc_rls_ben, regress_kc_authz_member, regress_kc_authz_outsider;
 DROP ROLE regress_kc_rls_ann, regress_kc_rls_ben, regress_kc_rls_sales, regress_kc_rls_eng,
 	regress_kc_authz_member, regress_kc_authz_outsider, regress_kc_authz_nogrant;
+
+-- A large set version loaded and answered in one call (by a new backend): 600 policies, each a reason (an answer
+-- of more than 128 kB, its own block of memory)
+\c
+DO $$
+DECLARE
+	z text := (SELECT zone_id FROM keycard.zones WHERE name = 'authorize');
+	s text := (keycard.create_policy_set(z, 'large', 'session')).policy_set_id;
+	m jsonb := '[]';
+	p text;
+BEGIN
+	FOR i IN 1..600 LOOP
+		p := (keycard.create_policy(z, 'large-' || i)).policy_id;
+		m := m || jsonb_build_object('policy_id', p, 'policy_version_id', (keycard.create_policy_version(z, p, '2026-03-16',
+			cedar_raw => format('permit (principal, action == Action::"access", resource) when { context has n && context.n < %s };', i))).version_id);
+	END LOOP;
+	PERFORM keycard.activate_policy_set_version(z, s, (keycard.create_policy_set_version(z, s, jsonb_build_object('entries', m),
+		'2026-03-16')).version_id, 'large');
+END $$;
+\c
+SELECT a ->> 'decision' AS decision, jsonb_array_length(a -> 'reasons') AS reasons, length(a::text) > 131072 AS large,
+       (SELECT count(*) FROM jsonb_array_elements(a -> 'reasons') r WHERE r ->> 'policy_set_version_id' = a -> 'policy_set_versions' -> 1 ->> 'policy_set_version_id') AS from_the_set
+FROM keycard.authorize(:'zone', '{"principal": {"type": "Keycard::User", "id": "u"}, "action": {"type": "Action", "id": "access"},
+	"resource": {"type": "Keycard::Resource", "id": "r"}, "context": {"n": 0}, "targets": {"session": "large"}}') a;
+SELECT (keycard.authorize_cache() ->> 'loads')::int AS loads;

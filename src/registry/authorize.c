@@ -172,14 +172,20 @@ spi_connect_once(bool *connected)
 	MemoryContextSwitchTo(cxt);
 }
 
-/* Reads of this file run with the caller's snapshot, as a STABLE function's should. */
+/*
+ * Reads of this file run with the caller's snapshot, as a STABLE function's
+ * should.  SPI returns in its procedure context, which SPI_finish frees: the
+ * call's own context is current again afterwards (results are copied there).
+ */
 static uint64
 run_read(bool *connected, RegistryQuery *q, Datum *values, const char *nulls)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	int			rc;
 
 	spi_connect_once(connected);
 	rc = SPI_execute_plan(registry_plan(q), values, nulls, true, 0);
+	MemoryContextSwitchTo(cxt);
 
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", q->sql, SPI_result_code_string(rc));
@@ -776,6 +782,7 @@ static void
 record_difference(bool *spi, const char *zone_id, int slot, const char *target, CompiledVersion *active,
 				  CompiledVersion *shadow, bool allow, bool shadow_allow, Jsonb *request, Jsonb *answer)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	char		id[REGISTRY_ID_LEN + 1];
 	TimestampTz at = registry_new_id(id);
 	text	   *request_id = registry_client_request_id();
@@ -801,6 +808,7 @@ record_difference(bool *spi, const char *zone_id, int slot, const char *target, 
 	values[13] = JsonbPGetDatum(answer);
 	spi_connect_once(spi);
 	registry_run(&queries[Q_RECORD], values, nulls, 0);
+	MemoryContextSwitchTo(cxt);
 }
 
 static Datum
