@@ -297,8 +297,24 @@ SELECT keycard.cedar_is_authorized(pg_temp.call('{"staticPolicies": {"p1": "perm
 SELECT keycard.cedar_is_authorized(pg_temp.call('{"staticPolicies": {"p1": "permit(principal, action, resource);",
 	"f2": "forbid(principal, action, resource) when { context.deny };"}, "templates": {}, "templateLinks": []}', '{"deny": false}'));
 SELECT pg_temp.try($$SELECT keycard.cedar_is_authorized(pg_temp.call('{"staticPolicies": {"p1": "permit(principal, action, resource); permit(principal, action, resource);"}}', '{}'))$$);
+-- an array of policies: text ones are all named policy0, EST ones "JSON policy", as the reference names them
+SELECT keycard.cedar_is_authorized(pg_temp.call('{"staticPolicies": ["permit(principal, action, resource);",
+	{"effect": "forbid", "principal": {"op": "All"}, "action": {"op": "All"}, "resource": {"op": "All"}, "conditions": []}]}', '{}'));
+SELECT keycard.cedar_is_authorized(pg_temp.call('{"staticPolicies": {"by id": {"effect": "permit", "principal": {"op": "All"},
+	"action": {"op": "All"}, "resource": {"op": "All"}, "conditions": []}}}', '{}'));
+SELECT pg_temp.try($$SELECT keycard.cedar_is_authorized(pg_temp.call('{"staticPolicies": ["permit(principal, action, resource);",
+	"forbid(principal, action, resource);"]}', '{}'))$$);
+SELECT keycard.cedar_is_authorized(pg_temp.call('{"staticPolicies": []}', '{}'));
 SELECT pg_temp.try($$SELECT keycard.cedar_is_authorized(pg_temp.call('{"templates": {"t": "permit(principal == ?principal, action, resource);"}}', '{}'))$$);
 SELECT pg_temp.try($$SELECT keycard.cedar_is_authorized(pg_temp.call('{"staticPolicies": "", "other": 1}', '{}'))$$);
+-- an entity uid: the __entity escape wins over type and id beside it; other members are ignored
+SELECT pg_temp.az('permit(principal == User::"alice", action, resource == Photo::"p1");', '[]',
+	principal => '{"__entity": {"type": "User", "id": "alice"}, "type": "User", "id": "bob"}',
+	resource => '{"type": "Photo", "id": "p1", "note": 1}');
+SELECT pg_temp.az('permit(principal == User::"bob", action, resource);', '[]',
+	principal => '{"__entity": "nope", "type": "User", "id": "bob"}');
+SELECT pg_temp.try($$SELECT pg_temp.az('permit(principal, action, resource);', '[]',
+	principal => '{"__expr": "User::\"bob\"", "type": "User", "id": "bob"}')$$);
 -- a parent absent from the set is fine; unknown members of an entity are ignored
 SELECT pg_temp.az('permit(principal in A::"nowhere", action, resource);',
 	'[{"uid": {"type": "User", "id": "alice"}, "attrs": {}, "parents": [{"type": "A", "id": "nowhere"}], "note": 1}]');

@@ -121,10 +121,25 @@ is_empty_json(const JsonbValue *v)
 	return n == 0;
 }
 
+/* One policy given as text or as EST (a JSON object) */
+static CedarPolicy *
+read_one_policy(const JsonbValue *v, StringInfo path)
+{
+	if (v->type == jbvString)
+		return cedar_policy_compile(pnstrdup(v->val.string.val, v->val.string.len),
+									v->val.string.len);
+	if (cedar_jsonb_is_object(v))
+		return cedar_policy_from_est(JsonbValueToJsonb((JsonbValue *) v));
+	cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, path, call_hint,
+						"a static policy must be policy text or EST, not %s",
+						cedar_jsonb_kind(v));
+}
+
 /*
- * policies: {"staticPolicies": "<policy set text>"} (ids policy0, ...) or
- * {"staticPolicies": {"<id>": "<one policy>", ...}}; templates and links are
- * not supported.
+ * policies: {"staticPolicies": S} where S is policy set text (ids policy0,
+ * policy1, ...), an object of policies by id, or an array of policies (the
+ * reference names each one of these policy0 if text, "JSON policy" if EST,
+ * so two of a kind collide); templates and links are not supported.
  */
 static CedarPolicySet *
 read_policies(const JsonbValue *v)
@@ -133,6 +148,7 @@ read_policies(const JsonbValue *v)
 	int			n;
 	const JsonbValue *sp = NULL;
 	StringInfoData path;
+	CedarPolicySet *ps;
 
 	initStringInfo(&path);
 	cedar_jsonb_push_key(&path, "policies", 8);
@@ -170,33 +186,50 @@ read_policies(const JsonbValue *v)
 	if (sp->type == jbvString)
 		return cedar_policy_set_compile(pnstrdup(sp->val.string.val, sp->val.string.len),
 										sp->val.string.len);
+	ps = palloc(sizeof(CedarPolicySet));
 	if (cedar_jsonb_is_object(sp))
 	{
-		const char **ids;
-		const char **texts;
-		int		   *lens;
-
 		m = cedar_jsonb_members(sp, &n);
-		ids = palloc(sizeof(char *) * Max(n, 1));
-		texts = palloc(sizeof(char *) * Max(n, 1));
-		lens = palloc(sizeof(int) * Max(n, 1));
+		ps->n = n;
+		ps->ids = palloc(sizeof(char *) * Max(n, 1));
+		ps->policies = palloc(sizeof(CedarPolicy *) * Max(n, 1));
 		for (int i = 0; i < n; i++)
 		{
-			if (m[i].val.type != jbvString)
-			{
-				cedar_jsonb_push_key(&path, m[i].key.data, m[i].key.len);
-				cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, call_hint,
-									"a static policy must be policy text, not %s",
-									cedar_jsonb_kind(&m[i].val));
-			}
-			ids[i] = m[i].key.data;
-			texts[i] = pnstrdup(m[i].val.val.string.val, m[i].val.val.string.len);
-			lens[i] = m[i].val.val.string.len;
+			int			saved = cedar_jsonb_push_key(&path, m[i].key.data, m[i].key.len);
+
+			ps->ids[i] = m[i].key.data;
+			ps->policies[i] = read_one_policy(&m[i].val, &path);
+			cedar_jsonb_pop(&path, saved);
 		}
-		return cedar_policy_set_compile_map(ids, texts, lens, n);
+		return ps;
+	}
+	if (cedar_jsonb_is_array(sp))
+	{
+		JsonbValue *elems = cedar_jsonb_elems(sp, &n);
+		bool		text_seen = false,
+					est_seen = false;
+
+		ps->n = n;
+		ps->ids = palloc(sizeof(char *) * Max(n, 1));
+		ps->policies = palloc(sizeof(CedarPolicy *) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+		{
+			int			saved = cedar_jsonb_push_index(&path, i);
+			bool	   *seen = elems[i].type == jbvString ? &text_seen : &est_seen;
+
+			ps->policies[i] = read_one_policy(&elems[i], &path);
+			ps->ids[i] = elems[i].type == jbvString ? "policy0" : "JSON policy";
+			if (*seen)
+				cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, ERRCODE_INVALID_PARAMETER_VALUE, &path,
+									"Give the policies as an object by id, or as one policy set text.",
+									"duplicate policy id \"%s\"", ps->ids[i]);
+			*seen = true;
+			cedar_jsonb_pop(&path, saved);
+		}
+		return ps;
 	}
 	cedar_error_at_path(CEDAR_INPUT_AUTHORIZATION, MALFORMED, &path, call_hint,
-						"staticPolicies must be policy set text or an object of policies, not %s",
+						"staticPolicies must be policy set text, an object or an array of policies, not %s",
 						cedar_jsonb_kind(sp));
 }
 

@@ -52,17 +52,13 @@ cedar_policy_set_compile(const char *text, int len)
 	return ps;
 }
 
-CedarPolicySet *
-cedar_policy_set_compile_map(const char **ids, const char **texts, const int *lens, int n)
+CedarPolicy *
+cedar_policy_compile(const char *text, int len)
 {
-	CedarPolicySet *ps = palloc(sizeof(CedarPolicySet));
+	CedarPolicy *p;
 
-	ps->n = n;
-	ps->ids = ids;
-	ps->policies = palloc(sizeof(CedarPolicy *) * Max(n, 1));
-	for (int i = 0; i < n; i++)
-		WITH_NUL_ALLOWED(ps->policies[i] = cedar_parse_policy(texts[i], lens[i]));
-	return ps;
+	WITH_NUL_ALLOWED(p = cedar_parse_policy(text, len));
+	return p;
 }
 
 const CedarSchema *

@@ -18,9 +18,11 @@
  *	       CedarDecision.
  *
  *	  Steps 1 and 2 raise ereport(ERROR) for input the reference refuses as
- *	  a whole (22P02 malformed, 22023 not conforming, 42601 policy syntax);
- *	  step 3 never errors on data: a policy whose evaluation errs is only
- *	  listed in the decision's errored policies.
+ *	  a whole (22P02 malformed, 22023 not conforming, 42601 policy syntax,
+ *	  54000 JSON nested deeper than the reference reads); step 3 never
+ *	  errors on data: a policy whose evaluation errs is only listed in the
+ *	  decision's errored policies.  A store may serve many requests (its
+ *	  walks of the hierarchy leave only marks behind).
  *
  *	  Memory: results live in the memory context current at the call;
  *	  cedar_authorize allocates its scratch there too (callers evaluating
@@ -47,13 +49,14 @@ typedef struct CedarPolicySet
 /* Policy set text; ids policy0, policy1, ... in text order */
 extern CedarPolicySet *cedar_policy_set_compile(const char *text, int len);
 
-/* n policies, each the text of one policy, with the ids given (kept) */
-extern CedarPolicySet *cedar_policy_set_compile_map(const char **ids,
-													const char **texts,
-													const int *lens, int n);
+/*
+ * The text of exactly one policy (a set of policies with their ids is then
+ * built by the caller).
+ */
+extern CedarPolicy *cedar_policy_compile(const char *text, int len);
 
 /*
- * Schema text for evaluation.  Both compile functions accept strings
+ * Schema text for evaluation.  The compile functions accept strings
  * holding U+0000 (\0 escapes), as the reference does: evaluation keeps
  * them in counted strings, never in PostgreSQL text.
  */

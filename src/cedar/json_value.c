@@ -90,28 +90,46 @@ uid_from_members(CedarJsonbMember *m, int n, StringInfo path)
 	return cedar_value_entity(type, jsonb_string(id));
 }
 
+/*
+ * {"type": T, "id": I} or {"__entity": {"type": T, "id": I}}, other members
+ * ignored; the escape wins when both are there (the reference tries its
+ * forms in this order: __expr, which is refused, then __entity, then the
+ * implicit form).
+ */
 const CedarValue *
 cedar_json_to_uid(const JsonbValue *v, StringInfo path)
 {
 	CedarJsonbMember *m;
 	int			n;
+	const JsonbValue *esc;
 
 	if (!cedar_jsonb_is_object(v))
-		authz_error_at(MALFORMED, path, value_hint,
+		authz_error_at(MALFORMED, path, NULL,
 					   "an entity uid must be an object, not %s", cedar_jsonb_kind(v));
 	m = cedar_jsonb_members(v, &n);
-	if (n == 1 && strcmp(m[0].key.data, "__entity") == 0)
+	esc = cedar_jsonb_member(m, n, "__expr");
+	if (esc != NULL && esc->type == jbvString)
+		authz_error_at(MALFORMED, path, value_hint,
+					   "the __expr escape is no longer supported");
+	esc = cedar_jsonb_member(m, n, "__entity");
+	if (esc != NULL && cedar_jsonb_is_object(esc))
 	{
-		int			saved = cedar_jsonb_push_key(path, "__entity", 8);
-		const CedarValue *r;
+		CedarJsonbMember *em;
+		int			en;
+		const JsonbValue *t,
+				   *id;
 
-		if (!cedar_jsonb_is_object(&m[0].val))
-			authz_error_at(MALFORMED, path, value_hint,
-						   "an entity uid must be an object, not %s", cedar_jsonb_kind(&m[0].val));
-		m = cedar_jsonb_members(&m[0].val, &n);
-		r = uid_from_members(m, n, path);
-		cedar_jsonb_pop(path, saved);
-		return r;
+		em = cedar_jsonb_members(esc, &en);
+		t = cedar_jsonb_member(em, en, "type");
+		id = cedar_jsonb_member(em, en, "id");
+		if (t != NULL && id != NULL && t->type == jbvString && id->type == jbvString)
+		{
+			int			saved = cedar_jsonb_push_key(path, "__entity", 8);
+			const CedarValue *r = uid_from_members(em, en, path);
+
+			cedar_jsonb_pop(path, saved);
+			return r;
+		}
 	}
 	return uid_from_members(m, n, path);
 }
