@@ -101,7 +101,9 @@ INSERT INTO ro_calls (fn, call) VALUES
 	('keycard.save_policy_set_draft(text,text,jsonb,text,text,text,text)', format('keycard.save_policy_set_draft(%L, %L, %L)',
 		:'z', :'s', :'manifest')),
 	('keycard.delete_policy_set_draft(text,text)', format('keycard.delete_policy_set_draft(%L, %L)', :'z', :'u')),
-	('keycard.publish_policy_set_draft(text,text)', format('keycard.publish_policy_set_draft(%L, %L)', :'z', :'u'));
+	('keycard.publish_policy_set_draft(text,text)', format('keycard.publish_policy_set_draft(%L, %L)', :'z', :'u')),
+	('keycard.authorize_and_record(text,jsonb)', format('keycard.authorize_and_record(%L, %L)', :'z',
+		'{"principal": {"type": "U", "id": "u"}, "action": {"type": "Action", "id": "read"}, "resource": {"type": "R", "id": "r"}}'));
 INSERT INTO ro_calls (fn, call, role, headers)
 SELECT c.fn, c.call, coalesce(c.role, 'keycard_api'),
 	   jsonb_build_object('x-keycard-zone-id', :'z') || coalesce(c.headers, '{}')
@@ -154,6 +156,7 @@ INSERT INTO ro_nonwriting VALUES
 	('keycard.lock_policy_set_bindings(text,text[])', 'transaction advisory locks and a snapshot cross-check (no row written or locked)'),
 	('keycard.api_add_header(text,text)', 'sets the response.headers setting for PostgREST'),
 	('keycard.api_created()', 'sets the response.status setting for PostgREST'),
+	('keycard.authorize_cache()', 'reads this backend''s counters of its cache of compiled policy set versions'),
 	('api.check_request()', 'PostgREST''s pre-request: checks request settings, sets response.headers; runs in READ ONLY GETs too'),
 	('api.create_policy()', 'the call without a body: a 400 (a required member is missing) before anything is written'),
 	('api.create_policy_version()', 'the call without a body: a 400 (a required member is missing) before anything is written'),

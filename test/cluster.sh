@@ -153,7 +153,7 @@ standby_wait_replay() {
 # entries and attestations, activations in two slots, a shadow binding
 # promoted and one cleared (binding history), a key rotation (retired key,
 # re-signed attestations), drafts, a changed default schema version, audit
-# records; then a schema version status event.  Only registry functions are
+# records, a recorded shadow decision (0.3.0 on); then a schema version status event.  Only registry functions are
 # called: the SQL surface of every version since 0.1.0.
 registry_fill() { # db prefix
 	PGOPTIONS="${PGOPTIONS:-} -c fill.prefix=$2" psql -X -q -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
@@ -198,6 +198,11 @@ BEGIN
 			jsonb_build_object('policy_id', p, 'policy_version_id', pv2))), '2026-03-16')).version_id;
 		PERFORM keycard.activate_policy_set_version(z, s, sv1);
 		PERFORM keycard.shadow_policy_set_version(z, s, sv2);
+		-- (0.3.0 on) a decision whose shadow differs (sv1 permits read, sv2 not), recorded
+		IF to_regprocedure('keycard.authorize_and_record(text,jsonb)') IS NOT NULL THEN
+			EXECUTE 'SELECT keycard.authorize_and_record($1, $2)' USING z, '{"principal": {"type": "Keycard::User", "id": "u"},
+				"action": {"type": "Action", "id": "read"}, "resource": {"type": "Keycard::Resource", "id": "r"}}'::jsonb;
+		END IF;
 		PERFORM keycard.activate_policy_set_version(z, s, sv2);
 		PERFORM keycard.shadow_policy_set_version(z, s, sv3);
 		PERFORM keycard.clear_shadow_binding(z, s);

@@ -213,6 +213,12 @@ CREATE FUNCTION keycard.cedar_validate_with_schema_text(policies text, schema te
 COMMENT ON FUNCTION keycard.cedar_validate_with_schema_text(text, text) IS
 	'As cedar_validate(text, jsonb), with the schema given as Cedar schema text';
 
+CREATE FUNCTION keycard.cedar_is_authorized(call jsonb) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'keycard_cedar_is_authorized'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION keycard.cedar_is_authorized(jsonb) IS
+	'Cedar authorization of one request, as Cedar''s isAuthorized: the call {principal, action, resource, context, policies: {staticPolicies}, entities[, schema, validateRequest]} gives {decision, reasons, errored_policies}';
+
 CREATE FUNCTION keycard.cedar_platform_schemas()
 	RETURNS TABLE (version text, cedar_schema text, cedar_schema_json jsonb)
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE

@@ -1589,3 +1589,17 @@ COMMENT ON FUNCTION api.policy_bundle(text) IS
 REVOKE ALL ON FUNCTION api.policy_bundle(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.policy_bundle(text) TO keycard_api, keycard_platform;
 -- End of the HTTP API section (schema api).
+
+CREATE FUNCTION api.authorize(jsonb) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	RETURN keycard.authorize(keycard.api_path_param('zone-id'), $1);
+END
+$$;
+COMMENT ON FUNCTION api.authorize(jsonb) IS
+	'POST /zones/{zone_id}/authorize {principal, action, resource, context?, entities?, targets?} (ours): keycard.authorize, the zone''s decision';
+REVOKE ALL ON FUNCTION api.authorize(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.authorize(jsonb) TO keycard_api, keycard_platform;
+-- End of the HTTP API section (schema api).

@@ -24,6 +24,7 @@ static const char *const input_prefix[] = {
 	[CEDAR_INPUT_JSON_SCHEMA] = "invalid Cedar JSON schema",
 	[CEDAR_INPUT_SCHEMA_TO_TEXT] = "Cedar schema cannot be written as text",
 	[CEDAR_INPUT_VALIDATION] = "Cedar policies cannot be validated",
+	[CEDAR_INPUT_AUTHORIZATION] = "invalid Cedar authorization request",
 };
 
 #define NUL_MESSAGE "strings cannot hold the NUL character (U+0000)"

@@ -32,7 +32,8 @@ typedef enum CedarInput
 	CEDAR_INPUT_SCHEMA,			/* "invalid Cedar schema: " (text, or resolved) */
 	CEDAR_INPUT_JSON_SCHEMA,	/* "invalid Cedar JSON schema: " */
 	CEDAR_INPUT_SCHEMA_TO_TEXT, /* "Cedar schema cannot be written as text: " */
-	CEDAR_INPUT_VALIDATION		/* "Cedar policies cannot be validated: " */
+	CEDAR_INPUT_VALIDATION,		/* "Cedar policies cannot be validated: " */
+	CEDAR_INPUT_AUTHORIZATION	/* "invalid Cedar authorization request: " */
 } CedarInput;
 
 /* A text being parsed: the positions of its errors are byte offsets */

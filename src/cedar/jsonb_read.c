@@ -135,6 +135,15 @@ cedar_jsonb_members(const JsonbValue *v, int *n)
 	return m;
 }
 
+const JsonbValue *
+cedar_jsonb_member(const CedarJsonbMember *m, int n, const char *key)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(m[i].key.data, key) == 0)
+			return &m[i].val;
+	return NULL;
+}
+
 JsonbValue *
 cedar_jsonb_elems(const JsonbValue *v, int *n)
 {

@@ -49,6 +49,10 @@ extern bool cedar_jsonb_is_array(const JsonbValue *v);
  * or the elements of an array value; the caller has checked the kind.
  */
 extern CedarJsonbMember *cedar_jsonb_members(const JsonbValue *v, int *n);
+
+/* The value of member key among m[0..n), or NULL */
+extern const JsonbValue *cedar_jsonb_member(const CedarJsonbMember *m, int n,
+											const char *key);
 extern JsonbValue *cedar_jsonb_elems(const JsonbValue *v, int *n);
 
 /*

@@ -579,6 +579,8 @@ utf8_encode(int32 cp, char *buf)
  * kind of each character: 0 = plain, 1 = escaped star (`\*`, pattern only),
  * 2 = unescaped star.  Returns false with err set on a bad escape.
  */
+bool		cedar_lexer_allow_nul = false;
+
 typedef void (*unescape_cb) (void *arg, const char *utf8, int n, int kind);
 
 static bool
@@ -730,6 +732,11 @@ bad:
 		return false;
 
 nul_escape:
+		if (cedar_lexer_allow_nul)
+		{
+			cb(arg, "", 1, 0);	/* the one NUL byte of "" */
+			continue;
+		}
 		err->offset = start;
 		err->length = i - start;
 nul:

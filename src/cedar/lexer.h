@@ -153,4 +153,12 @@ extern bool cedar_unescape_pattern(const char *body, int len,
 								   CedarPatternElem **elems, int *nelems,
 								   CedarUnescapeError *err);
 
+/*
+ * True while parsing for evaluation only (authorize.c): then the escapes
+ * \0, \x00 and \u{0} give U+0000 as the reference does, since the counted
+ * strings of an evaluation never reach PostgreSQL text (a raw NUL byte
+ * cannot occur in text input).  Set it through cedar_parse_allowing_nul.
+ */
+extern bool cedar_lexer_allow_nul;
+
 #endif							/* KEYCARD_CEDAR_LEXER_H */

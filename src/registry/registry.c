@@ -127,7 +127,7 @@ registry_new_id(char *buf)
 }
 
 /* q's plan, prepared and kept on first use (a generic plan). */
-static SPIPlanPtr
+SPIPlanPtr
 registry_plan(RegistryQuery *q)
 {
 	if (q->plan == NULL)

@@ -80,6 +80,9 @@ typedef struct RegistryQuery
 	SPIPlanPtr	plan;			/* kept for the life of the backend */
 } RegistryQuery;
 
+/* q's plan, prepared on first use and kept for the life of the backend (a generic plan). */
+extern SPIPlanPtr registry_plan(RegistryQuery *q);
+
 /* Runs q (SPI connected) and returns SPI_processed; nulls as for SPI_execute_plan. */
 extern uint64 registry_run(RegistryQuery *q, Datum *values, const char *nulls, long count);
 

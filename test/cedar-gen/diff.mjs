@@ -18,6 +18,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as G from './gen.mjs';
+import * as A from './authz.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const require = createRequire(path.join(here, '..', 'package.json'));
@@ -84,6 +85,17 @@ export function refValidate(schema, policies) {
 		.map((w) => w.policyId))].sort();
 	return { ok: true, valid: msgs.length === 0, kinds: kinds.includes(null) ? null : [...new Set(kinds)].sort(), msgs, impossible };
 }
+// isAuthorized on the call's JSON text: {error: message} when the reference
+// refuses the call whole (or cannot even read it), else the decision with
+// its reasons and errored policies as sorted id lists.
+export function refAuthorize(text) {
+	let r;
+	try { r = cedar.isAuthorized(JSON.parse(text)); } catch (e) { return { error: 'threw: ' + e.message }; }
+	if (r.type !== 'success') return { error: r.errors.map((e) => e.message).join('; ') };
+	const d = r.response;
+	return { decision: d.decision, reasons: [...d.diagnostics.reason].sort(),
+		errored: [...new Set(d.diagnostics.errors.map((e) => e.policyId))].sort() };
+}
 
 // ---------------------------------------------------------------- psql
 const copyField = (s) => (s === null || s === undefined ? '\\N'
@@ -107,6 +119,7 @@ export const Q = {
 	s_norm: 'SELECT keycard.cedar_schema_normalize($1)',
 	v_text: 'SELECT keycard.cedar_validate_with_schema_text($1, $2)::text',
 	v_est: 'SELECT keycard.cedar_validate(keycard.cedar_policy_to_json($1), keycard.cedar_schema_to_json($2))::text',
+	az: 'SELECT keycard.cedar_is_authorized($1::jsonb)::text',
 };
 // calls: [[id, queryName, a, b]] -> Map id -> result text
 export function runSql(calls, tmp) {
@@ -209,6 +222,55 @@ export function validationChecks({ schema, policies }, single) {
 	return { kind: 'valid', ref, checks };
 }
 
+// An authorization call (JSON text), compared as the corpus README says:
+// error-ness equal, else decision equal and reasons and errored policies
+// equal as sets.
+export function authzChecks(text) {
+	const ref = refAuthorize(text);
+	if (ref.error) {
+		return { kind: 'invalid', ref, checks: [['decision: refused like the reference', ['az', text, null],
+			(v) => (v.startsWith('ERROR ') && !errIs(v, 'XX') ? null : `keycard: ${v.slice(0, 500)}\nreference: ${ref.error.slice(0, 500)}`)]] };
+	}
+	const want = JSON.stringify({ decision: ref.decision, reasons: ref.reasons, errored_policies: ref.errored });
+	return { kind: 'valid', ref, checks: [[`decision: ${ref.decision}`, ['az', text, null], (v) => {
+		let g = null;
+		try { g = JSON.parse(okVal(v)); } catch (e) { /* not an answer */ }
+		const set = (a) => (Array.isArray(a) ? JSON.stringify([...new Set(a)].sort()) : null);
+		if (g && g.decision === ref.decision && set(g.reasons) === JSON.stringify(ref.reasons) &&
+			set(g.errored_policies) === JSON.stringify(ref.errored)) return null;
+		return `keycard: ${v.slice(0, 1500)}\nreference: ${want}`;
+	}]] };
+}
+// A grid call (one permit per fact, authz.mjs extensionGridCalls): the same
+// comparison, and a disagreement names the policies whose outcome differs.
+function gridChecks(text) {
+	const p = authzChecks(text);
+	const [[what, call, judge]] = p.checks;
+	const lines = JSON.parse(text).policies.staticPolicies.split('\n');
+	const outcome = (reasons, errored, id) => (errored.includes(id) ? 'error' : reasons.includes(id) ? 'true' : 'false');
+	return { ...p, checks: [[what, call, (v) => {
+		const why = judge(v);
+		let g = null;
+		try { g = JSON.parse(okVal(v)); } catch (e) { /* not an answer */ }
+		if (why === null || !g || p.ref.error) return why;
+		const diffs = lines.map((l, i) => [l, outcome(g.reasons, g.errored_policies, `policy${i}`), outcome(p.ref.reasons, p.ref.errored, `policy${i}`)])
+			.filter(([, k, r]) => k !== r);
+		return `${diffs.length} policies differ (keycard / reference):\n` + diffs.slice(0, 25).map(([l, k, r]) => `${k} / ${r}: ${l}`).join('\n');
+	}]] };
+}
+export function extensionGridCases() {
+	return A.extensionGridCalls().map(([name, call]) => ({ name: `grid: ${name}`, text: JSON.stringify(call), checksOf: gridChecks, grid: true }));
+}
+// allow / deny / with errored policies / refused, of planned authorization cases
+export function authzTally(planned) {
+	const t = { allow: 0, deny: 0, errored: 0, refused: 0 };
+	for (const { ref } of planned) {
+		if (ref.error) t.refused++;
+		else { t[ref.decision]++; if (ref.errored.length) t.errored++; }
+	}
+	return `reference decisions: ${t.allow} allow, ${t.deny} deny (${t.errored} with errored policies), ${t.refused} calls refused`;
+}
+
 // ---------------------------------------------------------------- runner
 // cases: [{name, seed?, text (string or {schema, policies}), checksOf, shrink?: {kind}}]
 export function runCases(label, cases, opts = {}) {
@@ -246,10 +308,12 @@ export function runCases(label, cases, opts = {}) {
 				}
 			}
 			const show = typeof minimal === 'string' ? minimal : `-- schema\n${minimal.schema}-- policies\n${minimal.policies}`;
-			console.log('# minimal input:\n# ' + show.replace(/\n/g, '\n# '));
+			// (a grid call is too large to print: its message names what differs)
+			if (!c.grid) console.log('# minimal input:\n# ' + show.replace(/\n/g, '\n# '));
 			console.log('# ' + String(mwhy).slice(0, 3000).replace(/\n/g, '\n# '));
 		});
 	});
+	if (opts.summary) console.log(`# ${label}: ${opts.summary(planned.map(({ p }) => p))}`);
 	stats.seconds = (Date.now() - t0) / 1000;
 	console.log(`# ${label}: ${stats.cases} cases (reference accepted ${stats.refAccepted}, rejected ${stats.refRejected}), ` +
 		`${stats.checks} checks: ${stats.agree} agree, ${stats.disagree} disagree, ${stats.excluded} excluded; ${stats.seconds.toFixed(1)} s`);
@@ -303,6 +367,17 @@ export function validationCases(seed, n) {
 	}
 	return out;
 }
+export function authzCases(seed, n) {
+	const out = [];
+	for (let i = 0; i < n; i++) {
+		const s = G.caseSeed(seed ^ 0xa2c4, i);
+		const c = A.genAuthz(G.prng(s));
+		out.push({ name: `authorization#${i}${c.flaw ? ` (${c.flaw})` : ''}`, seed: s, text: renderAuthzText(c), value: c,
+			checksOf: authzChecks, shrink: { kind: 'authz' } });
+	}
+	return out;
+}
+const renderAuthzText = (c) => JSON.stringify(A.renderAuthz(c));
 // Hand-written cases: cases/*.cedar (one policy each, blank-line separated
 // policies in one file are separate cases), cases/*.cedarschema, and
 // cases/validation/*.{cedarschema,cedar} pairs.
@@ -345,10 +420,14 @@ const SHRINK = {
 	policy: { gen: G.genPolicy, variants: G.shrinkPolicy, render: G.renderPolicy, checksOf: policyChecks },
 	schema: { gen: G.genSchema, variants: G.shrinkSchema, render: G.renderSchema, checksOf: schemaChecks },
 	validation: { gen: G.genValidation, variants: G.shrinkValidation, render: G.renderValidation, checksOf: validationChecksOf },
+	authz: { gen: A.genAuthz, variants: A.shrinkAuthz, render: renderAuthzText, checksOf: authzChecks,
+		// the call as replayable JSON, then its policies and schema as text
+		show: (c) => { const call = A.renderAuthz(c);
+			return `${JSON.stringify(call)}\n-- policies\n${call.policies.staticPolicies}${call.schema ? `\n-- schema\n${call.schema}` : ''}`; } },
 };
 // a check's name without the parts that depend on the expected result
 const checkKey = (w) => w.replace(/^verdict (valid|invalid)$/, 'verdict').replace(/^error kinds .*/, 'error kinds')
-	.replace(/^impossible policies .*/, 'impossible policies');
+	.replace(/^impossible policies .*/, 'impossible policies').replace(/^decision: .*/, 'decision');
 export function shrinkCase(kind, seed, what) {
 	const k = SHRINK[kind];
 	let why = null;
@@ -362,6 +441,7 @@ export function shrinkCase(kind, seed, what) {
 	};
 	const start = k.gen(G.prng(seed));
 	fails(start);
-	const minimal = k.render(G.shrink(start, k.variants, fails, 150));
+	const small = G.shrink(start, k.variants, fails, 150);
+	const minimal = (k.show || k.render)(small);
 	return { minimal, why };
 }

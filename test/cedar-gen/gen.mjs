@@ -75,11 +75,11 @@ const VARS = ['principal', 'action', 'resource', 'context'];
 
 // ---------------------------------------------------------------- expressions
 // Precedence: 0 if, 1 ||, 2 &&, 3 relations, 4 + -, 5 *, 6 unary, 7 member, 8 primary
-const P = { IF: 0, OR: 1, AND: 2, REL: 3, ADD: 4, MUL: 5, UN: 6, MEM: 7, PRI: 8 };
-const node = (p, f, k = [], v = false) => ({ p, f, k, v });
-const leaf = (p, text) => node(p, () => text);
+export const P = { IF: 0, OR: 1, AND: 2, REL: 3, ADD: 4, MUL: 5, UN: 6, MEM: 7, PRI: 8 };
+export const node = (p, f, k = [], v = false) => ({ p, f, k, v });
+export const leaf = (p, text) => node(p, () => text);
 // kid c rendered at a position that needs precedence >= min (force: parens anyway)
-function at(c, min, text, force) {
+export function at(c, min, text, force) {
 	return (c.p < min || force) ? '(' + text + ')' : text;
 }
 export function render(n) {
@@ -107,7 +107,7 @@ const METHODS0 = ['isEmpty', 'isIpv4', 'isIpv6', 'isLoopback', 'isMulticast', 't
 const METHODS1 = ['contains', 'containsAll', 'containsAny', 'getTag', 'hasTag', 'lessThan', 'lessThanOrEqual',
 	'greaterThan', 'greaterThanOrEqual', 'isInRange', 'offset', 'durationSince'];
 
-function genPattern(r) {
+export function genPattern(r) {
 	let s = '';
 	const n = r.range(0, 5);
 	for (let i = 0; i < n; i++) {
@@ -475,7 +475,7 @@ export const renderValidation = (v) => ({ schema: renderSchema(v.schema), polici
 // ---------------------------------------------------------------- shrinking
 // Smaller variants of an expression node: each kid in its place, each list
 // member dropped, each kid shrunk.
-function* shrinkNode(n) {
+export function* shrinkNode(n) {
 	for (const k of n.k) yield Object.assign({}, k, { key: n.key });
 	if (n.v) for (let i = 0; i < n.k.length; i++) yield { ...n, k: n.k.filter((_, j) => j !== i) };
 	for (let i = 0; i < n.k.length; i++)
