@@ -1503,3 +1503,19 @@ GRANT EXECUTE ON FUNCTION api.authorize(jsonb) TO keycard_api, keycard_platform;
 REVOKE ALL ON FUNCTION keycard.authorize(text, jsonb), keycard.authorize_and_record(text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION keycard.authorize(text, jsonb), keycard.authorize_and_record(text, jsonb)
 	TO keycard_user, keycard_api, keycard_platform;
+
+-- A policy set's ETag with its query's plan kept for the session.
+CREATE OR REPLACE FUNCTION keycard.policy_set_etag(zone_id text, policy_set_id text, revision bigint) RETURNS text
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+-- (PL/pgSQL keeps the plan of its query for the session: every get of a
+-- policy set asks for its ETag)
+BEGIN
+	RETURN (SELECT '"' || revision || coalesce('-' || left(encode(sha256(convert_to(string_agg(
+				b.mode || ' ' || b.version_id || ' ' || (date_part('epoch', b.bound_at) * 1000000)::bigint,
+				' ' ORDER BY b.mode), 'UTF8')), 'hex'), 16), '') || '"'
+			FROM keycard.bindings b
+			WHERE b.zone_id = policy_set_etag.zone_id AND b.policy_set_id = policy_set_etag.policy_set_id);
+END
+$$;

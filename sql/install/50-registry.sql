@@ -522,17 +522,19 @@ COMMENT ON FUNCTION keycard.get_policy_set(text, text) IS 'One policy set, or no
 -- mode, version and bound_at (a rebinding, even to an earlier version, is
 -- bound at a new time).  Unbound, it is the row's "<revision>".
 CREATE FUNCTION keycard.policy_set_etag(zone_id text, policy_set_id text, revision bigint) RETURNS text
-	LANGUAGE sql STABLE PARALLEL SAFE
-	BEGIN ATOMIC
-	SELECT '"' OPERATOR(pg_catalog.||) revision OPERATOR(pg_catalog.||) coalesce('-' OPERATOR(pg_catalog.||)
-			pg_catalog.left(pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.string_agg(
-				b.mode OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) b.version_id OPERATOR(pg_catalog.||) ' '
-				OPERATOR(pg_catalog.||) (pg_catalog.date_part('epoch', b.bound_at) OPERATOR(pg_catalog.*) 1000000)::bigint,
-				' ' ORDER BY b.mode), 'UTF8')), 'hex'), 16), '') OPERATOR(pg_catalog.||) '"'
-	FROM keycard.bindings b
-	WHERE b.zone_id OPERATOR(pg_catalog.=) policy_set_etag.zone_id
-	  AND b.policy_set_id OPERATOR(pg_catalog.=) policy_set_etag.policy_set_id;
-	END;
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+-- (PL/pgSQL keeps the plan of its query for the session: every get of a
+-- policy set asks for its ETag)
+BEGIN
+	RETURN (SELECT '"' || revision || coalesce('-' || left(encode(sha256(convert_to(string_agg(
+				b.mode || ' ' || b.version_id || ' ' || (date_part('epoch', b.bound_at) * 1000000)::bigint,
+				' ' ORDER BY b.mode), 'UTF8')), 'hex'), 16), '') || '"'
+			FROM keycard.bindings b
+			WHERE b.zone_id = policy_set_etag.zone_id AND b.policy_set_id = policy_set_etag.policy_set_id);
+END
+$$;
 COMMENT ON FUNCTION keycard.policy_set_etag(text, text, bigint) IS
 	'ETag of a policy set: its revision, and its bindings when bound (changes on every change of PolicySetWithBinding)';
 
