@@ -67,7 +67,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) sql/install
 	  for f in $(INSTALL_PARTS); do printf '\n'; cat "$$f"; done; } >$@.tmp
 	mv $@.tmp $@
 
-.PHONY: deps demo test bench fuzz fuzz-schema fuzz-clang fuzz-diff dist
+.PHONY: deps demo test bench fuzz fuzz-schema fuzz-eval fuzz-clang fuzz-diff dist
 
 # Installs what a fresh Debian 12 machine lacks (apt-get, npm ci for test-only packages).
 deps:
@@ -100,11 +100,14 @@ bench: deps
 # backend stand-ins of fuzz/shim.c.  make fuzz: the Cedar policy
 # lexer/parser/printer (fuzz/build/cedar_fuzz, corpus fuzz/corpus); make
 # fuzz-schema: the schema text parser, builder and printers
-# (fuzz/build/cedar_schema_fuzz, corpus fuzz/schema-corpus).  Each runs
-# FUZZ_SECONDS; new finds go to fuzz/build/corpus or fuzz/build/schema-corpus;
-# make test replays both saved corpora (test/suites/21-cedar-fuzz-corpus).
+# (fuzz/build/cedar_schema_fuzz, corpus fuzz/schema-corpus); make fuzz-eval:
+# authorization (policy set, entity store, request, evaluator, with the
+# decision's invariants; fuzz/build/cedar_eval_fuzz, corpus fuzz/eval-corpus).
+# Each runs FUZZ_SECONDS; new finds go to fuzz/build/corpus,
+# fuzz/build/schema-corpus or fuzz/build/eval-corpus; make test replays the
+# saved corpora (test/suites/21-cedar-fuzz-corpus).
 FUZZ_SECONDS ?= 120
-FUZZ_CC = clang -g -O1 -Wno-ignored-attributes -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+FUZZ_CC = clang -g -O1 -D_GNU_SOURCE -Wno-ignored-attributes -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-Isrc -Ifuzz -I$(shell $(PG_CONFIG) --includedir-server)
 FUZZ_LIBS = $(shell $(PG_CONFIG) --pkglibdir)/libpgcommon.a $(shell $(PG_CONFIG) --pkglibdir)/libpgport.a
 FUZZ_CEDAR = fuzz/shim.c src/cedar/lexer.c src/cedar/parser.c src/cedar/ast.c src/cedar/printer.c src/cedar/escape.c src/cedar/error.c
@@ -121,6 +124,14 @@ fuzz-schema: fuzz-clang
 		src/cedar/schema.c src/cedar/schema_parse.c src/cedar/schema_build.c src/cedar/jsonb_read.c $(FUZZ_LIBS)
 	fuzz/build/cedar_schema_fuzz -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/schema.dict -max_len=4096 \
 		-timeout=1 -artifact_prefix=fuzz/build/ -print_final_stats=1 fuzz/build/schema-corpus fuzz/schema-corpus
+fuzz-eval: fuzz-clang
+	mkdir -p fuzz/build/eval-corpus
+	$(FUZZ_CC) -o fuzz/build/cedar_eval_fuzz fuzz/cedar_eval_fuzz.c $(FUZZ_CEDAR) \
+		src/cedar/schema.c src/cedar/schema_parse.c src/cedar/schema_build.c src/cedar/jsonb_read.c \
+		src/cedar/value.c src/cedar/eval.c src/cedar/entities.c src/cedar/json_value.c \
+		src/cedar/authorize.c src/cedar/extension.c $(FUZZ_LIBS)
+	fuzz/build/cedar_eval_fuzz -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/eval.dict -max_len=4096 \
+		-timeout=1 -artifact_prefix=fuzz/build/ -print_final_stats=1 fuzz/build/eval-corpus fuzz/eval-corpus
 
 # Differential fuzzing of the Cedar front end against the reference
 # (cedar-wasm): the checks of test/suites/2x-cedar-*-diff with

@@ -60,8 +60,8 @@ parse_and_print(const char *src, int len, char **text, bool *built)
 }
 
 /*
- * Backend functions schema.c refers to.  Its JSON reader (jsonb) is never
- * called here; the JSON printer escapes strings as the server does.
+ * Backend functions schema.c refers to: its JSON reader (jsonb) is never
+ * called here (its JSON printer's escape_json is in shim.c).
  */
 JsonbIterator *
 JsonbIteratorInit(JsonbContainer *container)
@@ -79,48 +79,6 @@ bool
 JsonbExtractScalar(JsonbContainer *jbc, JsonbValue *res)
 {
 	abort();
-}
-
-void
-escape_json(StringInfo buf, const char *str)
-{
-	appendStringInfoChar(buf, '"');
-	for (const char *p = str; *p; p++)
-	{
-		unsigned char c = (unsigned char) *p;
-
-		switch (c)
-		{
-			case '\b':
-				appendStringInfoString(buf, "\\b");
-				break;
-			case '\f':
-				appendStringInfoString(buf, "\\f");
-				break;
-			case '\n':
-				appendStringInfoString(buf, "\\n");
-				break;
-			case '\r':
-				appendStringInfoString(buf, "\\r");
-				break;
-			case '\t':
-				appendStringInfoString(buf, "\\t");
-				break;
-			case '"':
-				appendStringInfoString(buf, "\\\"");
-				break;
-			case '\\':
-				appendStringInfoString(buf, "\\\\");
-				break;
-			default:
-				if (c < ' ')
-					appendStringInfo(buf, "\\u%04x", c);
-				else
-					appendStringInfoChar(buf, (char) c);
-				break;
-		}
-	}
-	appendStringInfoChar(buf, '"');
 }
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
