@@ -349,7 +349,7 @@ function renderSchema(m, s) {
 // ---------------------------------------------------------------- calls
 // Flaws: ways a call is malformed or does not conform (the reference refuses
 // most of them whole; a few turn out fine, which is compared all the same).
-const FLAWS = ['no-context', 'no-entities', 'context-not-record', 'unknown-member', 'duplicate-entity', 'duplicate-differing', 'extn-wrong-type', 'tag-wrong-type', 'tags-undeclared', 'null-attr', 'escape-shape', 'entity-shape', 'entity-shape', 'uid-escape-extra', 'policies-array', 'cycle', 'bad-extn', 'missing-id',
+const FLAWS = ['no-context', 'no-entities', 'context-not-record', 'unknown-member', 'duplicate-entity', 'duplicate-differing', 'extn-wrong-type', 'tag-wrong-type', 'tags-undeclared', 'null-attr', 'escape-shape', 'entity-shape', 'entity-shape', 'uid-escape-extra', 'policies-array', 'context-wrong-value', 'context-wrong-value', 'cycle', 'bad-extn', 'missing-id',
 	'policy-syntax', 'template', 'attr-wrong-type', 'undeclared-attr', 'missing-required', 'request-type',
 	'unknown-action', 'entity-unknown-member', 'bad-parent', 'context-extra', 'action-entity', 'unknown-type'];
 
@@ -470,6 +470,15 @@ function applyFlaw(c, call) {
 	}
 	// staticPolicies as an array of single policies (ids policy0, ...)
 	case 'policies-array': call.policies.staticPolicies = pick([[], c.policies.slice(0, 1).map(renderPolicy), c.policies.slice(0, 2).map(renderPolicy)]); break;
+	// a context value of the wrong type or an enum id out of its choices,
+	// often with validateRequest false (which skips the request's check)
+	case 'context-wrong-value':
+		if (call.context && typeof call.context === 'object') {
+			const keys = Object.keys(call.context);
+			call.context[keys.length ? pick(keys) : 'age'] = pick(['x', 7, true, [1], { type: 'Color', id: 'green' }, { __entity: { type: 'Color', id: 'green' } }]);
+			if (call.schema && pick([0, 1])) call.validateRequest = false;
+		}
+		break;
 	case 'bad-extn': call.context[pick(['bad', 'addr'])] = { __extn: { fn: pick(['ip', 'decimal', 'datetime', 'duration', 'nope']), arg: pick(['1.2.3', 'x', '1']) } }; break;
 	case 'missing-id': delete call[pick(['principal', 'resource', 'action'])].id; break;
 	case 'policy-syntax': call.policies.staticPolicies += pick(['\npermit(principal, action, resource) when { 1 + };', '\nforbid(principal);', '\npermit(principal, action, resource) when { principal.a.b( };']); break;
