@@ -387,3 +387,22 @@ SELECT jsonb_array_length(r->'reasons'), jsonb_array_length(r->'errored_policies
 FROM (SELECT pg_temp.az(repeat('permit(principal, action, resource) when { principal.nope };
 permit(principal in Group::"all", action, resource);', 10000), (SELECT e FROM ents)) AS r) x;
 RESET statement_timeout;
+
+-- A context the request check will not look at (validateRequest false) is
+-- read by the schema's shape only, as the reference reads it: a Long given a
+-- string, an enum id outside its choices and an entity of another type are
+-- decided; a record or set given a scalar is refused either way.
+SELECT keycard.cedar_is_authorized(jsonb_build_object(
+	'principal', '{"type": "User", "id": "a"}'::jsonb, 'action', '{"type": "Action", "id": "read"}'::jsonb,
+	'resource', '{"type": "Doc", "id": "d"}'::jsonb, 'entities', '[]'::jsonb,
+	'schema', 'entity User; entity Doc; entity Folder; entity Color enum ["red"]; action read appliesTo { principal: User, resource: Doc, context: { n: Long, c: Color, f: Folder, r: {a: Long} } };',
+	'policies', jsonb_build_object('staticPolicies', 'permit (principal, action, resource) when { context.n == "x" && context.c == Color::"green" && context.f == Color::"red" };'),
+	'validateRequest', v, 'context', '{"n": "x", "c": {"type": "Color", "id": "green"}, "f": {"type": "Color", "id": "red"}, "r": {"a": 1}}'::jsonb)) ->> 'decision' AS decided
+FROM (VALUES (false)) x(v);
+SELECT pg_temp.try(format('SELECT keycard.cedar_is_authorized(%L)', jsonb_build_object(
+	'principal', '{"type": "User", "id": "a"}'::jsonb, 'action', '{"type": "Action", "id": "read"}'::jsonb,
+	'resource', '{"type": "Doc", "id": "d"}'::jsonb, 'entities', '[]'::jsonb,
+	'schema', 'entity User; entity Doc; action read appliesTo { principal: User, resource: Doc, context: { n: Long, r: {a: Long} } };',
+	'policies', jsonb_build_object('staticPolicies', 'permit (principal, action, resource);'),
+	'validateRequest', v, 'context', c))) AS refused
+FROM (VALUES (true, '{"n": "x", "r": {"a": 1}}'::jsonb), (false, '{"n": 1, "r": 7}'::jsonb)) x(v, c);

@@ -151,7 +151,8 @@ cedar_request_build(const JsonbValue *principal, const JsonbValue *action,
 	if (!cedar_jsonb_is_object(context))
 		authz_error_at(MALFORMED, &path, "The context is a JSON object of Cedar values.", "context must be an object, not %s",
 					   cedar_jsonb_kind(context));
-	req->context = cedar_json_to_value(context, act ? act->context : NULL, schema, &path, 2);
+	/* Unvalidated, the reference reads the context by its declared shape only. */
+	req->context = cedar_json_to_value(context, act ? act->context : NULL, validate, schema, &path, 2);
 	if (req->context->kind != CEDAR_V_RECORD)
 		authz_error_at(MALFORMED, &path, "The context is a JSON object of Cedar values.", "context must be a record, not %s",
 					   cedar_value_kind_name(req->context->kind));

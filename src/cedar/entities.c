@@ -471,7 +471,7 @@ read_map(const JsonbValue *v, const CedarType *rectype, const CedarType *valtype
 		authz_error_at(MALFORMED, path, "An entity is {\"uid\": ..., \"attrs\": {...}, \"parents\": [...]} with optional \"tags\".", "entity %s must be an object, not %s",
 					   what, cedar_jsonb_kind(v));
 	if (rectype != NULL)
-		return cedar_json_to_value(v, rectype, schema, path, 4);
+		return cedar_json_to_value(v, rectype, true, schema, path, 4);
 	{
 		CedarJsonbMember *m;
 		int			n;
@@ -486,7 +486,7 @@ read_map(const JsonbValue *v, const CedarType *rectype, const CedarType *valtype
 			int			saved = cedar_jsonb_push_key(path, m[i].key.data, m[i].key.len);
 
 			keys[i] = m[i].key;
-			vals[i] = cedar_json_to_value(&m[i].val, valtype, schema, path, 5);
+			vals[i] = cedar_json_to_value(&m[i].val, valtype, true, schema, path, 5);
 			cedar_jsonb_pop(path, saved);
 		}
 		return cedar_value_record(keys, vals, n);

@@ -51,6 +51,7 @@ extern bool cedar_entity_is_descendant_of_any(CedarEntityStore *store,
  */
 extern const CedarValue *cedar_json_to_value(const JsonbValue *v,
 											 const CedarType *type,
+											 bool check_types,
 											 const CedarSchema *schema,
 											 StringInfo path, int level);
 

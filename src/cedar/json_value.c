@@ -24,7 +24,7 @@
 #define MALFORMED ERRCODE_INVALID_TEXT_REPRESENTATION
 #define NONCONFORMING ERRCODE_INVALID_PARAMETER_VALUE
 
-static const CedarValue *json_to_value(const JsonbValue *v, const CedarType *type,
+static const CedarValue *json_to_value(const JsonbValue *v, const CedarType *type, bool check_types,
 									   const CedarSchema *schema, StringInfo path,
 									   int level);
 
@@ -182,7 +182,7 @@ extn_call(CedarJsonbMember *m, int n, StringInfo path, int level)
 		int			saved = cedar_jsonb_push_key(path, "arg", 3);
 
 		vals = palloc(sizeof(CedarValue *));
-		vals[0] = json_to_value(arg, NULL, NULL, path, level + 1);
+		vals[0] = json_to_value(arg, NULL, true, NULL, path, level + 1);
 		nvals = 1;
 		cedar_jsonb_pop(path, saved);
 	}
@@ -196,7 +196,7 @@ extn_call(CedarJsonbMember *m, int n, StringInfo path, int level)
 		{
 			int			s2 = cedar_jsonb_push_index(path, i);
 
-			vals[i] = json_to_value(&elems[i], NULL, NULL, path, level + 2);
+			vals[i] = json_to_value(&elems[i], NULL, true, NULL, path, level + 2);
 			cedar_jsonb_pop(path, s2);
 		}
 		cedar_jsonb_pop(path, saved);
@@ -234,7 +234,7 @@ find_attr_type(const CedarType *rectype, const CedarString *name)
 
 /* Schemaless parse of an object: escapes, else a record */
 static const CedarValue *
-object_to_value(const JsonbValue *v, const CedarType *rectype,
+object_to_value(const JsonbValue *v, const CedarType *rectype, bool check_types,
 				const CedarSchema *schema, StringInfo path, int level)
 {
 	CedarJsonbMember *m;
@@ -301,7 +301,7 @@ object_to_value(const JsonbValue *v, const CedarType *rectype,
 		}
 		saved = cedar_jsonb_push_key(path, m[i].key.data, m[i].key.len);
 		keys[i] = m[i].key;
-		vals[i] = json_to_value(&m[i].val, at, schema, path, level + 1);
+		vals[i] = json_to_value(&m[i].val, at, check_types, schema, path, level + 1);
 		cedar_jsonb_pop(path, saved);
 	}
 	/* jsonb gives keys sorted by (length, bytes): sort by bytes */
@@ -405,14 +405,21 @@ ext_value(const JsonbValue *v, const CedarType *type, StringInfo path, int level
 }
 
 const CedarValue *
-cedar_json_to_value(const JsonbValue *v, const CedarType *type,
+cedar_json_to_value(const JsonbValue *v, const CedarType *type, bool check_types,
 					const CedarSchema *schema, StringInfo path, int level)
 {
-	return json_to_value(v, type, schema, path, level);
+	return json_to_value(v, type, check_types, schema, path, level);
 }
 
+/*
+ * check_types false reads by the schema only the shape (records with the
+ * attributes they declare, sets as arrays, extension values from strings,
+ * entity uids of any type): Long, Bool and String values, entity types and
+ * enum ids are left to request validation, which is how the reference reads
+ * a context it will not validate.
+ */
 static const CedarValue *
-json_to_value(const JsonbValue *v, const CedarType *type,
+json_to_value(const JsonbValue *v, const CedarType *type, bool check_types,
 			  const CedarSchema *schema, StringInfo path, int level)
 {
 	CedarValue *r;
@@ -424,7 +431,30 @@ json_to_value(const JsonbValue *v, const CedarType *type,
 	check_stack_depth();
 	CHECK_FOR_INTERRUPTS();
 
-	if (type != NULL)
+	if (type != NULL && !check_types)
+	{
+		switch (type->kind)
+		{
+			case CEDAR_T_RECORD:
+				if (!cedar_jsonb_is_object(v))
+					type_mismatch(path, type, cedar_jsonb_kind(v));
+				return object_to_value(v, type, false, schema, path, level);
+			case CEDAR_T_SET:
+				if (!cedar_jsonb_is_array(v))
+					type_mismatch(path, type, cedar_jsonb_kind(v));
+				break;
+			case CEDAR_T_EXT:
+				return ext_value(v, type, path, level);
+			case CEDAR_T_ENTITY:
+			case CEDAR_T_ANY_ENTITY:
+				return cedar_json_to_uid(v, path);
+			default:
+				/* Bool, Long, String: whatever the JSON says */
+				type = NULL;
+				break;
+		}
+	}
+	if (type != NULL && check_types)
 	{
 		switch (type->kind)
 		{
@@ -449,7 +479,7 @@ json_to_value(const JsonbValue *v, const CedarType *type,
 			case CEDAR_T_RECORD:
 				if (!cedar_jsonb_is_object(v))
 					type_mismatch(path, type, cedar_jsonb_kind(v));
-				return object_to_value(v, type, schema, path, level);
+				return object_to_value(v, type, true, schema, path, level);
 			case CEDAR_T_ENTITY:
 			case CEDAR_T_ANY_ENTITY:
 				{
@@ -505,12 +535,12 @@ json_to_value(const JsonbValue *v, const CedarType *type,
 				{
 					int			saved = cedar_jsonb_push_index(path, i);
 
-					items[i] = json_to_value(&elems[i], et, schema, path, level + 1);
+					items[i] = json_to_value(&elems[i], et, check_types, schema, path, level + 1);
 					cedar_jsonb_pop(path, saved);
 				}
 				return cedar_value_set(items, n);
 			}
-			return object_to_value(v, NULL, schema, path, level);
+			return object_to_value(v, NULL, check_types, schema, path, level);
 		default:
 			break;
 	}
