@@ -37,23 +37,14 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/stratnum.h"
-#include "access/table.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
-#include "utils/fmgroids.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "canon.h"
@@ -88,6 +79,7 @@ static const char *const request_hint =
 enum
 {
 	Q_ZONE,
+	Q_BINDINGS,
 	Q_VERSION,
 	Q_POLICIES,
 	Q_RECORD,
@@ -96,6 +88,11 @@ enum
 
 static RegistryQuery queries[NQUERIES] = {
 	[Q_ZONE] = {"SELECT 1 FROM keycard.zones z WHERE z.zone_id = $1", 1, {TEXTOID}},
+	/* The bindings of the named slots: (scope_type, scope_target_id) pairs */
+	[Q_BINDINGS] = {"SELECT b.scope_type, b.mode, b.version_id FROM keycard.bindings b "
+		"JOIN unnest($2, $3) t (scope_type, scope_target_id) "
+		"ON b.scope_type = t.scope_type AND b.scope_target_id = t.scope_target_id "
+		"WHERE b.zone_id = $1", 3, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID}},
 	[Q_VERSION] = {"SELECT v.policy_set_id, v.version, v.manifest, v.manifest_sha, a.jws, keycard.zone_jwks(v.zone_id) "
 		"FROM keycard.policy_set_versions v "
 		"LEFT JOIN LATERAL (SELECT x.jws FROM keycard.attestations x "
@@ -157,8 +154,7 @@ typedef struct SetOutcome
 
 /*
  * Connects to SPI on first use in a call (*connected tracks it; the call
- * finishes SPI if it connected): most calls read only the bindings, and
- * those directly.
+ * finishes SPI if it connected).
  */
 static void
 spi_connect_once(bool *connected)
@@ -589,79 +585,41 @@ compiled_version(bool *spi, const char *zone_id, const char *version_id, uint64 
 
 /* Bindings ------------------------------------------------------------------------------- */
 
-/* Snapshot for the direct scans: the one the calling statement reads with. */
-static Snapshot
-scan_snapshot(void)
-{
-	return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
-}
-
-static AttrNumber
-column(Oid relid, const char *name)
-{
-	AttrNumber	a = get_attnum(relid, name);
-
-	if (a == InvalidAttrNumber)
-		elog(ERROR, "column keycard.bindings.%s does not exist", name);
-	return a;
-}
-
 /*
- * The version ids bound to each named slot, [0] active and [1] shadow: one
- * lookup of the primary key (zone_id, scope_type, scope_target_id, mode)
- * per slot.  Returns the number of bindings found.
+ * The version ids bound to each named slot, [0] active and [1] shadow, read
+ * with one statement.  Returns the number of bindings found.
  */
 static int
-read_bindings(const char *zone_id, const char *const *targets, char *bound[2][NSLOTS])
+read_bindings(bool *spi, const char *zone_id, const char *const *targets, char *bound[2][NSLOTS])
 {
-	Oid			relid = get_relname_relid("bindings", get_namespace_oid("keycard", false));
-	Relation	rel;
-	TupleDesc	desc;
-	AttrNumber	zone_att, type_att, target_att, mode_att, version_att;
-	Oid			collation;
-	int			found = 0;
+	Datum		types[NSLOTS];
+	Datum		ids[NSLOTS];
+	int			n = 0;
+	Datum		values[3];
+	uint64		rows;
 
-	if (!OidIsValid(relid))
-		elog(ERROR, "relation keycard.bindings does not exist");
-	zone_att = column(relid, "zone_id");
-	type_att = column(relid, "scope_type");
-	target_att = column(relid, "scope_target_id");
-	mode_att = column(relid, "mode");
-	version_att = column(relid, "version_id");
-	rel = table_open(relid, AccessShareLock);
-	desc = RelationGetDescr(rel);
-	/* The index orders by the columns' collation; ScanKeyInit assumes C. */
-	collation = TupleDescAttr(desc, zone_att - 1)->attcollation;
 	for (int s = 0; s < NSLOTS; s++)
-	{
-		ScanKeyData key[3];
-		SysScanDesc scan;
-		HeapTuple	tup;
-
-		if (targets[s] == NULL)
-			continue;
-		ScanKeyInit(&key[0], zone_att, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(zone_id));
-		ScanKeyInit(&key[1], type_att, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(slot_types[s]));
-		ScanKeyInit(&key[2], target_att, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(targets[s]));
-		for (int k = 0; k < 3; k++)
-			key[k].sk_collation = collation;
-		scan = systable_beginscan(rel, RelationGetPrimaryKeyIndex(rel), true, scan_snapshot(), 3, key);
-		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		if (targets[s] != NULL)
 		{
-			bool		mode_null;
-			bool		version_null;
-			Datum		mode = heap_getattr(tup, mode_att, desc, &mode_null);
-			Datum		version = heap_getattr(tup, version_att, desc, &version_null);
-
-			if (mode_null || version_null)
-				continue;
-			bound[strcmp(TextDatumGetCString(mode), "active") == 0 ? 0 : 1][s] = TextDatumGetCString(version);
-			found++;
+			types[n] = CStringGetTextDatum(slot_types[s]);
+			ids[n++] = CStringGetTextDatum(targets[s]);
 		}
-		systable_endscan(scan);
+	values[0] = CStringGetTextDatum(zone_id);
+	values[1] = PointerGetDatum(construct_array(types, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[2] = PointerGetDatum(construct_array(ids, n, TEXTOID, -1, false, TYPALIGN_INT));
+	rows = run_read(spi, &queries[Q_BINDINGS], values, NULL);
+	for (uint64 r = 0; r < rows; r++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[r];
+		char	   *type = SPI_getvalue(t, SPI_tuptable->tupdesc, 1);
+		char	   *mode = SPI_getvalue(t, SPI_tuptable->tupdesc, 2);
+		int			s = 0;
+
+		while (strcmp(slot_types[s], type) != 0)
+			s++;
+		bound[strcmp(mode, "active") == 0 ? 0 : 1][s] = SPI_getvalue(t, SPI_tuptable->tupdesc, 3);
 	}
-	table_close(rel, AccessShareLock);
-	return found;
+	return (int) rows;
 }
 
 /* The answer ----------------------------------------------------------------------------- */
@@ -845,7 +803,7 @@ authorize(FunctionCallInfo fcinfo, bool record)
 	if (!registry_zone_visible(zone_id, strlen(zone_id)))
 		registry_error("not_found", "No zone with that id is visible to the caller.", NULL,
 					   "zone \"%s\" not found", zone_id);
-	if (read_bindings(zone_id, req.targets, bound) == 0)
+	if (read_bindings(&spi, zone_id, req.targets, bound) == 0)
 	{
 		values[0] = CStringGetTextDatum(zone_id);
 		if (run_read(&spi, &queries[Q_ZONE], values, NULL) == 0)
