@@ -45,6 +45,7 @@
 #include "utils/numeric.h"
 
 #include "canon.h"
+#include "sha.h"
 #include "pg_compat.h"
 
 /* Longest member name shown in an error path before it is cut. */
@@ -1420,6 +1421,17 @@ jcs_append_jsonb(StringInfo out, Jsonb *jb)
 	jcs_jsonb_internal(out, jb);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(scratch);
+}
+
+void
+jcs_sha256_hex(Jsonb *jb, char *hex)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	jcs_append_jsonb(&buf, jb);
+	sha256_hex(buf.data, buf.len, hex);
+	pfree(buf.data);
 }
 
 /* Canonical objects member by member ------------------------------------------- */

@@ -14,6 +14,9 @@
 /* Appends the canonical form of a jsonb value to out. */
 extern void jcs_append_jsonb(StringInfo out, Jsonb *jb);
 
+/* The hex SHA-256 of a jsonb value's canonical form (hex: 65 bytes). */
+extern void jcs_sha256_hex(Jsonb *jb, char *hex);
+
 /*
  * Parses JSON text under I-JSON rules (no duplicate member names, no lone
  * surrogates, numbers within double range) and appends its canonical form to

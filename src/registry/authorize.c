@@ -18,7 +18,7 @@
  *	  attestation must verify against the zone's keys and name that
  *	  manifest_sha, and each entry's policy version content (cedar_json, the
  *	  normalized EST) must hash to the entry's sha, with the registry's own
- *	  hash (jcs_append_jsonb + sha256_hex, as policy_version.c and
+ *	  hash (jcs_sha256_hex, as policy_version.c and
  *	  keycard.jcs_sha256 compute it); anything else raises XX001.
  *
  *	  Set versions never change, so each backend keeps them compiled, keyed
@@ -311,17 +311,6 @@ member_text(JsonbContainer *obj, const char *key)
 	return pnstrdup(v.val.string.val, v.val.string.len);
 }
 
-static void
-sha_of_jsonb(Jsonb *jb, char *hex)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	jcs_append_jsonb(&buf, jb);
-	sha256_hex(buf.data, buf.len, hex);
-	pfree(buf.data);
-}
-
 /* The newest attestation verifies against the zone's keys and names this version. */
 static void
 check_attestation(const char *zone_id, const char *version_id, const char *policy_set_id,
@@ -429,7 +418,7 @@ load_version(bool *spi, const char *zone_id, const char *version_id, CompiledVer
 	values[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6, &isnull);
 
 	/* The manifest is what manifest_sha says, and the attestation signs that. */
-	sha_of_jsonb(manifest, hex);
+	jcs_sha256_hex(manifest, hex);
 	if (strcmp(hex, manifest_sha) != 0)
 		corrupted(version_id, "Its manifest_sha is %s, its manifest hashes to %s.", manifest_sha, hex);
 	if (jws_null)
@@ -486,7 +475,7 @@ load_version(bool *spi, const char *zone_id, const char *version_id, CompiledVer
 		if (strcmp(row->policy_id, cv->policy_ids[i]) != 0)
 			corrupted(version_id, "Policy version \"%s\" belongs to policy \"%s\", its manifest says \"%s\".",
 					  key.version_id, row->policy_id, cv->policy_ids[i]);
-		sha_of_jsonb(row->cedar_json, hex);
+		jcs_sha256_hex(row->cedar_json, hex);
 		if (strcmp(hex, shas[i]) != 0)
 			corrupted(version_id, "Policy version \"%s\" hashes to %s, its manifest entry says %s.",
 					  key.version_id, hex, shas[i]);

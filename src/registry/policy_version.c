@@ -266,9 +266,8 @@ keycard_create_policy_version(PG_FUNCTION_ARGS)
 					   "policy does not validate against schema version \"%s\"", version_str);
 	}
 	est = cedar_policy_to_est(policy);
+	jcs_sha256_hex(est, sha);
 	initStringInfo(&buf);
-	jcs_append_jsonb(&buf, est);
-	sha256_hex(buf.data, buf.len, sha);
 	if (cedar_raw)
 		raw_out = cedar_raw;
 	else
