@@ -431,45 +431,22 @@ json_to_value(const JsonbValue *v, const CedarType *type, bool check_types,
 	check_stack_depth();
 	CHECK_FOR_INTERRUPTS();
 
-	if (type != NULL && !check_types)
-	{
-		switch (type->kind)
-		{
-			case CEDAR_T_RECORD:
-				if (!cedar_jsonb_is_object(v))
-					type_mismatch(path, type, cedar_jsonb_kind(v));
-				return object_to_value(v, type, false, schema, path, level);
-			case CEDAR_T_SET:
-				if (!cedar_jsonb_is_array(v))
-					type_mismatch(path, type, cedar_jsonb_kind(v));
-				break;
-			case CEDAR_T_EXT:
-				return ext_value(v, type, path, level);
-			case CEDAR_T_ENTITY:
-			case CEDAR_T_ANY_ENTITY:
-				return cedar_json_to_uid(v, path);
-			default:
-				/* Bool, Long, String: whatever the JSON says */
-				type = NULL;
-				break;
-		}
-	}
-	if (type != NULL && check_types)
+	if (type != NULL)
 	{
 		switch (type->kind)
 		{
 			case CEDAR_T_BOOL:
 			case CEDAR_T_TRUE:
 			case CEDAR_T_FALSE:
-				if (v->type != jbvBool)
+				if (check_types && v->type != jbvBool)
 					type_mismatch(path, type, cedar_jsonb_kind(v));
 				break;
 			case CEDAR_T_LONG:
-				if (v->type != jbvNumeric)
+				if (check_types && v->type != jbvNumeric)
 					type_mismatch(path, type, cedar_jsonb_kind(v));
 				break;
 			case CEDAR_T_STRING:
-				if (v->type != jbvString)
+				if (check_types && v->type != jbvString)
 					type_mismatch(path, type, cedar_jsonb_kind(v));
 				break;
 			case CEDAR_T_SET:
@@ -479,12 +456,14 @@ json_to_value(const JsonbValue *v, const CedarType *type, bool check_types,
 			case CEDAR_T_RECORD:
 				if (!cedar_jsonb_is_object(v))
 					type_mismatch(path, type, cedar_jsonb_kind(v));
-				return object_to_value(v, type, true, schema, path, level);
+				return object_to_value(v, type, check_types, schema, path, level);
 			case CEDAR_T_ENTITY:
 			case CEDAR_T_ANY_ENTITY:
 				{
 					const CedarValue *uid = cedar_json_to_uid(v, path);
 
+					if (!check_types)
+						return uid;
 					if (type->kind == CEDAR_T_ENTITY)
 					{
 						bool		ok = false;
